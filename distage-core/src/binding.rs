@@ -1,0 +1,301 @@
+//! Bindings: a key, how to make its instance, the tags that select it, and where it was written.
+
+use std::any::Any;
+use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
+
+use crate::axis::Tags;
+use crate::error::BoxError;
+use crate::inject::{Args, Dependency};
+use crate::key::{DIKey, TypeInfo};
+
+/// Where a binding was written: the `file:line` every message points at.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Origin {
+    file: &'static str,
+    line: u32,
+    column: u32,
+}
+
+impl Origin {
+    /// An origin at an explicit position (what the macros emit).
+    pub const fn new(file: &'static str, line: u32, column: u32) -> Self {
+        Origin { file, line, column }
+    }
+
+    /// The position of the caller of the `#[track_caller]` function this is called in.
+    #[track_caller]
+    pub fn caller() -> Self {
+        Self::from(Location::caller())
+    }
+
+    /// The source file.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The 1-based line.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// The 1-based column.
+    pub fn column(&self) -> u32 {
+        self.column
+    }
+}
+
+impl From<&'static Location<'static>> for Origin {
+    fn from(l: &'static Location<'static>) -> Self {
+        Origin {
+            file: l.file(),
+            line: l.line(),
+            column: l.column(),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+impl fmt::Debug for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// A type-erased instance as a locator stores it: a `Box` holding the `Arc<T>` (or the `Set<T>`).
+pub(crate) type Instance = Box<dyn Any + Send + Sync>;
+
+/// Releases a resource; runs at most once.
+pub(crate) type Release = Box<dyn FnOnce() -> Result<(), BoxError> + Send>;
+
+/// What a provider call yields: the instance and, for resources, how to release it.
+#[doc(hidden)]
+pub struct Produced {
+    pub(crate) instance: Instance,
+    pub(crate) release: Option<Release>,
+}
+
+impl Produced {
+    /// A plain instance (an `Arc<T>` or a `Set<T>`), released by being dropped.
+    pub fn instance<V: Any + Send + Sync>(value: V) -> Self {
+        Produced {
+            instance: Box::new(value),
+            release: None,
+        }
+    }
+
+    pub(crate) fn with_release(value: impl Any + Send + Sync, release: Release) -> Self {
+        Produced {
+            instance: Box::new(value),
+            release: Some(release),
+        }
+    }
+}
+
+impl fmt::Debug for Produced {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Produced")
+            .field("resource", &self.release.is_some())
+            .finish()
+    }
+}
+
+pub(crate) type SyncCall = Arc<dyn Fn(&mut Args<'_>) -> Result<Produced, BoxError> + Send + Sync>;
+
+/// Builds a `Set<T>` from an optional inherited set and the element instances (`Arc<T>`s).
+pub(crate) type Assemble =
+    fn(Option<&(dyn Any + Send + Sync)>, &[&(dyn Any + Send + Sync)]) -> Result<Instance, BoxError>;
+
+#[derive(Clone)]
+pub(crate) enum Op {
+    Call(SyncCall),
+    /// The declaration of a set (`many::<T>()`): how to assemble its elements.
+    Set(Assemble),
+    /// `make::<T>()` without any `.from…`: reported by the planner.
+    Incomplete,
+}
+
+/// How an instance is made, for plans and messages.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImplKind {
+    /// An `Injectable` type's constructor.
+    Constructor(TypeInfo),
+    /// A value given when the module was built.
+    Value(TypeInfo),
+    /// A function or closure.
+    Function,
+    /// A function returning a `Lifecycle` resource.
+    Resource,
+    /// A `Factory<T>` for assisted injection.
+    Factory(TypeInfo),
+    /// The instance of another key.
+    Reference(DIKey),
+    /// A set declaration (`many`).
+    Set,
+    /// No implementation was given.
+    Missing,
+}
+
+impl fmt::Display for ImplKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImplKind::Constructor(t) => write!(f, "{t}"),
+            ImplKind::Value(t) => write!(f, "value {t}"),
+            ImplKind::Function => f.write_str("fn"),
+            ImplKind::Resource => f.write_str("resource"),
+            ImplKind::Factory(t) => write!(f, "factory of {t}"),
+            ImplKind::Reference(k) => write!(f, "ref {k}"),
+            ImplKind::Set => f.write_str("set"),
+            ImplKind::Missing => f.write_str("<no implementation>"),
+        }
+    }
+}
+
+/// How a binding makes its instance: its dependencies and the call that uses them.
+#[derive(Clone)]
+pub struct Provider {
+    pub(crate) deps: Arc<[Dependency]>,
+    pub(crate) op: Op,
+    pub(crate) kind: ImplKind,
+    /// Identity of the implementation (its type, or a closure's unique type), for deduplication.
+    pub(crate) impl_type: Option<TypeInfo>,
+}
+
+impl Provider {
+    pub(crate) fn call(
+        deps: Vec<Dependency>,
+        kind: ImplKind,
+        impl_type: Option<TypeInfo>,
+        call: impl Fn(&mut Args<'_>) -> Result<Produced, BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        Provider {
+            deps: deps.into(),
+            op: Op::Call(Arc::new(call)),
+            kind,
+            impl_type,
+        }
+    }
+
+    pub(crate) fn incomplete() -> Self {
+        Provider {
+            deps: Arc::new([]),
+            op: Op::Incomplete,
+            kind: ImplKind::Missing,
+            impl_type: None,
+        }
+    }
+
+    /// The dependencies of this implementation, in parameter order.
+    pub fn dependencies(&self) -> &[Dependency] {
+        &self.deps
+    }
+
+    /// What kind of implementation this is.
+    pub fn kind(&self) -> &ImplKind {
+        &self.kind
+    }
+}
+
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Provider")
+            .field("kind", &self.kind)
+            .field("deps", &self.deps)
+            .finish()
+    }
+}
+
+/// What a binding contributes: the instance of its key, or one element of a set.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum BindingRole {
+    /// The one instance of its key (`make`).
+    Single,
+    /// An element of the set named by its key (`many(...).add…`). A weak element is kept only
+    /// if what it refers to is needed by something other than the set.
+    SetElement {
+        /// Whether the element is weak.
+        weak: bool,
+    },
+    /// The declaration of a set (`many`), so that an empty set is a set and not a missing key.
+    SetDeclaration,
+}
+
+/// One binding of a module.
+#[derive(Clone)]
+pub struct Binding {
+    pub(crate) key: DIKey,
+    pub(crate) role: BindingRole,
+    pub(crate) provider: Provider,
+    pub(crate) tags: Tags,
+    pub(crate) origin: Origin,
+}
+
+impl Binding {
+    /// The key this binding provides (the set key for set elements).
+    pub fn key(&self) -> &DIKey {
+        &self.key
+    }
+
+    /// Single instance, set element, or set declaration.
+    pub fn role(&self) -> BindingRole {
+        self.role
+    }
+
+    /// How the instance is made.
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// The axis choices that select this binding.
+    pub fn tags(&self) -> &Tags {
+        &self.tags
+    }
+
+    /// Where the binding was written.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// Two bindings are the same binding when they agree on key, role, tags, origin and
+    /// implementation type; `+` keeps one of them.
+    pub(crate) fn identity(&self) -> (&DIKey, BindingRole, &Tags, Origin, Option<TypeInfo>) {
+        (
+            &self.key,
+            self.role,
+            &self.tags,
+            self.origin,
+            self.provider.impl_type,
+        )
+    }
+}
+
+impl fmt::Debug for Binding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl fmt::Display for Binding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.role {
+            BindingRole::Single => write!(f, "make {} := {}", self.key, self.provider.kind)?,
+            BindingRole::SetElement { weak: false } => {
+                write!(f, "many {} += {}", self.key, self.provider.kind)?
+            }
+            BindingRole::SetElement { weak: true } => {
+                write!(f, "many {} += weak {}", self.key, self.provider.kind)?
+            }
+            BindingRole::SetDeclaration => write!(f, "many {}", self.key)?,
+        }
+        if !self.tags.is_empty() {
+            write!(f, " {}", self.tags)?;
+        }
+        write!(f, " at {}", self.origin)
+    }
+}

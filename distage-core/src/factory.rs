@@ -1,0 +1,74 @@
+//! Assisted injection: `Factory<T>` makes a new `T` per call from injected and given parts.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::BoxError;
+use crate::inject::{Arg, Args, DepMode, Dependency, Inject, instance};
+use crate::key::{DIKey, Id};
+
+/// A type built by a [`Factory`]: some fields are injected once (`Captured`), the others
+/// (`#[assisted]` fields) are given to every [`Factory::create`] call. `#[derive(Injectable)]`
+/// implements it for structs with `#[assisted]` fields.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be made by a `Factory`",
+    label = "`{Self}` has no assisted-injection constructor",
+    note = "add `#[derive(Injectable)]` to `{Self}` and mark the fields given at `create` time with `#[assisted]`"
+)]
+pub trait AssistedInjectable: Sized + 'static {
+    /// What `create` takes: `()`, the one assisted field's type, or a tuple of them.
+    type Assisted;
+    /// The injected parts, resolved when the factory is produced.
+    type Captured: Send + Sync + 'static;
+    /// The injected parts' dependencies.
+    fn dependencies() -> Vec<Dependency>;
+    /// Takes the injected parts from the resolved arguments.
+    fn capture(args: &mut Args<'_>) -> Result<Self::Captured, BoxError>;
+    /// Builds a `T` from the injected parts and the assisted arguments.
+    fn create(captured: &Self::Captured, assisted: Self::Assisted) -> Self;
+}
+
+/// Makes a new `T` on every [`create`](Factory::create): its other dependencies come from the
+/// locator (shared singletons), the assisted ones from the call.
+pub struct Factory<T: AssistedInjectable> {
+    captured: Arc<T::Captured>,
+}
+
+impl<T: AssistedInjectable> Factory<T> {
+    pub(crate) fn new(captured: T::Captured) -> Self {
+        Factory {
+            captured: Arc::new(captured),
+        }
+    }
+
+    /// A new `T` from the assisted arguments.
+    pub fn create(&self, assisted: T::Assisted) -> T {
+        T::create(&self.captured, assisted)
+    }
+}
+
+impl<T: AssistedInjectable> Clone for Factory<T> {
+    fn clone(&self) -> Self {
+        Factory {
+            captured: self.captured.clone(),
+        }
+    }
+}
+
+impl<T: AssistedInjectable> fmt::Debug for Factory<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Factory<{}>", std::any::type_name::<T>())
+    }
+}
+
+impl<T: AssistedInjectable> Inject for Factory<T> {
+    fn dependency(id: Option<Id>) -> Dependency {
+        Dependency::Key {
+            key: DIKey::of::<Factory<T>>().with_id(id),
+            mode: DepMode::Strict,
+        }
+    }
+    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
+        instance::<Arc<Factory<T>>>(arg).map(|f| Factory::clone(f))
+    }
+}

@@ -1,0 +1,153 @@
+//! Function injection: a function together with the dependencies its parameters ask for.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::BoxError;
+use crate::inject::{Args, Dependency, Inject};
+use crate::key::{Id, TypeInfo};
+
+type Call<R> = Arc<dyn Fn(&mut Args<'_>) -> Result<R, BoxError> + Send + Sync>;
+
+/// A function whose parameters the injector fills in: what `.from_fn(…)` and `.from_resource(…)`
+/// take. Any `Fn` of up to 16 [`Inject`] parameters converts into one.
+pub struct Functoid<R> {
+    deps: Vec<Dependency>,
+    call: Call<R>,
+    impl_type: TypeInfo,
+}
+
+impl<R> Clone for Functoid<R> {
+    fn clone(&self) -> Self {
+        Functoid {
+            deps: self.deps.clone(),
+            call: self.call.clone(),
+            impl_type: self.impl_type,
+        }
+    }
+}
+
+impl<R: 'static> Functoid<R> {
+    /// A functoid from explicit dependencies and a call that takes them in order (what the
+    /// macros generate; `impl_type` identifies the implementation for deduplication).
+    pub fn new(
+        deps: Vec<Dependency>,
+        impl_type: TypeInfo,
+        call: impl Fn(&mut Args<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        Functoid {
+            deps,
+            call: Arc::new(call),
+            impl_type,
+        }
+    }
+
+    /// Any function of [`Inject`] parameters as a functoid, e.g. to name a parameter:
+    /// `Functoid::of(|url: String| Db::new(url)).named(0, "db-url")`.
+    pub fn of<M>(f: impl IntoFunctoid<M, R>) -> Self {
+        f.into_functoid()
+    }
+
+    /// Gives parameter `index` (0-based) the id `id`, as `#[id("…")]` does in `module!`.
+    ///
+    /// An index past the last parameter is ignored.
+    pub fn named(mut self, index: usize, id: impl Into<Id>) -> Self {
+        if let Some(dep) = self.deps.get_mut(index) {
+            *dep = dep.clone().with_id(Some(id.into()));
+        }
+        self
+    }
+
+    /// The parameters' dependencies, in order.
+    pub fn dependencies(&self) -> &[Dependency] {
+        &self.deps
+    }
+
+    pub(crate) fn into_parts(self) -> (Vec<Dependency>, Call<R>, TypeInfo) {
+        (self.deps, self.call, self.impl_type)
+    }
+}
+
+impl<R> fmt::Debug for Functoid<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Functoid")
+            .field("deps", &self.deps)
+            .field("fn", &self.impl_type)
+            .finish()
+    }
+}
+
+/// Conversion into a [`Functoid`]; `M` is a marker that keeps the arity impls apart.
+pub trait IntoFunctoid<M, R> {
+    /// The function with its dependencies.
+    fn into_functoid(self) -> Functoid<R>;
+}
+
+impl<R> IntoFunctoid<Functoid<R>, R> for Functoid<R> {
+    fn into_functoid(self) -> Functoid<R> {
+        self
+    }
+}
+
+/// A function run once against a locator (`locator.run(|a: Arc<A>| …)`).
+pub trait RunFn<M, R> {
+    /// The parameters' dependencies, in order.
+    fn dependencies() -> Vec<Dependency>;
+    /// Calls the function with the resolved arguments.
+    #[doc(hidden)]
+    fn call_once(self, args: &mut Args<'_>) -> Result<R, BoxError>;
+}
+
+macro_rules! arities {
+    ($($a:ident)*) => {
+        impl<F, R, $($a: Inject),*> IntoFunctoid<fn($($a),*) -> R, R> for F
+        where
+            F: Fn($($a),*) -> R + Send + Sync + 'static,
+            R: 'static,
+        {
+            #[allow(non_snake_case, unused_variables, unused_mut)]
+            fn into_functoid(self) -> Functoid<R> {
+                Functoid::new(
+                    vec![$($a::dependency(None)),*],
+                    TypeInfo::of::<F>(),
+                    move |args: &mut Args<'_>| {
+                        $(let $a: $a = args.take()?;)*
+                        Ok(self($($a),*))
+                    },
+                )
+            }
+        }
+
+        impl<F, R, $($a: Inject),*> RunFn<fn($($a),*) -> R, R> for F
+        where
+            F: FnOnce($($a),*) -> R,
+        {
+            fn dependencies() -> Vec<Dependency> {
+                vec![$($a::dependency(None)),*]
+            }
+            #[allow(non_snake_case, unused_variables, unused_mut)]
+            fn call_once(self, args: &mut Args<'_>) -> Result<R, BoxError> {
+                $(let $a: $a = args.take()?;)*
+                Ok(self($($a),*))
+            }
+        }
+    };
+}
+
+arities!();
+arities!(A1);
+arities!(A1 A2);
+arities!(A1 A2 A3);
+arities!(A1 A2 A3 A4);
+arities!(A1 A2 A3 A4 A5);
+arities!(A1 A2 A3 A4 A5 A6);
+arities!(A1 A2 A3 A4 A5 A6 A7);
+arities!(A1 A2 A3 A4 A5 A6 A7 A8);
+arities!(A1 A2 A3 A4 A5 A6 A7 A8 A9);
+arities!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);
+arities!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11);
+arities!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12);
+arities!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13);
+arities!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14);
+arities!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15);
+arities!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16);

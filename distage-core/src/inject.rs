@@ -1,0 +1,335 @@
+//! What a constructor or function parameter can ask for, and how it is handed over.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::BoxError;
+use crate::key::{DIKey, Id};
+use crate::locator::{LocatorRef, SlotRef};
+use crate::logger::Logger;
+
+/// How a dependency constrains the plan.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum DepMode {
+    /// Must be bound; produced before the dependent.
+    Strict,
+    /// Used if bound (`Option<Arc<T>>`), absent otherwise; produced before the dependent.
+    Optional,
+    /// Must be bound but is resolved on first use (`Lazy<T>`): it does not order production,
+    /// so it may close a cycle.
+    Lazy,
+}
+
+/// One parameter of a constructor or function, as the planner sees it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Dependency {
+    /// An instance (or set) bound under `key`.
+    Key {
+        /// The key asked for.
+        key: DIKey,
+        /// Strict, optional or lazy.
+        mode: DepMode,
+    },
+    /// A handle to the locator being produced (`LocatorRef`).
+    Locator,
+    /// A logger named after the component (`Logger`).
+    Logger,
+}
+
+impl Dependency {
+    /// A strict dependency on `key`.
+    pub fn strict(key: DIKey) -> Self {
+        Dependency::Key {
+            key,
+            mode: DepMode::Strict,
+        }
+    }
+
+    /// The key, for key dependencies.
+    pub fn key(&self) -> Option<&DIKey> {
+        match self {
+            Dependency::Key { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// This dependency with its key's id replaced (`#[id("…")]` on a parameter).
+    pub fn with_id(self, id: Option<Id>) -> Self {
+        match self {
+            Dependency::Key { key, mode } => Dependency::Key {
+                key: key.with_id(id),
+                mode,
+            },
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Dependency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dependency::Key {
+                key,
+                mode: DepMode::Strict,
+            } => write!(f, "{key}"),
+            Dependency::Key {
+                key,
+                mode: DepMode::Optional,
+            } => write!(f, "{key}?"),
+            Dependency::Key {
+                key,
+                mode: DepMode::Lazy,
+            } => write!(f, "lazy {key}"),
+            Dependency::Locator => f.write_str("LocatorRef"),
+            Dependency::Logger => f.write_str("Logger"),
+        }
+    }
+}
+impl fmt::Debug for Dependency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A resolved dependency, handed to [`Inject::extract`].
+#[doc(hidden)]
+pub enum Arg<'a> {
+    /// The stored instance (`Arc<T>` or `Set<T>`).
+    Instance(&'a (dyn Any + Send + Sync)),
+    /// An optional dependency that is not bound.
+    Absent,
+    /// A lazy dependency: where its instance will be.
+    Lazy(SlotRef),
+    /// The locator being produced.
+    Locator(LocatorRef),
+    /// The component's logger.
+    Logger(Logger),
+}
+
+impl fmt::Debug for Arg<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Arg::Instance(_) => f.write_str("Instance"),
+            Arg::Absent => f.write_str("Absent"),
+            Arg::Lazy(_) => f.write_str("Lazy"),
+            Arg::Locator(_) => f.write_str("Locator"),
+            Arg::Logger(_) => f.write_str("Logger"),
+        }
+    }
+}
+
+/// The resolved dependencies of one call, consumed in parameter order.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Args<'a> {
+    items: &'a [Arg<'a>],
+    next: usize,
+}
+
+impl<'a> Args<'a> {
+    pub(crate) fn new(items: &'a [Arg<'a>]) -> Self {
+        Args { items, next: 0 }
+    }
+
+    /// Takes the next argument as `T`.
+    pub fn take<T: Inject>(&mut self) -> Result<T, BoxError> {
+        let arg = self
+            .items
+            .get(self.next)
+            .ok_or("distage: fewer arguments than dependencies")?;
+        self.next += 1;
+        T::extract(arg)
+    }
+}
+
+/// A type a constructor or function can ask for as a parameter.
+///
+/// Implemented for `Arc<T>`, `Option<Arc<T>>`, `Set<T>`, `Factory<T>`, `Lazy<T>`, `LocatorRef`,
+/// `Logger`, common value types (`String`, numbers, `bool`, `PathBuf`, `Duration`, `Vec<T>`) and
+/// [`Value<T>`] for any other `Clone` value.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be injected as a parameter",
+    label = "not an injectable parameter type",
+    note = "parameters can be `Arc<T>`, `Option<Arc<T>>`, `Set<T>`, `Factory<T>`, `Lazy<T>`, `LocatorRef`, `Logger`, common values such as `String`, or `Value<T>` for any other `Clone` value"
+)]
+pub trait Inject: Sized + 'static {
+    /// The dependency this parameter creates (`id` from `#[id("…")]`).
+    fn dependency(id: Option<Id>) -> Dependency;
+    /// Turns the resolved argument into the parameter value.
+    #[doc(hidden)]
+    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError>;
+}
+
+pub(crate) fn instance<'a, V: Any>(arg: &'a Arg<'_>) -> Result<&'a V, BoxError> {
+    match arg {
+        Arg::Instance(any) => any.downcast_ref::<V>().ok_or_else(|| {
+            format!(
+                "distage: stored instance is not a `{}`",
+                std::any::type_name::<V>()
+            )
+            .into()
+        }),
+        other => Err(format!(
+            "distage: expected an instance of `{}`, got {other:?}",
+            std::any::type_name::<V>()
+        )
+        .into()),
+    }
+}
+
+impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
+    fn dependency(id: Option<Id>) -> Dependency {
+        Dependency::Key {
+            key: DIKey::of::<T>().with_id(id),
+            mode: DepMode::Strict,
+        }
+    }
+    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
+        instance::<Arc<T>>(arg).cloned()
+    }
+}
+
+impl<T: ?Sized + Send + Sync + 'static> Inject for Option<Arc<T>> {
+    fn dependency(id: Option<Id>) -> Dependency {
+        Dependency::Key {
+            key: DIKey::of::<T>().with_id(id),
+            mode: DepMode::Optional,
+        }
+    }
+    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
+        match arg {
+            Arg::Absent => Ok(None),
+            arg => instance::<Arc<T>>(arg).map(|a| Some(a.clone())),
+        }
+    }
+}
+
+/// A value parameter: the bound `T` cloned out of its `Arc` (`make::<Config>().from_value(…)`).
+///
+/// Common value types (`String`, numbers, `bool`, …) can be parameters directly; any other
+/// `Clone` type is asked for through `Value<T>`. The derive and `module!` do this for you.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub struct Value<T>(pub T);
+
+impl<T> Value<T> {
+    /// The value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Value<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Inject for Value<T> {
+    fn dependency(id: Option<Id>) -> Dependency {
+        Dependency::Key {
+            key: DIKey::of::<T>().with_id(id),
+            mode: DepMode::Strict,
+        }
+    }
+    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
+        instance::<Arc<T>>(arg).map(|a| Value(T::clone(a)))
+    }
+}
+
+macro_rules! value_types {
+    ($($t:ty),* $(,)?) => {$(
+        impl Inject for $t {
+            fn dependency(id: Option<Id>) -> Dependency {
+                <Value<$t> as Inject>::dependency(id)
+            }
+            fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
+                <Value<$t> as Inject>::extract(arg).map(Value::into_inner)
+            }
+        }
+    )*};
+}
+
+value_types!(
+    String,
+    &'static str,
+    bool,
+    char,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    f32,
+    f64,
+    std::path::PathBuf,
+    std::time::Duration,
+    std::net::SocketAddr,
+    std::net::IpAddr,
+);
+
+impl<T: Clone + Send + Sync + 'static> Inject for Vec<T> {
+    fn dependency(id: Option<Id>) -> Dependency {
+        <Value<Vec<T>> as Inject>::dependency(id)
+    }
+    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
+        <Value<Vec<T>> as Inject>::extract(arg).map(Value::into_inner)
+    }
+}
+
+/// A type whose constructor the injector can call: what `#[derive(Injectable)]` implements.
+///
+/// ```
+/// use distage_core::{Injectable, Dependency, Args, Inject, BoxError};
+/// use std::sync::Arc;
+/// struct Db;
+/// struct Repo { db: Arc<Db> }
+/// impl Injectable for Repo {
+///     fn dependencies() -> Vec<Dependency> { vec![<Arc<Db> as Inject>::dependency(None)] }
+///     fn construct(args: &mut Args<'_>) -> Result<Self, BoxError> {
+///         Ok(Repo { db: args.take()? })
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not injectable",
+    label = "the injector does not know how to construct `{Self}`",
+    note = "add `#[derive(Injectable)]` to `{Self}`, or bind it with `.from_fn(...)` / `.from_value(...)`"
+)]
+pub trait Injectable: Sized + Send + Sync + 'static {
+    /// The constructor's dependencies, in the order `construct` takes them.
+    fn dependencies() -> Vec<Dependency>;
+    /// Builds the value from its resolved dependencies.
+    fn construct(args: &mut Args<'_>) -> Result<Self, BoxError>;
+}
+
+/// How a function's return value becomes the bound instance: `T` is wrapped in an `Arc`, an
+/// `Arc<T>` (for trait objects: `Arc<dyn Trait>`) or a `Box<T>` is used as it is.
+pub trait IntoArc<T: ?Sized> {
+    /// The value as a shared instance.
+    fn into_arc(self) -> Arc<T>;
+}
+
+impl<T> IntoArc<T> for T {
+    fn into_arc(self) -> Arc<T> {
+        Arc::new(self)
+    }
+}
+impl<T: ?Sized> IntoArc<T> for Arc<T> {
+    fn into_arc(self) -> Arc<T> {
+        self
+    }
+}
+impl<T: ?Sized> IntoArc<T> for Box<T> {
+    fn into_arc(self) -> Arc<T> {
+        Arc::from(self)
+    }
+}

@@ -1,0 +1,168 @@
+//! The injector: plans modules and produces plans.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::activation::Activation;
+use crate::error::Error;
+use crate::functoid::RunFn;
+use crate::key::{DIKey, Id};
+use crate::locator::{Locator, LocatorInner};
+use crate::module::Module;
+use crate::plan::Plan;
+use crate::planner::{self, Roots};
+
+/// What to plan: a module, the activation, and the roots to keep.
+#[derive(Clone, Debug)]
+pub struct PlannerInput {
+    pub(crate) module: Module,
+    pub(crate) activation: Activation,
+    pub(crate) roots: Roots,
+}
+
+impl PlannerInput {
+    /// Plans `module` with no activation, keeping every binding (no roots given yet).
+    pub fn new(module: Module) -> Self {
+        PlannerInput {
+            module,
+            activation: Activation::new(),
+            roots: Roots::Everything,
+        }
+    }
+
+    /// Plans for `activation`.
+    pub fn activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// Adds `T` to the roots: only what the roots need is planned and produced.
+    pub fn roots<T: ?Sized + 'static>(self) -> Self {
+        self.root_key(DIKey::of::<T>())
+    }
+
+    /// Adds `T` named `id` to the roots.
+    pub fn root_named<T: ?Sized + 'static>(self, id: impl Into<Id>) -> Self {
+        self.root_key(DIKey::named::<T>(id))
+    }
+
+    /// Adds the set of `T` to the roots.
+    pub fn root_set<T: ?Sized + 'static>(self) -> Self {
+        self.root_key(DIKey::set_of::<T>())
+    }
+
+    /// Adds `key` to the roots.
+    pub fn root_key(mut self, key: DIKey) -> Self {
+        match &mut self.roots {
+            Roots::Keys(keys) => {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+            Roots::Everything => self.roots = Roots::Keys(vec![key]),
+        }
+        self
+    }
+
+    /// Sets the roots to exactly `keys`; an empty list is an error when planning.
+    pub fn root_keys(mut self, keys: impl IntoIterator<Item = DIKey>) -> Self {
+        self.roots = Roots::Keys(Vec::new());
+        for key in keys {
+            self = self.root_key(key);
+        }
+        self
+    }
+
+    /// Keeps every binding (the default).
+    pub fn everything(mut self) -> Self {
+        self.roots = Roots::Everything;
+        self
+    }
+
+    /// The module.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// The activation.
+    pub fn get_activation(&self) -> &Activation {
+        &self.activation
+    }
+
+    /// The explicit roots, or `None` for "everything".
+    pub fn root_list(&self) -> Option<&[DIKey]> {
+        match &self.roots {
+            Roots::Everything => None,
+            Roots::Keys(k) => Some(k),
+        }
+    }
+}
+
+/// Plans and produces. A child injector ([`Injector::inherit`]) resolves what its modules do not
+/// bind from a parent locator, and may override the parent's keys locally.
+#[derive(Clone, Default)]
+pub struct Injector {
+    parent: Option<Arc<LocatorInner>>,
+}
+
+impl Injector {
+    /// An injector without a parent.
+    pub fn new() -> Self {
+        Injector { parent: None }
+    }
+
+    /// A child injector: its plans may use `parent`'s instances, never change them, and its sets
+    /// extend the parent's sets.
+    pub fn inherit(parent: &Locator) -> Self {
+        Injector {
+            parent: Some(parent.inner.clone()),
+        }
+    }
+
+    /// Plans `input`: pure, produces nothing. On failure the error lists every problem found.
+    pub fn plan(&self, input: &PlannerInput) -> Result<Plan, Error> {
+        planner::plan(
+            &input.module,
+            &input.activation,
+            &input.roots,
+            self.parent.as_ref(),
+        )
+    }
+
+    /// Produces `plan` into a new locator: one instance per key, resources acquired in plan
+    /// order. If a step fails or panics, what was acquired is released in reverse order and the
+    /// error names the step.
+    pub fn produce(&self, plan: &Plan) -> Result<Locator, Error> {
+        crate::producer::produce(plan)
+    }
+
+    /// Plans `input` rooted at `f`'s parameters, produces it, runs `f`, and closes the locator.
+    pub fn produce_run<M, R, F: RunFn<M, R>>(
+        &self,
+        input: &PlannerInput,
+        f: F,
+    ) -> Result<R, Error> {
+        let roots = F::dependencies()
+            .into_iter()
+            .filter_map(|d| d.key().cloned());
+        let input = input.clone().root_keys(roots);
+        let plan = if input.root_list().is_some_and(|r| r.is_empty()) {
+            // A function without key parameters needs nothing planned.
+            self.plan(&PlannerInput::new(Module::new()))?
+        } else {
+            self.plan(&input)?
+        };
+        let locator = self.produce(&plan)?;
+        let result = locator.run(f);
+        locator.close()?;
+        result
+    }
+}
+
+impl fmt::Debug for Injector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Injector")
+            .field("has_parent", &self.parent.is_some())
+            .finish()
+    }
+}

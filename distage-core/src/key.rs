@@ -1,0 +1,298 @@
+//! Keys: what a binding provides and what a dependency asks for.
+
+use std::any::TypeId;
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// A Rust type as the injector sees it: its `TypeId` (identity) and its name (for messages).
+#[derive(Clone, Copy)]
+pub struct TypeInfo {
+    id: TypeId,
+    name: &'static str,
+}
+
+impl TypeInfo {
+    /// The `TypeInfo` of `T`.
+    pub fn of<T: ?Sized + 'static>() -> Self {
+        TypeInfo {
+            id: TypeId::of::<T>(),
+            name: std::any::type_name::<T>(),
+        }
+    }
+
+    /// The type's `TypeId`.
+    pub fn type_id(&self) -> TypeId {
+        self.id
+    }
+
+    /// The full path name, as `std::any::type_name` spells it.
+    pub fn full_name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The name without module paths: `Arc<dyn Database>` rather than
+    /// `alloc::sync::Arc<dyn app::db::Database>`.
+    pub fn short_name(&self) -> String {
+        short_type_name(self.name)
+    }
+}
+
+impl PartialEq for TypeInfo {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+impl Eq for TypeInfo {}
+impl Hash for TypeInfo {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+impl PartialOrd for TypeInfo {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for TypeInfo {
+    /// By name first so that orders shown to users do not depend on `TypeId` values.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.name.cmp(other.name).then(self.id.cmp(&other.id))
+    }
+}
+impl fmt::Debug for TypeInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+impl fmt::Display for TypeInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.short_name())
+    }
+}
+
+/// Drops the module path of every path in a type name, keeping generics, `dyn`, tuples and
+/// references intact: `core::option::Option<alloc::string::String>` → `Option<String>`.
+pub fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    // Where the path being written started; `::` truncates back to it.
+    let mut path_start = 0;
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            out.truncate(path_start);
+            continue;
+        }
+        out.push(c);
+        if !(c.is_alphanumeric() || c == '_') {
+            path_start = out.len();
+        }
+    }
+    out
+}
+
+/// The id of a named binding: `make::<String>().named("db-url")`.
+#[derive(Clone)]
+pub struct Id(IdRepr);
+
+#[derive(Clone)]
+enum IdRepr {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Id {
+    /// The id as a string.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            IdRepr::Static(s) => s,
+            IdRepr::Shared(s) => s,
+        }
+    }
+}
+
+impl From<&'static str> for Id {
+    fn from(s: &'static str) -> Self {
+        Id(IdRepr::Static(s))
+    }
+}
+impl From<String> for Id {
+    fn from(s: String) -> Self {
+        Id(IdRepr::Shared(s.into()))
+    }
+}
+impl From<Arc<str>> for Id {
+    fn from(s: Arc<str>) -> Self {
+        Id(IdRepr::Shared(s))
+    }
+}
+impl PartialEq for Id {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for Id {}
+impl Hash for Id {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl PartialOrd for Id {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Id {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a key names: one instance, or the set collecting a `many` binding's elements.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum KeyKind {
+    /// One instance of the type (`make::<T>()`).
+    Single,
+    /// The set of elements of type `T` (`many::<T>()`), injected as `Set<T>`.
+    Set,
+}
+
+/// A dependency-injection key: a type, an optional id, and whether it names a set.
+///
+/// An unnamed request never matches a named binding, and vice versa.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DIKey {
+    ty: TypeInfo,
+    kind: KeyKind,
+    id: Option<Id>,
+}
+
+impl DIKey {
+    /// The unnamed key of `T`.
+    pub fn of<T: ?Sized + 'static>() -> Self {
+        DIKey {
+            ty: TypeInfo::of::<T>(),
+            kind: KeyKind::Single,
+            id: None,
+        }
+    }
+
+    /// The key of `T` bound with `.named(id)`.
+    pub fn named<T: ?Sized + 'static>(id: impl Into<Id>) -> Self {
+        DIKey {
+            ty: TypeInfo::of::<T>(),
+            kind: KeyKind::Single,
+            id: Some(id.into()),
+        }
+    }
+
+    /// The key of the set of `T` elements (`many::<T>()`).
+    pub fn set_of<T: ?Sized + 'static>() -> Self {
+        DIKey {
+            ty: TypeInfo::of::<T>(),
+            kind: KeyKind::Set,
+            id: None,
+        }
+    }
+
+    /// Builds a key from its parts.
+    pub fn new(ty: TypeInfo, kind: KeyKind, id: Option<Id>) -> Self {
+        DIKey { ty, kind, id }
+    }
+
+    /// The same key with `id` (or without one).
+    pub fn with_id(mut self, id: Option<Id>) -> Self {
+        self.id = id;
+        self
+    }
+
+    /// The bound type (the element type for set keys).
+    pub fn type_info(&self) -> TypeInfo {
+        self.ty
+    }
+
+    /// The id, if the key is named.
+    pub fn id(&self) -> Option<&Id> {
+        self.id.as_ref()
+    }
+
+    /// Single instance or set.
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    /// True for set keys.
+    pub fn is_set(&self) -> bool {
+        self.kind == KeyKind::Set
+    }
+}
+
+impl fmt::Display for DIKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            KeyKind::Single => write!(f, "{}", self.ty)?,
+            KeyKind::Set => write!(f, "Set<{}>", self.ty)?,
+        }
+        if let Some(id) = &self.id {
+            write!(f, " @ {:?}", id.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for DIKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DIKey({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_drop_module_paths_everywhere() {
+        assert_eq!(
+            short_type_name("alloc::sync::Arc<dyn app::db::Database>"),
+            "Arc<dyn Database>"
+        );
+        assert_eq!(
+            short_type_name("core::option::Option<(u8, alloc::string::String)>"),
+            "Option<(u8, String)>"
+        );
+        assert_eq!(
+            short_type_name(
+                "alloc::sync::Arc<dyn core::ops::function::Fn(u8) -> alloc::string::String + core::marker::Send>"
+            ),
+            "Arc<dyn Fn(u8) -> String + Send>"
+        );
+        assert_eq!(short_type_name("[a::B; 4]"), "[B; 4]");
+    }
+
+    #[test]
+    fn keys_display_their_id_and_set_kind() {
+        assert_eq!(
+            DIKey::named::<String>("db-url").to_string(),
+            "String @ \"db-url\""
+        );
+        assert_eq!(DIKey::set_of::<u8>().to_string(), "Set<u8>");
+        assert_ne!(DIKey::of::<String>(), DIKey::named::<String>("x"));
+        assert_ne!(DIKey::of::<String>(), DIKey::set_of::<String>());
+        assert_eq!(
+            DIKey::named::<String>("x"),
+            DIKey::named::<String>(String::from("x"))
+        );
+    }
+}

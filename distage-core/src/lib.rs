@@ -1,0 +1,45 @@
+//! The runtime of distage-rs: keys, bindings, modules, the planner, plans, the producer and
+//! locators. Users depend on the `distage` facade crate, which re-exports all of this.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod activation;
+mod axis;
+mod binding;
+mod error;
+mod factory;
+mod functoid;
+mod hash;
+mod inject;
+mod injector;
+mod key;
+mod lifecycle;
+mod locator;
+mod logger;
+mod module;
+mod plan;
+mod planner;
+mod producer;
+mod set;
+
+pub use activation::Activation;
+pub use axis::{Axis, AxisChoice, AxisInfo, Mode, Repo, Tags, World};
+pub use binding::{Binding, BindingRole, ImplKind, Origin, Produced, Provider};
+pub use error::{
+    BoxError, Candidate, CycleStep, Dependent, Error, Failure, PlanError, Problem, ProduceError,
+    ReleaseFailure,
+};
+pub use factory::{AssistedInjectable, Factory};
+pub use functoid::{Functoid, IntoFunctoid, RunFn};
+pub use inject::{Arg, Args, DepMode, Dependency, Inject, Injectable, IntoArc, Value};
+pub use injector::{Injector, PlannerInput};
+pub use key::{DIKey, Id, KeyKind, TypeInfo, short_type_name};
+pub use lifecycle::Lifecycle;
+pub use locator::{Lazy, Locator, LocatorRef, SlotRef};
+pub use logger::Logger;
+pub use module::{
+    Make, Many, Module, ModuleBuilder, factory_provider, fn_provider, injectable_provider,
+    ref_provider, resource_provider, try_fn_provider, value_provider,
+};
+pub use plan::{Plan, PlanTree, Step, StepTarget, TreeNode};
+pub use set::Set;

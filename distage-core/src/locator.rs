@@ -1,0 +1,490 @@
+//! Locators: the produced instances, looked up by key.
+
+use std::any::{Any, TypeId};
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use crate::binding::{Instance, Release};
+use crate::error::{BoxError, Error, Failure, ReleaseFailure};
+use crate::functoid::RunFn;
+use crate::inject::{Arg, Args, DepMode, Dependency, Inject};
+use crate::key::{DIKey, Id, KeyKind};
+use crate::logger::Logger;
+use crate::plan::{Plan, PlanData};
+use crate::set::Set;
+
+/// The shared state of a locator: one slot per plan step, and what to release.
+pub(crate) struct LocatorInner {
+    pub(crate) plan: Arc<PlanData>,
+    pub(crate) slots: Box<[OnceLock<Instance>]>,
+    /// Produced steps in the order their production completed, with their release steps.
+    pub(crate) acquired: Mutex<Vec<(usize, Option<Release>)>>,
+    pub(crate) closed: AtomicBool,
+}
+
+pub(crate) enum Lookup<'a> {
+    Found(&'a (dyn Any + Send + Sync)),
+    NotYetProduced,
+    Closed,
+    Absent,
+}
+
+impl LocatorInner {
+    pub(crate) fn new(plan: Arc<PlanData>) -> Self {
+        let slots = (0..plan.steps.len()).map(|_| OnceLock::new()).collect();
+        LocatorInner {
+            plan,
+            slots,
+            acquired: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn parent(&self) -> Option<&Arc<LocatorInner>> {
+        self.plan.parent.as_ref()
+    }
+
+    #[inline]
+    pub(crate) fn lookup(&self, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Lookup<'_> {
+        let mut this = self;
+        loop {
+            if this.closed.load(Ordering::Acquire) {
+                return Lookup::Closed;
+            }
+            if let Some(slot) = this.plan.index.find(ty, kind, id) {
+                return this.slot(slot);
+            }
+            match this.parent() {
+                Some(parent) => this = parent,
+                None => return Lookup::Absent,
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn slot(&self, slot: usize) -> Lookup<'_> {
+        if self.closed.load(Ordering::Acquire) {
+            return Lookup::Closed;
+        }
+        match self.slots[slot].get() {
+            Some(instance) => Lookup::Found(&**instance),
+            None => Lookup::NotYetProduced,
+        }
+    }
+
+    #[inline]
+    fn get_typed<V: Any + Clone>(
+        &self,
+        ty: TypeId,
+        kind: KeyKind,
+        id: Option<&str>,
+        key: impl FnOnce() -> DIKey,
+    ) -> Result<V, Error> {
+        match self.lookup(ty, kind, id) {
+            Lookup::Found(any) => any
+                .downcast_ref::<V>()
+                .cloned()
+                .ok_or_else(|| Error::NotFound {
+                    key: key(),
+                    needed_by: Some("a lookup whose stored type differs (a bug in distage)".into()),
+                }),
+            Lookup::Absent => Err(Error::NotFound {
+                key: key(),
+                needed_by: None,
+            }),
+            Lookup::NotYetProduced => Err(Error::NotYetProduced { key: key() }),
+            Lookup::Closed => Err(Error::Closed { key: Some(key()) }),
+        }
+    }
+
+    /// Runs the release steps in reverse order of acquisition, each exactly once. With `drop_slots`
+    /// each instance is also dropped right after its release step, so `Drop` types are released
+    /// in the same reverse order.
+    fn release(&self, mut drop_slots: Option<&mut [OnceLock<Instance>]>) -> Vec<ReleaseFailure> {
+        self.closed.store(true, Ordering::Release);
+        let acquired =
+            std::mem::take(&mut *self.acquired.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut failures = Vec::new();
+        for (slot, release) in acquired.into_iter().rev() {
+            if let Some(release) = release {
+                let outcome = catch_unwind(AssertUnwindSafe(release));
+                let cause = match outcome {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(Failure::Error(e)),
+                    Err(panic) => Some(Failure::from_panic(panic)),
+                };
+                if let Some(cause) = cause {
+                    let step = &self.plan.steps[slot];
+                    failures.push(ReleaseFailure {
+                        target: step.target.clone(),
+                        origin: step.origin,
+                        cause,
+                    });
+                }
+            }
+            if let Some(slots) = drop_slots.as_deref_mut() {
+                drop_instance(slots[slot].take());
+            }
+        }
+        // Instances released earlier without their slots (the state was shared at `close`).
+        if let Some(slots) = drop_slots {
+            for slot in slots.iter_mut().rev() {
+                drop_instance(slot.take());
+            }
+        }
+        failures
+    }
+
+    /// Releases everything: what `close` does, and what dropping the last handle does.
+    pub(crate) fn shutdown(self: &mut Arc<Self>) -> Vec<ReleaseFailure> {
+        match Arc::get_mut(self) {
+            Some(inner) => {
+                let slots = std::mem::take(&mut inner.slots);
+                let mut slots = slots.into_vec();
+                let failures = inner.release(Some(&mut slots));
+                inner.slots = slots.into_boxed_slice();
+                failures
+            }
+            // Someone still holds the state (a child locator, a `LocatorRef` mid-call): run the
+            // release steps now; the instances go when the last holder does.
+            None => self.release(None),
+        }
+    }
+}
+
+/// A panicking `Drop` must not stop the other releases.
+fn drop_instance(instance: Option<Instance>) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
+}
+
+impl Drop for LocatorInner {
+    fn drop(&mut self) {
+        let mut slots = std::mem::take(&mut self.slots).into_vec();
+        for failure in self.release(Some(&mut slots)) {
+            tracing::error!("{failure}");
+        }
+    }
+}
+
+/// The produced instances of a plan. Dropping it (or [`close`](Locator::close)) releases its
+/// resources in reverse order of acquisition.
+pub struct Locator {
+    pub(crate) inner: Arc<LocatorInner>,
+}
+
+impl Locator {
+    /// The instance of `T` (`T` may be a trait object: `get::<dyn Repo>()`).
+    #[inline]
+    pub fn get<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, Error> {
+        self.inner
+            .get_typed::<Arc<T>>(TypeId::of::<T>(), KeyKind::Single, None, DIKey::of::<T>)
+    }
+
+    /// The instance of `T` bound with `.named(id)`.
+    pub fn get_named<T: ?Sized + Send + Sync + 'static>(&self, id: &str) -> Result<Arc<T>, Error> {
+        self.inner
+            .get_typed::<Arc<T>>(TypeId::of::<T>(), KeyKind::Single, Some(id), || {
+                DIKey::named::<T>(Id::from(id.to_string()))
+            })
+    }
+
+    /// The instance of `T`, or `None` when the locator does not hold it.
+    pub fn find<T: ?Sized + Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.get::<T>().ok()
+    }
+
+    /// The named instance of `T`, or `None`.
+    pub fn find_named<T: ?Sized + Send + Sync + 'static>(&self, id: &str) -> Option<Arc<T>> {
+        self.get_named::<T>(id).ok()
+    }
+
+    /// True when the locator (or a parent) holds an instance of `T`.
+    pub fn has<T: ?Sized + Send + Sync + 'static>(&self) -> bool {
+        matches!(
+            self.inner.lookup(TypeId::of::<T>(), KeyKind::Single, None),
+            Lookup::Found(_)
+        )
+    }
+
+    /// True when the locator (or a parent) holds an instance for `key`.
+    pub fn has_key(&self, key: &DIKey) -> bool {
+        let id = key.id().map(Id::as_str);
+        matches!(
+            self.inner.lookup(key.type_info().type_id(), key.kind(), id),
+            Lookup::Found(_)
+        )
+    }
+
+    /// The set of `T` elements (`many::<T>()`).
+    pub fn get_set<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Set<T>, Error> {
+        self.inner
+            .get_typed::<Set<T>>(TypeId::of::<T>(), KeyKind::Set, None, DIKey::set_of::<T>)
+    }
+
+    /// The named set of `T` elements.
+    pub fn get_named_set<T: ?Sized + Send + Sync + 'static>(
+        &self,
+        id: &str,
+    ) -> Result<Set<T>, Error> {
+        self.inner
+            .get_typed::<Set<T>>(TypeId::of::<T>(), KeyKind::Set, Some(id), || {
+                DIKey::set_of::<T>().with_id(Some(Id::from(id.to_string())))
+            })
+    }
+
+    /// Calls `f` with its parameters injected from this locator:
+    /// `locator.run(|users: Arc<UserService>, cfg: Value<Config>| …)`.
+    pub fn run<M, R, F: RunFn<M, R>>(&self, f: F) -> Result<R, Error> {
+        let deps = F::dependencies();
+        let args = deps
+            .iter()
+            .map(|d| resolve_for_run(&self.inner, d))
+            .collect::<Result<Vec<_>, _>>()?;
+        f.call_once(&mut Args::new(&args))
+            .map_err(|e| Error::Internal(e.to_string()))
+    }
+
+    /// The plan this locator was produced from.
+    pub fn plan(&self) -> Plan {
+        Plan {
+            data: self.inner.plan.clone(),
+        }
+    }
+
+    /// A weak handle to this locator (what a `LocatorRef` parameter receives).
+    pub fn as_ref(&self) -> LocatorRef {
+        LocatorRef {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
+    /// Releases every resource in reverse acquisition order and returns the failures together;
+    /// every release step runs even when one fails. After `close`, lookups fail with
+    /// [`Error::Closed`].
+    pub fn close(mut self) -> Result<(), Error> {
+        let failures = self.inner.shutdown();
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Release(failures))
+        }
+    }
+
+    /// True once the locator is closed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+}
+
+impl fmt::Debug for Locator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Locator")
+            .field("instances", &self.inner.slots.len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+fn resolve_for_run<'a>(inner: &'a Arc<LocatorInner>, dep: &Dependency) -> Result<Arg<'a>, Error> {
+    Ok(match dep {
+        Dependency::Key { key, mode } => {
+            let id = key.id().map(Id::as_str);
+            let ty = key.type_info().type_id();
+            match (inner.lookup(ty, key.kind(), id), mode) {
+                (Lookup::Found(any), DepMode::Strict | DepMode::Optional) => Arg::Instance(any),
+                (Lookup::Absent, DepMode::Optional) => Arg::Absent,
+                (Lookup::Found(_), DepMode::Lazy) => Arg::Lazy(lazy_slot(inner, key)?),
+                (Lookup::Closed, _) => {
+                    return Err(Error::Closed {
+                        key: Some(key.clone()),
+                    });
+                }
+                (Lookup::NotYetProduced, _) => {
+                    return Err(Error::NotYetProduced { key: key.clone() });
+                }
+                (Lookup::Absent, _) => {
+                    return Err(Error::NotFound {
+                        key: key.clone(),
+                        needed_by: Some("a function given to `run`".into()),
+                    });
+                }
+            }
+        }
+        Dependency::Locator => Arg::Locator(LocatorRef {
+            inner: Arc::downgrade(inner),
+        }),
+        Dependency::Logger => Arg::Logger(Logger::new("run")),
+    })
+}
+
+fn lazy_slot(inner: &Arc<LocatorInner>, key: &DIKey) -> Result<SlotRef, Error> {
+    let mut this = inner;
+    loop {
+        if let Some(slot) = this.plan.index.find_key(key) {
+            return Ok(SlotRef {
+                locator: Arc::downgrade(this),
+                slot,
+                key: key.clone(),
+            });
+        }
+        match this.parent() {
+            Some(p) => this = p,
+            None => {
+                return Err(Error::NotFound {
+                    key: key.clone(),
+                    needed_by: None,
+                });
+            }
+        }
+    }
+}
+
+/// A weak handle to the locator a component was produced into. It does not keep the locator
+/// alive: once the locator is dropped or closed, lookups return [`Error::Closed`].
+#[derive(Clone)]
+pub struct LocatorRef {
+    pub(crate) inner: Weak<LocatorInner>,
+}
+
+impl LocatorRef {
+    fn with<R>(&self, f: impl FnOnce(&Arc<LocatorInner>) -> Result<R, Error>) -> Result<R, Error> {
+        match self.inner.upgrade() {
+            Some(inner) => f(&inner),
+            None => Err(Error::Closed { key: None }),
+        }
+    }
+
+    /// The instance of `T`.
+    pub fn get<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, Error> {
+        self.with(|i| {
+            i.get_typed::<Arc<T>>(TypeId::of::<T>(), KeyKind::Single, None, DIKey::of::<T>)
+        })
+    }
+
+    /// The instance of `T` bound with `.named(id)`.
+    pub fn get_named<T: ?Sized + Send + Sync + 'static>(&self, id: &str) -> Result<Arc<T>, Error> {
+        self.with(|i| {
+            i.get_typed::<Arc<T>>(TypeId::of::<T>(), KeyKind::Single, Some(id), || {
+                DIKey::named::<T>(Id::from(id.to_string()))
+            })
+        })
+    }
+
+    /// The set of `T` elements.
+    pub fn get_set<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Set<T>, Error> {
+        self.with(|i| {
+            i.get_typed::<Set<T>>(TypeId::of::<T>(), KeyKind::Set, None, DIKey::set_of::<T>)
+        })
+    }
+
+    /// The instance of `T`, or `None`.
+    pub fn find<T: ?Sized + Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.get::<T>().ok()
+    }
+}
+
+impl fmt::Debug for LocatorRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LocatorRef(alive: {})", self.inner.strong_count() > 0)
+    }
+}
+
+impl Inject for LocatorRef {
+    fn dependency(_id: Option<Id>) -> Dependency {
+        Dependency::Locator
+    }
+    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
+        match arg {
+            Arg::Locator(l) => Ok(l.clone()),
+            other => Err(format!("distage: expected a locator, got {other:?}").into()),
+        }
+    }
+}
+
+/// Where a lazy dependency's instance lives.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct SlotRef {
+    pub(crate) locator: Weak<LocatorInner>,
+    pub(crate) slot: usize,
+    pub(crate) key: DIKey,
+}
+
+/// A dependency resolved on first use. It does not order production, so it may close a cycle
+/// (`A` holds `Lazy<B>`, `B` holds `Arc<A>`); it holds the locator weakly, so such a cycle does
+/// not leak: both are dropped with the locator.
+pub struct Lazy<T: ?Sized> {
+    slot: SlotRef,
+    _type: std::marker::PhantomData<fn() -> Arc<T>>,
+}
+
+impl<T: ?Sized + Send + Sync + 'static> Lazy<T> {
+    /// The instance; fails while it is not produced yet, and after the locator is gone.
+    pub fn get(&self) -> Result<Arc<T>, Error> {
+        let inner = self.slot.locator.upgrade().ok_or_else(|| Error::Closed {
+            key: Some(self.slot.key.clone()),
+        })?;
+        match inner.slot(self.slot.slot) {
+            Lookup::Found(any) => {
+                any.downcast_ref::<Arc<T>>()
+                    .cloned()
+                    .ok_or_else(|| Error::NotFound {
+                        key: self.slot.key.clone(),
+                        needed_by: Some(
+                            "a Lazy whose stored type differs (a bug in distage)".into(),
+                        ),
+                    })
+            }
+            Lookup::NotYetProduced => Err(Error::NotYetProduced {
+                key: self.slot.key.clone(),
+            }),
+            Lookup::Closed => Err(Error::Closed {
+                key: Some(self.slot.key.clone()),
+            }),
+            Lookup::Absent => Err(Error::NotFound {
+                key: self.slot.key.clone(),
+                needed_by: None,
+            }),
+        }
+    }
+
+    /// The key it resolves.
+    pub fn key(&self) -> &DIKey {
+        &self.slot.key
+    }
+}
+
+impl<T: ?Sized> Clone for Lazy<T> {
+    fn clone(&self) -> Self {
+        Lazy {
+            slot: self.slot.clone(),
+            _type: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Lazy<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Lazy({})", self.slot.key)
+    }
+}
+
+impl<T: ?Sized + Send + Sync + 'static> Inject for Lazy<T> {
+    fn dependency(id: Option<Id>) -> Dependency {
+        Dependency::Key {
+            key: DIKey::of::<T>().with_id(id),
+            mode: DepMode::Lazy,
+        }
+    }
+    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
+        match arg {
+            Arg::Lazy(slot) => Ok(Lazy {
+                slot: slot.clone(),
+                _type: std::marker::PhantomData,
+            }),
+            other => Err(format!("distage: expected a lazy slot, got {other:?}").into()),
+        }
+    }
+}

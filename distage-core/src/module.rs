@@ -1,0 +1,719 @@
+//! Modules: immutable sets of bindings, and the builder that declares them.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::ops::{Add, AddAssign};
+use std::sync::Arc;
+
+use crate::axis::{AxisChoice, Tags};
+use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin, Produced, Provider};
+use crate::error::BoxError;
+use crate::factory::{AssistedInjectable, Factory};
+use crate::functoid::IntoFunctoid;
+use crate::hash::KeySet;
+use crate::inject::{Args, Dependency, Injectable, IntoArc};
+use crate::key::{DIKey, Id, TypeInfo};
+use crate::lifecycle::Lifecycle;
+use crate::set::assemble;
+
+/// An immutable set of bindings. Combine modules with `+` (union; identical bindings are kept
+/// once) and [`overridden_by`](Module::overridden_by).
+#[derive(Clone, Default)]
+pub struct Module {
+    bindings: Vec<Binding>,
+    requirements: Vec<(DIKey, Origin)>,
+}
+
+/// The identity `+` deduplicates by.
+struct BindingId<'a>(&'a Binding);
+
+impl PartialEq for BindingId<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.identity() == other.0.identity()
+    }
+}
+impl Eq for BindingId<'_> {}
+impl Hash for BindingId<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.identity().hash(state);
+    }
+}
+
+impl Module {
+    /// The empty module.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Declares a module with the builder API:
+    ///
+    /// ```
+    /// use distage_core::Module;
+    /// let m = Module::build(|m| {
+    ///     m.make::<String>().named("db-url").from_value("postgres://localhost/app".to_string());
+    ///     m.make::<u16>().from_value(8080);
+    /// });
+    /// assert_eq!(m.bindings().len(), 2);
+    /// ```
+    pub fn build(declare: impl FnOnce(&mut ModuleBuilder)) -> Self {
+        let mut builder = ModuleBuilder::new();
+        declare(&mut builder);
+        builder.build()
+    }
+
+    /// The bindings, in declaration order.
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// Keys declared as provided from elsewhere (`requires`).
+    pub fn requirements(&self) -> &[(DIKey, Origin)] {
+        &self.requirements
+    }
+
+    /// The distinct keys bound, in declaration order.
+    pub fn keys(&self) -> Vec<&DIKey> {
+        let mut seen: KeySet<&DIKey> = KeySet::default();
+        self.bindings
+            .iter()
+            .map(|b| &b.key)
+            .filter(|k| seen.insert(*k))
+            .collect()
+    }
+
+    /// The number of bindings.
+    pub fn len(&self) -> usize {
+        self.bindings.len()
+    }
+
+    /// True when the module binds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.bindings.is_empty()
+    }
+
+    /// This module with `other`'s bindings on top: for every single key `other` binds, `other`'s
+    /// bindings replace *all* of this module's bindings of that key (alternatives tagged on
+    /// other axes included). Set elements of both are kept.
+    pub fn overridden_by(&self, other: &Module) -> Module {
+        let replaced: KeySet<&DIKey> = other
+            .bindings
+            .iter()
+            .filter(|b| b.role == BindingRole::Single)
+            .map(|b| &b.key)
+            .collect();
+        let kept = Module {
+            bindings: self
+                .bindings
+                .iter()
+                .filter(|b| b.role != BindingRole::Single || !replaced.contains(&b.key))
+                .cloned()
+                .collect(),
+            requirements: self.requirements.clone(),
+        };
+        kept + other.clone()
+    }
+
+    fn extend(&mut self, other: Module) {
+        let mut seen: KeySet<BindingId<'_>> = KeySet::default();
+        let mut fresh = Vec::new();
+        {
+            seen.extend(self.bindings.iter().map(BindingId));
+            for b in other.bindings {
+                if !seen.contains(&BindingId(&b)) {
+                    fresh.push(b);
+                }
+            }
+        }
+        // Duplicates within `other` itself are kept once, too.
+        let mut fresh_seen: KeySet<BindingId<'_>> = KeySet::default();
+        let fresh: Vec<Binding> = {
+            let keep: Vec<bool> = fresh
+                .iter()
+                .map(|b| fresh_seen.insert(BindingId(b)))
+                .collect();
+            drop(fresh_seen);
+            fresh
+                .into_iter()
+                .zip(keep)
+                .filter(|(_, k)| *k)
+                .map(|(b, _)| b)
+                .collect()
+        };
+        self.bindings.extend(fresh);
+        for r in other.requirements {
+            if !self.requirements.iter().any(|(k, _)| *k == r.0) {
+                self.requirements.push(r);
+            }
+        }
+    }
+}
+
+impl Add for Module {
+    type Output = Module;
+    /// The union of both modules; identical bindings (same key, tags, implementation and
+    /// origin) are kept once.
+    fn add(mut self, other: Module) -> Module {
+        self.extend(other);
+        self
+    }
+}
+
+impl Add<&Module> for Module {
+    type Output = Module;
+    fn add(mut self, other: &Module) -> Module {
+        self.extend(other.clone());
+        self
+    }
+}
+
+impl AddAssign for Module {
+    fn add_assign(&mut self, other: Module) {
+        self.extend(other);
+    }
+}
+
+impl fmt::Debug for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Module")
+            .field("bindings", &self.bindings)
+            .finish()
+    }
+}
+
+impl fmt::Display for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "module with {} bindings", self.bindings.len())?;
+        for b in &self.bindings {
+            write!(f, "\n  {b}")?;
+        }
+        for (k, o) in &self.requirements {
+            write!(f, "\n  requires {k} at {o}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Declares bindings; see [`Module::build`].
+#[derive(Default)]
+pub struct ModuleBuilder {
+    module: Module,
+}
+
+impl ModuleBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Binds the key of `T`. Finish with one of the `from…` methods.
+    #[track_caller]
+    pub fn make<T: ?Sized + Send + Sync + 'static>(&mut self) -> Make<'_, T> {
+        self.make_at(Origin::caller())
+    }
+
+    /// [`make`](Self::make) with an explicit origin (what `module!` uses).
+    pub fn make_at<T: ?Sized + Send + Sync + 'static>(&mut self, origin: Origin) -> Make<'_, T> {
+        Make {
+            builder: self,
+            key: DIKey::of::<T>(),
+            tags: Tags::new(),
+            origin,
+            provider: None,
+            _type: PhantomData,
+        }
+    }
+
+    /// Declares the set of `T` elements and adds elements to it. A set with no elements is an
+    /// empty set, not a missing key; elements of one set from several modules join.
+    #[track_caller]
+    pub fn many<T: ?Sized + Send + Sync + 'static>(&mut self) -> Many<'_, T> {
+        self.many_at(Origin::caller())
+    }
+
+    /// [`many`](Self::many) with an explicit origin.
+    pub fn many_at<T: ?Sized + Send + Sync + 'static>(&mut self, origin: Origin) -> Many<'_, T> {
+        Many {
+            builder: self,
+            key: DIKey::set_of::<T>(),
+            origin,
+            assemble: assemble::<T>,
+            elements: Vec::new(),
+            _type: PhantomData,
+        }
+    }
+
+    /// Adds every binding of `module` (identical bindings are kept once).
+    pub fn include(&mut self, module: Module) -> &mut Self {
+        self.module.extend(module);
+        self
+    }
+
+    /// Declares that `T` is provided from elsewhere (another module joined at run time, or a
+    /// parent locator).
+    #[track_caller]
+    pub fn requires<T: ?Sized + 'static>(&mut self) -> &mut Self {
+        self.requires_key(DIKey::of::<T>(), Origin::caller())
+    }
+
+    /// Declares that `key` is provided from elsewhere.
+    pub fn requires_key(&mut self, key: DIKey, origin: Origin) -> &mut Self {
+        if !self.module.requirements.iter().any(|(k, _)| *k == key) {
+            self.module.requirements.push((key, origin));
+        }
+        self
+    }
+
+    /// Adds a binding built elsewhere.
+    pub fn add_binding(&mut self, binding: Binding) -> &mut Self {
+        self.module.extend(Module {
+            bindings: vec![binding],
+            requirements: Vec::new(),
+        });
+        self
+    }
+
+    /// The module.
+    pub fn build(self) -> Module {
+        self.module
+    }
+}
+
+impl fmt::Debug for ModuleBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModuleBuilder")
+            .field("bindings", &self.module.bindings.len())
+            .finish()
+    }
+}
+
+/// A binding being declared by [`ModuleBuilder::make`]; added to the module when dropped.
+pub struct Make<'a, T: ?Sized> {
+    builder: &'a mut ModuleBuilder,
+    key: DIKey,
+    tags: Tags,
+    origin: Origin,
+    provider: Option<Provider>,
+    _type: PhantomData<fn() -> Arc<T>>,
+}
+
+impl<T: ?Sized> fmt::Debug for Make<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Make")
+            .field("key", &self.key)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+impl<T: ?Sized> Drop for Make<'_, T> {
+    fn drop(&mut self) {
+        let binding = Binding {
+            key: self.key.clone(),
+            role: BindingRole::Single,
+            provider: self.provider.take().unwrap_or_else(Provider::incomplete),
+            tags: std::mem::take(&mut self.tags),
+            origin: self.origin,
+        };
+        self.builder.add_binding(binding);
+    }
+}
+
+impl<'a, T: ?Sized + Send + Sync + 'static> Make<'a, T> {
+    /// Binds the key with an id: `make::<String>().named("db-url")`.
+    pub fn named(mut self, id: impl Into<Id>) -> Self {
+        self.key = self.key.clone().with_id(Some(id.into()));
+        self
+    }
+
+    /// Tags the binding with an axis choice; the activation selects between tagged bindings.
+    pub fn tagged(mut self, choice: impl Into<AxisChoice>) -> Self {
+        self.tags.insert(choice.into());
+        self
+    }
+
+    fn with(mut self, provider: Provider) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// Uses this instance, shared by every locator produced.
+    pub fn from_value(self, value: T) -> Self
+    where
+        T: Sized,
+    {
+        self.from_arc(Arc::new(value))
+    }
+
+    /// Uses this shared instance (works for trait objects: `Arc<dyn Repo>`).
+    pub fn from_arc(self, value: Arc<T>) -> Self {
+        self.with(value_provider(value))
+    }
+
+    /// Constructs `I` (an [`Injectable`]) for this key. For a trait-object key use
+    /// [`from_impl`](Self::from_impl) (the `module!` macro does that for you).
+    pub fn from<I: Injectable>(self) -> Self
+    where
+        Arc<I>: Into<Arc<T>>,
+    {
+        self.with(injectable_provider::<I, T>(Into::into))
+    }
+
+    /// Constructs `I` and converts it to this key's type: for trait objects,
+    /// `make::<dyn Repo>().from_impl::<PgRepo>(|r| r)`.
+    pub fn from_impl<I: Injectable>(self, coerce: fn(Arc<I>) -> Arc<T>) -> Self {
+        self.with(injectable_provider::<I, T>(coerce))
+    }
+
+    /// Calls `f` with its parameters injected; it returns a `T`, an `Arc<T>` or a `Box<T>`.
+    pub fn from_fn<M, R: IntoArc<T> + 'static>(self, f: impl IntoFunctoid<M, R>) -> Self {
+        self.with(fn_provider::<M, R, T>(f))
+    }
+
+    /// Like [`from_fn`](Self::from_fn) for a function returning a `Result`: an `Err` fails
+    /// producing, with the key named.
+    pub fn from_try_fn<M, R, E>(self, f: impl IntoFunctoid<M, Result<R, E>>) -> Self
+    where
+        R: IntoArc<T> + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        self.with(try_fn_provider::<M, R, E, T>(f))
+    }
+
+    /// Uses the instance of another key (the same instance, not a copy).
+    pub fn using<I: ?Sized + Send + Sync + 'static>(self) -> Self
+    where
+        Arc<I>: Into<Arc<T>>,
+    {
+        self.with(ref_provider::<I, T>(DIKey::of::<I>(), Into::into))
+    }
+
+    /// Uses the instance of `I` bound with `.named(id)`.
+    pub fn using_named<I: ?Sized + Send + Sync + 'static>(self, id: impl Into<Id>) -> Self
+    where
+        Arc<I>: Into<Arc<T>>,
+    {
+        self.with(ref_provider::<I, T>(DIKey::named::<I>(id), Into::into))
+    }
+
+    /// Uses the instance of another key, converted (`|r| r` for a trait-object key).
+    pub fn using_impl<I: ?Sized + Send + Sync + 'static>(
+        self,
+        id: Option<Id>,
+        coerce: fn(Arc<I>) -> Arc<T>,
+    ) -> Self {
+        self.with(ref_provider::<I, T>(DIKey::of::<I>().with_id(id), coerce))
+    }
+
+    /// Uses a resource: `f`'s parameters are injected and it returns the [`Lifecycle`] to
+    /// acquire; the release step runs when the locator is closed or dropped.
+    pub fn from_resource<M>(self, f: impl IntoFunctoid<M, Lifecycle<T>>) -> Self
+    where
+        T: Sized,
+    {
+        self.with(resource_provider::<M, T, T>(f, |a| a))
+    }
+
+    /// A resource of an implementation type, converted to this key's type (a trait object).
+    pub fn from_resource_impl<M, I: Send + Sync + 'static>(
+        self,
+        f: impl IntoFunctoid<M, Lifecycle<I>>,
+        coerce: fn(Arc<I>) -> Arc<T>,
+    ) -> Self {
+        self.with(resource_provider::<M, I, T>(f, coerce))
+    }
+
+    /// A binding made elsewhere (macros): its provider as is.
+    #[doc(hidden)]
+    pub fn from_provider(self, provider: Provider) -> Self {
+        self.with(provider)
+    }
+}
+
+impl<U: AssistedInjectable> Make<'_, Factory<U>> {
+    /// A `Factory<U>`: `U`'s injected fields are resolved once, its `#[assisted]` fields are
+    /// given to every `create` call.
+    pub fn from_factory(self) -> Self {
+        self.with(factory_provider::<U>())
+    }
+}
+
+/// A set being declared by [`ModuleBuilder::many`]; its elements are added when it is dropped.
+pub struct Many<'a, T: ?Sized> {
+    builder: &'a mut ModuleBuilder,
+    key: DIKey,
+    origin: Origin,
+    assemble: crate::binding::Assemble,
+    elements: Vec<Binding>,
+    _type: PhantomData<fn() -> Arc<T>>,
+}
+
+impl<T: ?Sized> fmt::Debug for Many<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Many")
+            .field("key", &self.key)
+            .field("elements", &self.elements.len())
+            .finish()
+    }
+}
+
+impl<T: ?Sized> Drop for Many<'_, T> {
+    fn drop(&mut self) {
+        let declaration = Binding {
+            key: self.key.clone(),
+            role: BindingRole::SetDeclaration,
+            provider: Provider {
+                deps: Arc::new([]),
+                op: Op::Set(self.assemble),
+                kind: ImplKind::Set,
+                impl_type: Some(self.key.type_info()),
+            },
+            tags: Tags::new(),
+            origin: self.origin,
+        };
+        self.builder.add_binding(declaration);
+        for e in std::mem::take(&mut self.elements) {
+            self.builder.add_binding(e);
+        }
+    }
+}
+
+impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
+    /// Names the set: `many::<dyn Handler>().named("admin")`, injected as `#[id("admin")]`.
+    pub fn named(mut self, id: impl Into<Id>) -> Self {
+        let id: Id = id.into();
+        self.key = self.key.clone().with_id(Some(id));
+        for e in &mut self.elements {
+            e.key = self.key.clone();
+        }
+        self
+    }
+
+    /// Tags the element added last.
+    pub fn tagged(mut self, choice: impl Into<AxisChoice>) -> Self {
+        if let Some(last) = self.elements.last_mut() {
+            last.tags.insert(choice.into());
+        }
+        self
+    }
+
+    #[track_caller]
+    fn element(mut self, provider: Provider, weak: bool, origin: Origin) -> Self {
+        self.elements.push(Binding {
+            key: self.key.clone(),
+            role: BindingRole::SetElement { weak },
+            provider,
+            tags: Tags::new(),
+            origin,
+        });
+        self
+    }
+
+    /// Adds a new `I` (an [`Injectable`]) to the set.
+    #[track_caller]
+    pub fn add<I: Injectable>(self) -> Self
+    where
+        Arc<I>: Into<Arc<T>>,
+    {
+        self.element(
+            injectable_provider::<I, T>(Into::into),
+            false,
+            Origin::caller(),
+        )
+    }
+
+    /// Adds a new `I`, converted (`|h| h` for trait objects).
+    #[track_caller]
+    pub fn add_impl<I: Injectable>(self, coerce: fn(Arc<I>) -> Arc<T>) -> Self {
+        self.element(injectable_provider::<I, T>(coerce), false, Origin::caller())
+    }
+
+    /// Adds a value.
+    #[track_caller]
+    pub fn add_value(self, value: T) -> Self
+    where
+        T: Sized,
+    {
+        self.element(value_provider(Arc::new(value)), false, Origin::caller())
+    }
+
+    /// Adds a shared instance.
+    #[track_caller]
+    pub fn add_arc(self, value: Arc<T>) -> Self {
+        self.element(value_provider(value), false, Origin::caller())
+    }
+
+    /// Adds the result of `f`, its parameters injected.
+    #[track_caller]
+    pub fn add_fn<M, R: IntoArc<T> + 'static>(self, f: impl IntoFunctoid<M, R>) -> Self {
+        self.element(fn_provider::<M, R, T>(f), false, Origin::caller())
+    }
+
+    /// Adds the instance of another key (the identical instance).
+    #[track_caller]
+    pub fn ref_<I: ?Sized + Send + Sync + 'static>(self) -> Self
+    where
+        Arc<I>: Into<Arc<T>>,
+    {
+        self.element(
+            ref_provider::<I, T>(DIKey::of::<I>(), Into::into),
+            false,
+            Origin::caller(),
+        )
+    }
+
+    /// Adds the instance of another key, converted (`|h| h` for trait objects).
+    #[track_caller]
+    pub fn ref_impl<I: ?Sized + Send + Sync + 'static>(
+        self,
+        id: Option<Id>,
+        coerce: fn(Arc<I>) -> Arc<T>,
+    ) -> Self {
+        let key = DIKey::of::<I>().with_id(id);
+        self.element(ref_provider::<I, T>(key, coerce), false, Origin::caller())
+    }
+
+    /// Adds the instance of another key only if something other than the set needs it.
+    #[track_caller]
+    pub fn weak<I: ?Sized + Send + Sync + 'static>(self) -> Self
+    where
+        Arc<I>: Into<Arc<T>>,
+    {
+        self.element(
+            ref_provider::<I, T>(DIKey::of::<I>(), Into::into),
+            true,
+            Origin::caller(),
+        )
+    }
+
+    /// [`weak`](Self::weak), converted (`|h| h` for trait objects).
+    #[track_caller]
+    pub fn weak_impl<I: ?Sized + Send + Sync + 'static>(
+        self,
+        id: Option<Id>,
+        coerce: fn(Arc<I>) -> Arc<T>,
+    ) -> Self {
+        let key = DIKey::of::<I>().with_id(id);
+        self.element(ref_provider::<I, T>(key, coerce), true, Origin::caller())
+    }
+
+    /// Adds an element made elsewhere (macros).
+    #[doc(hidden)]
+    pub fn add_provider(self, provider: Provider, weak: bool, origin: Origin) -> Self {
+        self.element(provider, weak, origin)
+    }
+}
+
+// ---- providers: how each kind of implementation becomes a type-erased call ----
+
+/// An `Injectable` type's constructor, its result converted to the key's type.
+#[doc(hidden)]
+pub fn injectable_provider<I: Injectable, T: ?Sized + Send + Sync + 'static>(
+    coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
+) -> Provider {
+    Provider::call(
+        I::dependencies(),
+        ImplKind::Constructor(TypeInfo::of::<I>()),
+        Some(TypeInfo::of::<I>()),
+        move |args: &mut Args<'_>| Ok(Produced::instance(coerce(Arc::new(I::construct(args)?)))),
+    )
+}
+
+/// A shared value.
+#[doc(hidden)]
+pub fn value_provider<T: ?Sized + Send + Sync + 'static>(value: Arc<T>) -> Provider {
+    Provider::call(
+        Vec::new(),
+        ImplKind::Value(TypeInfo::of::<T>()),
+        Some(TypeInfo::of::<T>()),
+        move |_: &mut Args<'_>| Ok(Produced::instance(value.clone())),
+    )
+}
+
+/// A function's result.
+#[doc(hidden)]
+pub fn fn_provider<M, R: IntoArc<T> + 'static, T: ?Sized + Send + Sync + 'static>(
+    f: impl IntoFunctoid<M, R>,
+) -> Provider {
+    let (deps, call, impl_type) = f.into_functoid().into_parts();
+    Provider::call(
+        deps,
+        ImplKind::Function,
+        Some(impl_type),
+        move |args: &mut Args<'_>| Ok(Produced::instance(call(args)?.into_arc())),
+    )
+}
+
+/// A fallible function's result.
+#[doc(hidden)]
+pub fn try_fn_provider<M, R, E, T>(f: impl IntoFunctoid<M, Result<R, E>>) -> Provider
+where
+    R: IntoArc<T> + 'static,
+    E: Into<BoxError> + 'static,
+    T: ?Sized + Send + Sync + 'static,
+{
+    let (deps, call, impl_type) = f.into_functoid().into_parts();
+    Provider::call(
+        deps,
+        ImplKind::Function,
+        Some(impl_type),
+        move |args: &mut Args<'_>| {
+            let value = call(args)?.map_err(Into::into)?;
+            Ok(Produced::instance(value.into_arc()))
+        },
+    )
+}
+
+/// The instance of another key, converted.
+#[doc(hidden)]
+pub fn ref_provider<I: ?Sized + Send + Sync + 'static, T: ?Sized + Send + Sync + 'static>(
+    key: DIKey,
+    coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
+) -> Provider {
+    Provider::call(
+        vec![Dependency::strict(key.clone())],
+        ImplKind::Reference(key),
+        Some(TypeInfo::of::<I>()),
+        move |args: &mut Args<'_>| Ok(Produced::instance(coerce(args.take::<Arc<I>>()?))),
+    )
+}
+
+/// A resource from a function returning its `Lifecycle`.
+#[doc(hidden)]
+pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 'static>(
+    f: impl IntoFunctoid<M, Lifecycle<I>>,
+    coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
+) -> Provider {
+    let (deps, call, impl_type) = f.into_functoid().into_parts();
+    Provider::call(
+        deps,
+        ImplKind::Resource,
+        Some(impl_type),
+        move |args: &mut Args<'_>| {
+            let Lifecycle { acquire, release } = call(args)?;
+            let resource = Arc::new(acquire()?);
+            let instance = coerce(resource.clone());
+            Ok(match release {
+                Some(release) => {
+                    Produced::with_release(instance, Box::new(move || release(&resource)))
+                }
+                None => Produced::instance(instance),
+            })
+        },
+    )
+}
+
+/// A `Factory<U>` capturing `U`'s injected dependencies.
+#[doc(hidden)]
+pub fn factory_provider<U: AssistedInjectable>() -> Provider {
+    Provider::call(
+        U::dependencies(),
+        ImplKind::Factory(TypeInfo::of::<U>()),
+        Some(TypeInfo::of::<Factory<U>>()),
+        |args: &mut Args<'_>| {
+            Ok(Produced::instance(Arc::new(Factory::<U>::new(U::capture(
+                args,
+            )?))))
+        },
+    )
+}

@@ -1,0 +1,433 @@
+//! The plan: the ordered steps that produce a locator, and ways to look at it.
+
+use std::any::TypeId;
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use crate::activation::Activation;
+use crate::axis::Tags;
+use crate::binding::{Assemble, Binding, ImplKind, Origin, SyncCall};
+use crate::hash::KeyMap;
+use crate::inject::Dependency;
+use crate::key::{DIKey, Id, KeyKind};
+use crate::locator::LocatorInner;
+
+/// What a plan step produces: the instance of a key, or one element of a set.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum StepTarget {
+    /// The instance (or assembled set) of a key.
+    Key(DIKey),
+    /// One element of a set.
+    SetElement {
+        /// The set's key.
+        set: DIKey,
+        /// How the element is made.
+        implementation: ImplKind,
+    },
+}
+
+impl StepTarget {
+    /// The key, or the set's key for an element.
+    pub fn key(&self) -> &DIKey {
+        match self {
+            StepTarget::Key(k) => k,
+            StepTarget::SetElement { set, .. } => set,
+        }
+    }
+}
+
+impl fmt::Display for StepTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepTarget::Key(k) => write!(f, "{k}"),
+            StepTarget::SetElement {
+                set,
+                implementation,
+            } => write!(f, "{set} element {implementation}"),
+        }
+    }
+}
+impl fmt::Debug for StepTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// An instance slot of a parent locator.
+#[derive(Clone)]
+pub(crate) struct ParentSlot {
+    pub(crate) locator: Arc<LocatorInner>,
+    pub(crate) slot: usize,
+}
+
+/// Where a call's argument comes from.
+#[derive(Clone)]
+pub(crate) enum ArgSource {
+    Local(usize),
+    Parent(ParentSlot),
+    Absent,
+    LazyLocal(usize, DIKey),
+    LazyParent(ParentSlot, DIKey),
+    Locator,
+    Logger(Arc<str>),
+}
+
+#[derive(Clone)]
+pub(crate) enum Action {
+    Call(SyncCall),
+    Assemble {
+        assemble: Assemble,
+        inherited: Option<ParentSlot>,
+    },
+}
+
+/// One step of a plan.
+#[derive(Clone)]
+pub struct Step {
+    pub(crate) target: StepTarget,
+    pub(crate) origin: Origin,
+    pub(crate) tags: Tags,
+    pub(crate) kind: ImplKind,
+    pub(crate) deps: Vec<Dependency>,
+    pub(crate) action: Action,
+    pub(crate) args: Vec<ArgSource>,
+    /// Local steps this one depends on (lazy ones included), for queries and rendering.
+    pub(crate) dep_steps: Vec<(usize, bool)>,
+}
+
+impl Step {
+    /// What the step produces.
+    pub fn target(&self) -> &StepTarget {
+        &self.target
+    }
+    /// Where its binding was written.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+    /// The binding's tags.
+    pub fn tags(&self) -> &Tags {
+        &self.tags
+    }
+    /// How the instance is made.
+    pub fn implementation(&self) -> &ImplKind {
+        &self.kind
+    }
+    /// The dependencies, in parameter order.
+    pub fn dependencies(&self) -> &[Dependency] {
+        &self.deps
+    }
+}
+
+impl fmt::Debug for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} := {} at {}", self.target, self.kind, self.origin)
+    }
+}
+
+/// Key → slot lookup, without allocating for named keys.
+#[derive(Default)]
+pub(crate) struct KeyIndex {
+    map: KeyMap<TypeId, Vec<(KeyKind, Option<Id>, usize)>>,
+}
+
+impl KeyIndex {
+    pub(crate) fn insert(&mut self, key: &DIKey, slot: usize) {
+        self.map
+            .entry(key.type_info().type_id())
+            .or_default()
+            .push((key.kind(), key.id().cloned(), slot));
+    }
+
+    #[inline]
+    pub(crate) fn find(&self, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Option<usize> {
+        self.map.get(&ty)?.iter().find_map(|(k, i, slot)| {
+            (*k == kind && i.as_ref().map(Id::as_str) == id).then_some(*slot)
+        })
+    }
+
+    pub(crate) fn find_key(&self, key: &DIKey) -> Option<usize> {
+        self.find(
+            key.type_info().type_id(),
+            key.kind(),
+            key.id().map(Id::as_str),
+        )
+    }
+}
+
+pub(crate) struct PlanData {
+    pub(crate) steps: Vec<Step>,
+    pub(crate) index: KeyIndex,
+    pub(crate) roots: Vec<DIKey>,
+    pub(crate) removed: Vec<Binding>,
+    pub(crate) imported: Vec<DIKey>,
+    pub(crate) activation: Activation,
+    pub(crate) parent: Option<Arc<LocatorInner>>,
+}
+
+/// An ordered, checked recipe for producing a locator: every key reachable from the roots,
+/// each after what it depends on. Cheap to clone; produce it as many times as you like.
+#[derive(Clone)]
+pub struct Plan {
+    pub(crate) data: Arc<PlanData>,
+}
+
+impl Plan {
+    /// The steps in production order.
+    pub fn steps(&self) -> &[Step] {
+        &self.data.steps
+    }
+
+    /// The roots the plan was made for (every bound key when none were given).
+    pub fn roots(&self) -> &[DIKey] {
+        &self.data.roots
+    }
+
+    /// The bindings left out: unreachable from the roots, or ruled out by the activation.
+    pub fn removed(&self) -> &[Binding] {
+        &self.data.removed
+    }
+
+    /// Keys taken from the parent locator.
+    pub fn imported(&self) -> &[DIKey] {
+        &self.data.imported
+    }
+
+    /// The activation the plan was made for.
+    pub fn activation(&self) -> &Activation {
+        &self.data.activation
+    }
+
+    /// True when the plan produces `key`.
+    pub fn contains(&self, key: &DIKey) -> bool {
+        self.data.index.find_key(key).is_some()
+    }
+
+    /// The step producing `key`, if the plan has one.
+    pub fn step(&self, key: &DIKey) -> Option<&Step> {
+        self.data.index.find_key(key).map(|i| &self.data.steps[i])
+    }
+
+    /// What `key` depends on, transitively, as a tree.
+    pub fn dependencies(&self, key: &DIKey) -> Option<PlanTree> {
+        let root = self.data.index.find_key(key)?;
+        Some(self.tree(root, |s| self.data.steps[s].dep_steps.clone()))
+    }
+
+    /// What depends on `key`, transitively, as a tree.
+    pub fn dependees(&self, key: &DIKey) -> Option<PlanTree> {
+        let root = self.data.index.find_key(key)?;
+        let mut reverse: Vec<Vec<(usize, bool)>> = vec![Vec::new(); self.data.steps.len()];
+        for (i, step) in self.data.steps.iter().enumerate() {
+            for &(d, lazy) in &step.dep_steps {
+                reverse[d].push((i, lazy));
+            }
+        }
+        Some(self.tree(root, |s| reverse[s].clone()))
+    }
+
+    /// Depth-first, iteratively (chains may be thousands deep); a step already shown is marked
+    /// as repeated instead of expanded again, which keeps the tree linear in the plan's size.
+    fn tree(&self, root: usize, children: impl Fn(usize) -> Vec<(usize, bool)>) -> PlanTree {
+        let mut nodes = Vec::new();
+        let mut seen = vec![false; self.data.steps.len()];
+        let mut stack = vec![(root, 0usize, false)];
+        while let Some((step, depth, lazy)) = stack.pop() {
+            let s = &self.data.steps[step];
+            let repeated = seen[step];
+            nodes.push(TreeNode {
+                target: s.target.clone(),
+                origin: s.origin,
+                depth,
+                lazy,
+                repeated,
+            });
+            if !repeated {
+                seen[step] = true;
+                for (child, lazy) in children(step).into_iter().rev() {
+                    stack.push((child, depth + 1, lazy));
+                }
+            }
+        }
+        PlanTree { nodes }
+    }
+
+    /// The plan as a Graphviz DOT digraph; edges point from a step to what it depends on.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from(
+            "digraph plan {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
+        );
+        for (i, s) in self.data.steps.iter().enumerate() {
+            let label = format!("{}\\n{}\\n{}", s.target, s.kind, s.origin).replace('"', "\\\"");
+            let label = label.replace("\\\\n", "\\n");
+            let _ = writeln!(out, "  s{i} [label=\"{label}\"];");
+        }
+        for (i, key) in self.data.imported.iter().enumerate() {
+            let label = format!("{key}\\n(parent)").replace('"', "\\\"");
+            let _ = writeln!(out, "  p{i} [label=\"{label}\", style=dashed];");
+        }
+        for (i, s) in self.data.steps.iter().enumerate() {
+            for &(d, lazy) in &s.dep_steps {
+                let style = if lazy {
+                    " [style=dashed, label=\"lazy\"]"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "  s{i} -> s{d}{style};");
+            }
+            for dep in &s.deps {
+                if let Some(p) = dep
+                    .key()
+                    .and_then(|k| self.data.imported.iter().position(|x| x == k))
+                {
+                    let _ = writeln!(out, "  s{i} -> p{p};");
+                }
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// The plan as a Mermaid flowchart; arrows point from a step to what it depends on.
+    pub fn to_mermaid(&self) -> String {
+        let escape = |s: String| {
+            s.replace('"', "#quot;")
+                .replace('<', "#lt;")
+                .replace('>', "#gt;")
+        };
+        let mut out = String::from("flowchart LR\n");
+        for (i, s) in self.data.steps.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  s{i}[\"{}<br/>{}<br/>{}\"]",
+                escape(s.target.to_string()),
+                escape(s.kind.to_string()),
+                s.origin
+            );
+        }
+        for (i, s) in self.data.steps.iter().enumerate() {
+            for &(d, lazy) in &s.dep_steps {
+                let arrow = if lazy { "-.->|lazy|" } else { "-->" };
+                let _ = writeln!(out, "  s{i} {arrow} s{d}");
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.data;
+        let roots: Vec<String> = d.roots.iter().map(|r| r.to_string()).collect();
+        write!(
+            f,
+            "plan: {} steps, roots: {}",
+            d.steps.len(),
+            roots.join(", ")
+        )?;
+        if !d.activation.is_empty() {
+            write!(f, ", activation {}", d.activation)?;
+        }
+        let lines: Vec<(String, String, Origin)> = d
+            .steps
+            .iter()
+            .map(|s| {
+                let deps: Vec<String> = s.deps.iter().map(|d| d.to_string()).collect();
+                let mut how = s.kind.to_string();
+                if !deps.is_empty() {
+                    let _ = write!(how, "({})", deps.join(", "));
+                } else if let Action::Assemble { .. } = s.action {
+                    let _ = write!(how, " of {}", s.args.len());
+                }
+                if !s.tags.is_empty() {
+                    let _ = write!(how, " {}", s.tags);
+                }
+                (s.target.to_string(), how, s.origin)
+            })
+            .collect();
+        let width = lines.iter().map(|l| l.0.chars().count()).max().unwrap_or(0);
+        let how_width = lines.iter().map(|l| l.1.chars().count()).max().unwrap_or(0);
+        let num_width = lines.len().to_string().len();
+        for (i, (target, how, origin)) in lines.iter().enumerate() {
+            write!(
+                f,
+                "\n  {:>num_width$}. {target:<width$} := {how:<how_width$}  at {origin}",
+                i + 1
+            )?;
+        }
+        if !d.imported.is_empty() {
+            let imported: Vec<String> = d.imported.iter().map(|k| k.to_string()).collect();
+            write!(f, "\n  from the parent locator: {}", imported.join(", "))?;
+        }
+        if !d.removed.is_empty() {
+            write!(f, "\n  left out ({}):", d.removed.len())?;
+            for b in &d.removed {
+                write!(f, "\n    - {b}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A node of a [`PlanTree`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeNode {
+    /// The step.
+    pub target: StepTarget,
+    /// Where it was bound.
+    pub origin: Origin,
+    /// Distance from the tree's root.
+    pub depth: usize,
+    /// Reached through a `Lazy` edge.
+    pub lazy: bool,
+    /// Already shown earlier in the tree; its children are not repeated.
+    pub repeated: bool,
+}
+
+/// Dependencies or dependees of a key, as a tree in depth-first order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanTree {
+    nodes: Vec<TreeNode>,
+}
+
+impl PlanTree {
+    /// The nodes in depth-first order; the first is the root.
+    pub fn nodes(&self) -> &[TreeNode] {
+        &self.nodes
+    }
+
+    /// Every distinct step in the tree except the root.
+    pub fn targets(&self) -> Vec<&StepTarget> {
+        let mut out: Vec<&StepTarget> = Vec::new();
+        for n in self.nodes.iter().skip(1) {
+            if !out.contains(&&n.target) {
+                out.push(&n.target);
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for PlanTree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, n) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+                for _ in 1..n.depth {
+                    f.write_str("   ")?;
+                }
+                f.write_str(if n.lazy { "└~ " } else { "└─ " })?;
+            }
+            write!(f, "{} ({})", n.target, n.origin)?;
+            if n.repeated {
+                f.write_str(" [see above]")?;
+            }
+        }
+        Ok(())
+    }
+}

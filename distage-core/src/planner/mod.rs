@@ -1,0 +1,642 @@
+//! The planner: from a module, an activation and roots to a checked, ordered [`Plan`].
+//!
+//! It never recurses (chains thousands of bindings deep plan fine) and collects every problem
+//! before failing: missing bindings, conflicts, cycles, incomplete bindings.
+
+mod solver;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::activation::Activation;
+use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin};
+use crate::error::{Candidate, CycleStep, Dependent, Error, PlanError, Problem};
+use crate::hash::{KeyMap, KeySet};
+use crate::inject::{DepMode, Dependency};
+use crate::key::DIKey;
+use crate::locator::LocatorInner;
+use crate::module::Module;
+use crate::plan::{Action, ArgSource, KeyIndex, ParentSlot, Plan, PlanData, Step, StepTarget};
+
+pub(crate) use solver::{Selection, select};
+
+/// What the planner starts from: the roots to keep (or everything).
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Roots {
+    #[default]
+    Everything,
+    Keys(Vec<DIKey>),
+}
+
+#[derive(Clone)]
+enum Resolution {
+    Node(usize),
+    Parent(ParentSlot),
+    /// Not bound here nor in a parent (or ruled out by the activation).
+    Missing,
+    /// Bound, but its binding has a problem already reported (conflict, incomplete).
+    Failed,
+}
+
+enum Source<'a> {
+    Binding(usize, &'a Binding),
+    Set {
+        assemble: crate::binding::Assemble,
+        inherited: Option<ParentSlot>,
+        elements: Vec<usize>,
+    },
+}
+
+#[derive(Clone)]
+enum Edge {
+    Node(usize, DepMode),
+    Parent(ParentSlot, DepMode),
+    Absent,
+    Locator,
+    Logger,
+}
+
+struct Node<'a> {
+    target: StepTarget,
+    origin: Origin,
+    source: Source<'a>,
+    edges: Vec<Edge>,
+    reached_from: Option<usize>,
+}
+
+#[derive(Default)]
+struct SetBindings {
+    declarations: Vec<usize>,
+    elements: Vec<usize>,
+}
+
+struct MissingEntry {
+    key: DIKey,
+    needed_by: Vec<Dependent>,
+    path: Vec<String>,
+}
+
+struct Planner<'a> {
+    bindings: &'a [Binding],
+    activation: &'a Activation,
+    parent: Option<&'a Arc<LocatorInner>>,
+    singles: KeyMap<&'a DIKey, Vec<usize>>,
+    sets: KeyMap<&'a DIKey, SetBindings>,
+    nodes: Vec<Node<'a>>,
+    resolved: KeyMap<DIKey, Resolution>,
+    ruled_out: KeyMap<DIKey, Vec<usize>>,
+    queue: VecDeque<usize>,
+    problems: Vec<Problem>,
+    missing: Vec<MissingEntry>,
+    missing_index: KeyMap<DIKey, usize>,
+    weak_pending: Vec<(usize, usize)>,
+    used: Vec<bool>,
+}
+
+pub(crate) fn plan(
+    module: &Module,
+    activation: &Activation,
+    roots: &Roots,
+    parent: Option<&Arc<LocatorInner>>,
+) -> Result<Plan, Error> {
+    let bindings = module.bindings();
+    let mut planner = Planner {
+        bindings,
+        activation,
+        parent,
+        singles: KeyMap::default(),
+        sets: KeyMap::default(),
+        nodes: Vec::new(),
+        resolved: KeyMap::default(),
+        ruled_out: KeyMap::default(),
+        queue: VecDeque::new(),
+        problems: Vec::new(),
+        missing: Vec::new(),
+        missing_index: KeyMap::default(),
+        weak_pending: Vec::new(),
+        used: vec![false; bindings.len()],
+    };
+    for &(first, second) in activation.contradictions() {
+        planner
+            .problems
+            .push(Problem::ContradictoryActivation { first, second });
+    }
+    // Keys in module order, so that "everything" and every listing is deterministic.
+    let mut key_order: Vec<&DIKey> = Vec::new();
+    for (i, b) in bindings.iter().enumerate() {
+        match b.role {
+            BindingRole::Single => {
+                let entry = planner.singles.entry(&b.key).or_default();
+                if entry.is_empty() {
+                    key_order.push(&b.key);
+                }
+                entry.push(i);
+            }
+            BindingRole::SetElement { .. } | BindingRole::SetDeclaration => {
+                let entry = planner.sets.entry(&b.key).or_default();
+                if entry.declarations.is_empty() && entry.elements.is_empty() {
+                    key_order.push(&b.key);
+                }
+                if b.role == BindingRole::SetDeclaration {
+                    entry.declarations.push(i);
+                } else {
+                    entry.elements.push(i);
+                }
+            }
+        }
+    }
+
+    let (root_keys, explicit) = match roots {
+        Roots::Everything => (
+            key_order.iter().map(|k| (*k).clone()).collect::<Vec<_>>(),
+            false,
+        ),
+        Roots::Keys(keys) => {
+            if keys.is_empty() {
+                planner.problems.push(Problem::NoRoots);
+            }
+            (keys.clone(), true)
+        }
+    };
+    let mut root_nodes = Vec::new();
+    let mut kept_roots = Vec::new();
+    for key in &root_keys {
+        match planner.resolve(key, None) {
+            Resolution::Node(n) => {
+                root_nodes.push(n);
+                kept_roots.push(key.clone());
+            }
+            Resolution::Parent(_) => kept_roots.push(key.clone()),
+            // With "everything", a key whose bindings the activation rules out is simply absent.
+            Resolution::Missing if explicit => planner.add_missing(key, None),
+            Resolution::Missing | Resolution::Failed => {}
+        }
+        planner.drain_queue();
+    }
+    planner.add_weak_elements();
+    planner.drain_queue();
+
+    planner.flush_missing();
+    let order = planner.order_and_find_cycles(&root_nodes);
+    if !planner.problems.is_empty() {
+        return Err(PlanError {
+            problems: planner.problems,
+        }
+        .into());
+    }
+    Ok(planner.build(order, kept_roots))
+}
+
+impl<'a> Planner<'a> {
+    fn parent_slot(&self, key: &DIKey) -> Option<ParentSlot> {
+        let mut next = self.parent;
+        while let Some(locator) = next {
+            if let Some(slot) = locator.plan.index.find_key(key) {
+                return Some(ParentSlot {
+                    locator: locator.clone(),
+                    slot,
+                });
+            }
+            next = locator.parent();
+        }
+        None
+    }
+
+    fn resolve(&mut self, key: &DIKey, from: Option<usize>) -> Resolution {
+        if let Some(r) = self.resolved.get(key) {
+            return r.clone();
+        }
+        let r = if key.is_set() {
+            self.resolve_set(key, from)
+        } else {
+            self.resolve_single(key, from)
+        };
+        self.resolved.insert(key.clone(), r.clone());
+        r
+    }
+
+    fn resolve_single(&mut self, key: &DIKey, from: Option<usize>) -> Resolution {
+        let Some(candidates) = self.singles.get(key) else {
+            return self
+                .parent_slot(key)
+                .map_or(Resolution::Missing, Resolution::Parent);
+        };
+        match select(candidates, self.bindings, self.activation) {
+            Selection::One(b) => {
+                let binding = &self.bindings[b];
+                if matches!(binding.provider.op, Op::Incomplete) {
+                    self.problems.push(Problem::Incomplete {
+                        key: key.clone(),
+                        origin: binding.origin,
+                    });
+                    return Resolution::Failed;
+                }
+                let target = StepTarget::Key(key.clone());
+                Resolution::Node(self.add_node(
+                    target,
+                    binding.origin,
+                    Source::Binding(b, binding),
+                    from,
+                ))
+            }
+            Selection::Nothing(ruled_out) => {
+                self.ruled_out.insert(key.clone(), ruled_out);
+                self.parent_slot(key)
+                    .map_or(Resolution::Missing, Resolution::Parent)
+            }
+            Selection::Conflict {
+                candidates,
+                unset_axes,
+            } => {
+                self.problems.push(Problem::Conflict {
+                    key: key.clone(),
+                    candidates: candidates.iter().map(|&c| self.candidate(c)).collect(),
+                    unset_axes,
+                    activation: self.activation.clone(),
+                });
+                Resolution::Failed
+            }
+        }
+    }
+
+    fn resolve_set(&mut self, key: &DIKey, from: Option<usize>) -> Resolution {
+        let inherited = self.parent_slot(key);
+        let Some(set) = self.sets.get(key) else {
+            return inherited.map_or(Resolution::Missing, Resolution::Parent);
+        };
+        let assemble = set
+            .declarations
+            .iter()
+            .find_map(|&d| match self.bindings[d].provider.op {
+                Op::Set(assemble) => Some(assemble),
+                _ => None,
+            });
+        let Some(assemble) = assemble else {
+            // Elements without a declaration cannot come from the public API.
+            return inherited.map_or(Resolution::Missing, Resolution::Parent);
+        };
+        let declarations = set.declarations.clone();
+        let elements = set.elements.clone();
+        let origin = self.bindings[declarations[0]].origin;
+        for d in declarations {
+            self.used[d] = true;
+        }
+        let set_node = self.add_node(
+            StepTarget::Key(key.clone()),
+            origin,
+            Source::Set {
+                assemble,
+                inherited,
+                elements: Vec::new(),
+            },
+            from,
+        );
+        for e in elements {
+            let binding = &self.bindings[e];
+            if self.activation.contradicts(&binding.tags) {
+                continue;
+            }
+            if binding.role == (BindingRole::SetElement { weak: true }) {
+                self.weak_pending.push((set_node, e));
+            } else {
+                self.add_element(set_node, e);
+            }
+        }
+        Resolution::Node(set_node)
+    }
+
+    fn add_element(&mut self, set_node: usize, e: usize) {
+        let binding = &self.bindings[e];
+        let target = StepTarget::SetElement {
+            set: binding.key.clone(),
+            implementation: binding.provider.kind.clone(),
+        };
+        let node = self.add_node(
+            target,
+            binding.origin,
+            Source::Binding(e, binding),
+            Some(set_node),
+        );
+        if let Source::Set { elements, .. } = &mut self.nodes[set_node].source {
+            elements.push(node);
+        }
+    }
+
+    fn add_node(
+        &mut self,
+        target: StepTarget,
+        origin: Origin,
+        source: Source<'a>,
+        from: Option<usize>,
+    ) -> usize {
+        if let Source::Binding(b, _) = &source {
+            self.used[*b] = true;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            target,
+            origin,
+            source,
+            edges: Vec::new(),
+            reached_from: from,
+        });
+        self.queue.push_back(id);
+        id
+    }
+
+    fn candidate(&self, b: usize) -> Candidate {
+        let binding = &self.bindings[b];
+        Candidate {
+            implementation: binding.provider.kind.clone(),
+            tags: binding.tags.clone(),
+            origin: binding.origin,
+        }
+    }
+
+    /// Resolves the dependencies of every queued node, breadth-first.
+    fn drain_queue(&mut self) {
+        while let Some(node) = self.queue.pop_front() {
+            let Source::Binding(_, binding) = self.nodes[node].source else {
+                continue;
+            };
+            let mut edges = Vec::with_capacity(binding.provider.deps.len());
+            for dep in binding.provider.deps.iter() {
+                edges.push(match dep {
+                    Dependency::Key { key, mode } => match self.resolve(key, Some(node)) {
+                        Resolution::Node(n) => Edge::Node(n, *mode),
+                        Resolution::Parent(p) => Edge::Parent(p, *mode),
+                        Resolution::Missing => {
+                            if *mode != DepMode::Optional {
+                                self.add_missing(key, Some(node));
+                            }
+                            Edge::Absent
+                        }
+                        Resolution::Failed => Edge::Absent,
+                    },
+                    Dependency::Locator => Edge::Locator,
+                    Dependency::Logger => Edge::Logger,
+                });
+            }
+            self.nodes[node].edges = edges;
+        }
+    }
+
+    /// Weak set elements are kept only when what they refer to is needed by something other
+    /// than the set; they never make anything reachable themselves.
+    fn add_weak_elements(&mut self) {
+        for (set_node, e) in std::mem::take(&mut self.weak_pending) {
+            let referent = self.bindings[e]
+                .provider
+                .deps
+                .first()
+                .and_then(Dependency::key);
+            let retained = referent.is_some_and(|k| {
+                matches!(
+                    self.resolved.get(k),
+                    Some(Resolution::Node(_) | Resolution::Parent(_))
+                )
+            });
+            if retained {
+                self.add_element(set_node, e);
+            }
+        }
+    }
+
+    fn add_missing(&mut self, key: &DIKey, from: Option<usize>) {
+        let dependent = match from {
+            Some(n) => Dependent {
+                target: Some(self.nodes[n].target.clone()),
+                origin: Some(self.nodes[n].origin),
+            },
+            None => Dependent {
+                target: None,
+                origin: None,
+            },
+        };
+        if let Some(&i) = self.missing_index.get(key) {
+            if !self.missing[i].needed_by.contains(&dependent) {
+                self.missing[i].needed_by.push(dependent);
+            }
+            return;
+        }
+        let mut path = vec![key.to_string()];
+        let mut at = from;
+        while let Some(n) = at {
+            path.push(self.nodes[n].target.to_string());
+            at = self.nodes[n].reached_from;
+        }
+        path.reverse();
+        self.missing_index.insert(key.clone(), self.missing.len());
+        self.missing.push(MissingEntry {
+            key: key.clone(),
+            needed_by: vec![dependent],
+            path,
+        });
+    }
+
+    fn flush_missing(&mut self) {
+        for entry in std::mem::take(&mut self.missing) {
+            let ruled_out = self
+                .ruled_out
+                .get(&entry.key)
+                .map(|bs| bs.iter().map(|&b| self.candidate(b)).collect())
+                .unwrap_or_default();
+            self.problems.push(Problem::Missing {
+                key: entry.key,
+                needed_by: entry.needed_by,
+                path: entry.path,
+                ruled_out,
+            });
+        }
+    }
+
+    /// Edges that order production: everything but lazy dependencies.
+    fn ordering_edges(&self, n: usize) -> Vec<usize> {
+        match &self.nodes[n].source {
+            Source::Set { elements, .. } => elements.clone(),
+            Source::Binding(..) => self.nodes[n]
+                .edges
+                .iter()
+                .filter_map(|e| match e {
+                    Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(*t),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// One iterative depth-first pass: post-order is the production order (dependencies first);
+    /// every back edge is a cycle, reported once with its whole path.
+    fn order_and_find_cycles(&mut self, root_nodes: &[usize]) -> Vec<usize> {
+        const MAX_CYCLES: usize = 32;
+        let n = self.nodes.len();
+        let adjacency: Vec<Vec<usize>> = (0..n).map(|v| self.ordering_edges(v)).collect();
+        let mut state = vec![0u8; n]; // 0 unvisited, 1 on the stack, 2 done
+        let mut stack_pos = vec![usize::MAX; n];
+        let mut order = Vec::with_capacity(n);
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        let mut seen_cycles: KeySet<Vec<usize>> = KeySet::default();
+        let mut cycles: Vec<Vec<usize>> = Vec::new();
+        for start in root_nodes.iter().copied().chain(0..n) {
+            if state[start] != 0 {
+                continue;
+            }
+            state[start] = 1;
+            stack_pos[start] = 0;
+            stack.push((start, 0));
+            while let Some(top) = stack.last_mut() {
+                let (v, next) = *top;
+                if let Some(&w) = adjacency[v].get(next) {
+                    top.1 += 1;
+                    match state[w] {
+                        0 => {
+                            state[w] = 1;
+                            stack_pos[w] = stack.len();
+                            stack.push((w, 0));
+                        }
+                        1 => {
+                            let cycle: Vec<usize> =
+                                stack[stack_pos[w]..].iter().map(|&(x, _)| x).collect();
+                            let mut canonical = cycle.clone();
+                            canonical.sort_unstable();
+                            if cycles.len() < MAX_CYCLES && seen_cycles.insert(canonical) {
+                                cycles.push(cycle);
+                            }
+                        }
+                        _ => {}
+                    }
+                } else {
+                    state[v] = 2;
+                    stack.pop();
+                    order.push(v);
+                }
+            }
+        }
+        for cycle in cycles {
+            let mut path: Vec<CycleStep> = cycle
+                .iter()
+                .map(|&c| CycleStep {
+                    target: self.nodes[c].target.clone(),
+                    origin: self.nodes[c].origin,
+                })
+                .collect();
+            path.push(path[0].clone());
+            self.problems.push(Problem::Cycle { path });
+        }
+        order
+    }
+
+    fn build(self, order: Vec<usize>, roots: Vec<DIKey>) -> Plan {
+        let mut step_of = vec![usize::MAX; self.nodes.len()];
+        for (step, &node) in order.iter().enumerate() {
+            step_of[node] = step;
+        }
+        let mut index = KeyIndex::default();
+        let mut imported: Vec<DIKey> = Vec::new();
+        let mut steps = Vec::with_capacity(order.len());
+        for (step_no, &n) in order.iter().enumerate() {
+            let node = &self.nodes[n];
+            if let StepTarget::Key(key) = &node.target {
+                index.insert(key, step_no);
+            }
+            let step = match &node.source {
+                Source::Binding(_, binding) => {
+                    let Op::Call(call) = &binding.provider.op else {
+                        unreachable!("only call bindings become binding nodes")
+                    };
+                    let logger_name: Arc<str> = node.target.to_string().into();
+                    let mut args = Vec::with_capacity(node.edges.len());
+                    let mut dep_steps = Vec::new();
+                    for (edge, dep) in node.edges.iter().zip(binding.provider.deps.iter()) {
+                        args.push(match edge {
+                            Edge::Node(t, DepMode::Lazy) => {
+                                dep_steps.push((step_of[*t], true));
+                                ArgSource::LazyLocal(
+                                    step_of[*t],
+                                    dep.key()
+                                        .cloned()
+                                        .unwrap_or_else(|| node.target.key().clone()),
+                                )
+                            }
+                            Edge::Node(t, _) => {
+                                dep_steps.push((step_of[*t], false));
+                                ArgSource::Local(step_of[*t])
+                            }
+                            Edge::Parent(p, DepMode::Lazy) => ArgSource::LazyParent(
+                                p.clone(),
+                                dep.key()
+                                    .cloned()
+                                    .unwrap_or_else(|| node.target.key().clone()),
+                            ),
+                            Edge::Parent(p, _) => ArgSource::Parent(p.clone()),
+                            Edge::Absent => ArgSource::Absent,
+                            Edge::Locator => ArgSource::Locator,
+                            Edge::Logger => ArgSource::Logger(logger_name.clone()),
+                        });
+                    }
+                    Step {
+                        target: node.target.clone(),
+                        origin: binding.origin,
+                        tags: binding.tags.clone(),
+                        kind: binding.provider.kind.clone(),
+                        deps: binding.provider.deps.to_vec(),
+                        action: Action::Call(call.clone()),
+                        args,
+                        dep_steps,
+                    }
+                }
+                Source::Set {
+                    assemble,
+                    inherited,
+                    elements,
+                } => {
+                    let mut element_steps: Vec<usize> =
+                        elements.iter().map(|&e| step_of[e]).collect();
+                    element_steps.sort_unstable();
+                    if inherited.is_some() {
+                        imported.push(node.target.key().clone());
+                    }
+                    Step {
+                        target: node.target.clone(),
+                        origin: node.origin,
+                        tags: Default::default(),
+                        kind: ImplKind::Set,
+                        deps: Vec::new(),
+                        action: Action::Assemble {
+                            assemble: *assemble,
+                            inherited: inherited.clone(),
+                        },
+                        args: element_steps.iter().map(|&s| ArgSource::Local(s)).collect(),
+                        dep_steps: element_steps.iter().map(|&s| (s, false)).collect(),
+                    }
+                }
+            };
+            steps.push(step);
+        }
+        imported.extend(
+            self.resolved
+                .iter()
+                .filter(|(_, r)| matches!(r, Resolution::Parent(_)))
+                .map(|(k, _)| k.clone()),
+        );
+        imported.sort();
+        let removed = self
+            .bindings
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, used)| !**used)
+            .map(|(b, _)| b.clone())
+            .collect();
+        Plan {
+            data: Arc::new(PlanData {
+                steps,
+                index,
+                roots,
+                removed,
+                imported,
+                activation: self.activation.clone(),
+                parent: self.parent.cloned(),
+            }),
+        }
+    }
+}

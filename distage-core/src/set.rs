@@ -1,0 +1,117 @@
+//! Set bindings: many elements of one type, collected into a `Set<T>`.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::binding::Instance;
+use crate::error::BoxError;
+use crate::inject::{Arg, DepMode, Dependency, Inject, instance};
+use crate::key::{DIKey, Id};
+
+/// The elements of a set binding (`many::<T>()`), in plan (dependency) order.
+///
+/// Cheap to clone: it shares the elements.
+pub struct Set<T: ?Sized> {
+    items: Arc<[Arc<T>]>,
+}
+
+impl<T: ?Sized> Set<T> {
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The elements, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Arc<T>> {
+        self.items.iter()
+    }
+
+    /// The elements as a slice.
+    pub fn as_slice(&self) -> &[Arc<T>] {
+        &self.items
+    }
+}
+
+impl<T: ?Sized> Clone for Set<T> {
+    fn clone(&self) -> Self {
+        Set {
+            items: self.items.clone(),
+        }
+    }
+}
+
+impl<T: ?Sized> Default for Set<T> {
+    fn default() -> Self {
+        Set {
+            items: Arc::new([]),
+        }
+    }
+}
+
+impl<T: ?Sized> FromIterator<Arc<T>> for Set<T> {
+    fn from_iter<I: IntoIterator<Item = Arc<T>>>(iter: I) -> Self {
+        Set {
+            items: iter.into_iter().collect(),
+        }
+    }
+}
+
+impl<'a, T: ?Sized> IntoIterator for &'a Set<T> {
+    type Item = &'a Arc<T>;
+    type IntoIter = std::slice::Iter<'a, Arc<T>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Set<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Set<{}>[{} elements]",
+            std::any::type_name::<T>(),
+            self.items.len()
+        )
+    }
+}
+
+impl<T: ?Sized + Send + Sync + 'static> Inject for Set<T> {
+    fn dependency(id: Option<Id>) -> Dependency {
+        Dependency::Key {
+            key: DIKey::set_of::<T>().with_id(id),
+            mode: DepMode::Strict,
+        }
+    }
+    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
+        instance::<Set<T>>(arg).cloned()
+    }
+}
+
+/// Builds the `Set<T>` instance from an inherited set and the elements' `Arc<T>` instances.
+pub(crate) fn assemble<T: ?Sized + Send + Sync + 'static>(
+    inherited: Option<&(dyn Any + Send + Sync)>,
+    elements: &[&(dyn Any + Send + Sync)],
+) -> Result<Instance, BoxError> {
+    let mut items: Vec<Arc<T>> = Vec::with_capacity(elements.len());
+    if let Some(base) = inherited {
+        let base = base
+            .downcast_ref::<Set<T>>()
+            .ok_or("distage: inherited set has another type")?;
+        items.extend(base.iter().cloned());
+    }
+    for e in elements {
+        let e = e
+            .downcast_ref::<Arc<T>>()
+            .ok_or("distage: set element has another type")?;
+        items.push(e.clone());
+    }
+    Ok(Box::new(Set::<T> {
+        items: items.into(),
+    }))
+}

@@ -1,0 +1,1 @@
+//! Macro logic of distage-rs.
