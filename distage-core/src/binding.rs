@@ -163,22 +163,18 @@ pub struct Provider {
     pub(crate) deps: Arc<[Dependency]>,
     pub(crate) op: Op,
     pub(crate) kind: ImplKind,
-    /// Identity of the implementation (its type, or a closure's unique type), for deduplication.
-    pub(crate) impl_type: Option<TypeInfo>,
 }
 
 impl Provider {
     pub(crate) fn call(
         deps: Vec<Dependency>,
         kind: ImplKind,
-        impl_type: Option<TypeInfo>,
         call: impl Fn(&mut Args<'_>) -> Result<Produced, BoxError> + Send + Sync + 'static,
     ) -> Self {
         Provider {
             deps: deps.into(),
             op: Op::Call(Arc::new(call)),
             kind,
-            impl_type,
         }
     }
 
@@ -187,7 +183,6 @@ impl Provider {
             deps: Arc::new([]),
             op: Op::Incomplete,
             kind: ImplKind::Missing,
-            impl_type: None,
         }
     }
 
@@ -226,9 +221,24 @@ pub enum BindingRole {
     SetDeclaration,
 }
 
+/// Identifies one binding across clones of the modules holding it: `+` keeps one of two
+/// bindings with the same id. Every binding the builder creates gets a fresh id, so two bindings
+/// written at one line (in a loop, or by a helper called twice) are two bindings.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct BindingId(u64);
+
+impl BindingId {
+    pub(crate) fn fresh() -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        BindingId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 /// One binding of a module.
 #[derive(Clone)]
 pub struct Binding {
+    pub(crate) id: BindingId,
     pub(crate) key: DIKey,
     pub(crate) role: BindingRole,
     pub(crate) provider: Provider,
@@ -260,18 +270,6 @@ impl Binding {
     /// Where the binding was written.
     pub fn origin(&self) -> Origin {
         self.origin
-    }
-
-    /// Two bindings are the same binding when they agree on key, role, tags, origin and
-    /// implementation type; `+` keeps one of them.
-    pub(crate) fn identity(&self) -> (&DIKey, BindingRole, &Tags, Origin, Option<TypeInfo>) {
-        (
-            &self.key,
-            self.role,
-            &self.tags,
-            self.origin,
-            self.provider.impl_type,
-        )
     }
 }
 

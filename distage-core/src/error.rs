@@ -241,7 +241,13 @@ impl fmt::Display for Problem {
                     let choices: Vec<String> = axis.choices().map(|c| c.to_string()).collect();
                     write!(f, "\n    axis `{axis}` is not set: activate one of {}", choices.join(", "))?;
                 }
-                if same_tags {
+                let same_origin = candidates.windows(2).all(|w| w[0].origin == w[1].origin);
+                if same_tags && same_origin {
+                    f.write_str(
+                        "\n    the same declaration was added twice: build the module once and \
+                         clone it, or give the bindings distinct ids with `.named(...)`",
+                    )?;
+                } else if same_tags {
                     f.write_str("\n    fix: remove one, or tag them apart with `.tagged(...)`")?;
                 }
                 Ok(())

@@ -29,7 +29,7 @@ impl<R> Clone for Functoid<R> {
 
 impl<R: 'static> Functoid<R> {
     /// A functoid from explicit dependencies and a call that takes them in order (what the
-    /// macros generate; `impl_type` identifies the implementation for deduplication).
+    /// macros generate); `impl_type` names the function in `Debug` output.
     pub fn new(
         deps: Vec<Dependency>,
         impl_type: TypeInfo,
@@ -63,8 +63,8 @@ impl<R: 'static> Functoid<R> {
         &self.deps
     }
 
-    pub(crate) fn into_parts(self) -> (Vec<Dependency>, Call<R>, TypeInfo) {
-        (self.deps, self.call, self.impl_type)
+    pub(crate) fn into_parts(self) -> (Vec<Dependency>, Call<R>) {
+        (self.deps, self.call)
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::activation::Activation;
 use crate::error::Error;
 use crate::functoid::RunFn;
+use crate::inject::{DepMode, Dependency};
 use crate::key::{DIKey, Id};
 use crate::locator::{Locator, LocatorInner};
 use crate::module::Module;
@@ -18,6 +19,8 @@ pub struct PlannerInput {
     pub(crate) module: Module,
     pub(crate) activation: Activation,
     pub(crate) roots: Roots,
+    /// Roots planned only if bound (optional parameters of `produce_run`).
+    pub(crate) optional_roots: Vec<DIKey>,
 }
 
 impl PlannerInput {
@@ -27,6 +30,7 @@ impl PlannerInput {
             module,
             activation: Activation::new(),
             roots: Roots::Everything,
+            optional_roots: Vec::new(),
         }
     }
 
@@ -125,6 +129,7 @@ impl Injector {
             &input.module,
             &input.activation,
             &input.roots,
+            &input.optional_roots,
             self.parent.as_ref(),
         )
     }
@@ -142,16 +147,24 @@ impl Injector {
         input: &PlannerInput,
         f: F,
     ) -> Result<R, Error> {
-        let roots = F::dependencies()
-            .into_iter()
-            .filter_map(|d| d.key().cloned());
-        let input = input.clone().root_keys(roots);
-        let plan = if input.root_list().is_some_and(|r| r.is_empty()) {
-            // A function without key parameters needs nothing planned.
-            self.plan(&PlannerInput::new(Module::new()))?
-        } else {
-            self.plan(&input)?
-        };
+        let mut input = input.clone().root_keys([]);
+        for dep in F::dependencies() {
+            match dep {
+                Dependency::Key {
+                    key,
+                    mode: DepMode::Optional,
+                } => input.optional_roots.push(key),
+                Dependency::Key { key, .. } => input = input.root_key(key),
+                Dependency::Locator | Dependency::Logger => {}
+            }
+        }
+        let plan =
+            if input.root_list().is_some_and(|r| r.is_empty()) && input.optional_roots.is_empty() {
+                // A function without key parameters needs nothing planned.
+                self.plan(&PlannerInput::new(Module::new()))?
+            } else {
+                self.plan(&input)?
+            };
         let locator = self.produce(&plan)?;
         let result = locator.run(f);
         locator.close()?;

@@ -6,6 +6,8 @@
 mod activation;
 mod axis;
 mod binding;
+#[doc(hidden)]
+pub mod check;
 mod error;
 mod factory;
 mod functoid;

@@ -1,13 +1,12 @@
 //! Modules: immutable sets of bindings, and the builder that declares them.
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::ops::{Add, AddAssign};
 use std::sync::Arc;
 
 use crate::axis::{AxisChoice, Tags};
-use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin, Produced, Provider};
+use crate::binding::{Binding, BindingId, BindingRole, ImplKind, Op, Origin, Produced, Provider};
 use crate::error::BoxError;
 use crate::factory::{AssistedInjectable, Factory};
 use crate::functoid::IntoFunctoid;
@@ -17,27 +16,13 @@ use crate::key::{DIKey, Id, TypeInfo};
 use crate::lifecycle::Lifecycle;
 use crate::set::assemble;
 
-/// An immutable set of bindings. Combine modules with `+` (union; identical bindings are kept
-/// once) and [`overridden_by`](Module::overridden_by).
+/// An immutable set of bindings. Combine modules with `+` (union: a binding reached twice, e.g.
+/// through two includes of one module value, is kept once) and
+/// [`overridden_by`](Module::overridden_by).
 #[derive(Clone, Default)]
 pub struct Module {
     bindings: Vec<Binding>,
     requirements: Vec<(DIKey, Origin)>,
-}
-
-/// The identity `+` deduplicates by.
-struct BindingId<'a>(&'a Binding);
-
-impl PartialEq for BindingId<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.identity() == other.0.identity()
-    }
-}
-impl Eq for BindingId<'_> {}
-impl Hash for BindingId<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.identity().hash(state);
-    }
 }
 
 impl Module {
@@ -114,38 +99,30 @@ impl Module {
         kept + other.clone()
     }
 
+    /// Adds `other`'s bindings that this module does not hold yet (the same binding reached
+    /// through two includes is kept once).
     fn extend(&mut self, other: Module) {
-        let mut seen: KeySet<BindingId<'_>> = KeySet::default();
-        let mut fresh = Vec::new();
-        {
-            seen.extend(self.bindings.iter().map(BindingId));
-            for b in other.bindings {
-                if !seen.contains(&BindingId(&b)) {
-                    fresh.push(b);
-                }
-            }
-        }
-        // Duplicates within `other` itself are kept once, too.
-        let mut fresh_seen: KeySet<BindingId<'_>> = KeySet::default();
-        let fresh: Vec<Binding> = {
-            let keep: Vec<bool> = fresh
-                .iter()
-                .map(|b| fresh_seen.insert(BindingId(b)))
-                .collect();
-            drop(fresh_seen);
-            fresh
-                .into_iter()
-                .zip(keep)
-                .filter(|(_, k)| *k)
-                .map(|(b, _)| b)
-                .collect()
-        };
-        self.bindings.extend(fresh);
+        let mut seen: KeySet<BindingId> = self.bindings.iter().map(|b| b.id).collect();
+        self.bindings
+            .extend(other.bindings.into_iter().filter(|b| seen.insert(b.id)));
         for r in other.requirements {
             if !self.requirements.iter().any(|(k, _)| *k == r.0) {
                 self.requirements.push(r);
             }
         }
+    }
+}
+
+impl FromIterator<Binding> for Module {
+    /// A module of these bindings (each kept once), e.g. a module's bindings reordered or
+    /// filtered.
+    fn from_iter<I: IntoIterator<Item = Binding>>(bindings: I) -> Self {
+        let mut module = Module::new();
+        module.extend(Module {
+            bindings: bindings.into_iter().collect(),
+            requirements: Vec::new(),
+        });
+        module
     }
 }
 
@@ -264,13 +241,24 @@ impl ModuleBuilder {
         self
     }
 
-    /// Adds a binding built elsewhere.
-    pub fn add_binding(&mut self, binding: Binding) -> &mut Self {
-        self.module.extend(Module {
-            bindings: vec![binding],
-            requirements: Vec::new(),
+    /// Appends a new binding; fresh ids are unique, so there is nothing to deduplicate.
+    fn push(
+        &mut self,
+        key: DIKey,
+        role: BindingRole,
+        provider: Provider,
+        tags: Tags,
+        origin: Origin,
+    ) {
+        let id = BindingId::fresh();
+        self.module.bindings.push(Binding {
+            id,
+            key,
+            role,
+            provider,
+            tags,
+            origin,
         });
-        self
     }
 
     /// The module.
@@ -308,14 +296,15 @@ impl<T: ?Sized> fmt::Debug for Make<'_, T> {
 
 impl<T: ?Sized> Drop for Make<'_, T> {
     fn drop(&mut self) {
-        let binding = Binding {
-            key: self.key.clone(),
-            role: BindingRole::Single,
-            provider: self.provider.take().unwrap_or_else(Provider::incomplete),
-            tags: std::mem::take(&mut self.tags),
-            origin: self.origin,
-        };
-        self.builder.add_binding(binding);
+        let provider = self.provider.take().unwrap_or_else(Provider::incomplete);
+        let tags = std::mem::take(&mut self.tags);
+        self.builder.push(
+            self.key.clone(),
+            BindingRole::Single,
+            provider,
+            tags,
+            self.origin,
+        );
     }
 }
 
@@ -459,22 +448,20 @@ impl<T: ?Sized> fmt::Debug for Many<'_, T> {
 
 impl<T: ?Sized> Drop for Many<'_, T> {
     fn drop(&mut self) {
-        let declaration = Binding {
-            key: self.key.clone(),
-            role: BindingRole::SetDeclaration,
-            provider: Provider {
-                deps: Arc::new([]),
-                op: Op::Set(self.assemble),
-                kind: ImplKind::Set,
-                impl_type: Some(self.key.type_info()),
-            },
-            tags: Tags::new(),
-            origin: self.origin,
+        let declaration = Provider {
+            deps: Arc::new([]),
+            op: Op::Set(self.assemble),
+            kind: ImplKind::Set,
         };
-        self.builder.add_binding(declaration);
-        for e in std::mem::take(&mut self.elements) {
-            self.builder.add_binding(e);
-        }
+        let key = self.key.clone();
+        self.builder.push(
+            key,
+            BindingRole::SetDeclaration,
+            declaration,
+            Tags::new(),
+            self.origin,
+        );
+        self.builder.module.bindings.append(&mut self.elements);
     }
 }
 
@@ -500,6 +487,7 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
     #[track_caller]
     fn element(mut self, provider: Provider, weak: bool, origin: Origin) -> Self {
         self.elements.push(Binding {
+            id: BindingId::fresh(),
             key: self.key.clone(),
             role: BindingRole::SetElement { weak },
             provider,
@@ -614,7 +602,6 @@ pub fn injectable_provider<I: Injectable, T: ?Sized + Send + Sync + 'static>(
     Provider::call(
         I::dependencies(),
         ImplKind::Constructor(TypeInfo::of::<I>()),
-        Some(TypeInfo::of::<I>()),
         move |args: &mut Args<'_>| Ok(Produced::instance(coerce(Arc::new(I::construct(args)?)))),
     )
 }
@@ -625,7 +612,6 @@ pub fn value_provider<T: ?Sized + Send + Sync + 'static>(value: Arc<T>) -> Provi
     Provider::call(
         Vec::new(),
         ImplKind::Value(TypeInfo::of::<T>()),
-        Some(TypeInfo::of::<T>()),
         move |_: &mut Args<'_>| Ok(Produced::instance(value.clone())),
     )
 }
@@ -635,13 +621,10 @@ pub fn value_provider<T: ?Sized + Send + Sync + 'static>(value: Arc<T>) -> Provi
 pub fn fn_provider<M, R: IntoArc<T> + 'static, T: ?Sized + Send + Sync + 'static>(
     f: impl IntoFunctoid<M, R>,
 ) -> Provider {
-    let (deps, call, impl_type) = f.into_functoid().into_parts();
-    Provider::call(
-        deps,
-        ImplKind::Function,
-        Some(impl_type),
-        move |args: &mut Args<'_>| Ok(Produced::instance(call(args)?.into_arc())),
-    )
+    let (deps, call) = f.into_functoid().into_parts();
+    Provider::call(deps, ImplKind::Function, move |args: &mut Args<'_>| {
+        Ok(Produced::instance(call(args)?.into_arc()))
+    })
 }
 
 /// A fallible function's result.
@@ -652,16 +635,11 @@ where
     E: Into<BoxError> + 'static,
     T: ?Sized + Send + Sync + 'static,
 {
-    let (deps, call, impl_type) = f.into_functoid().into_parts();
-    Provider::call(
-        deps,
-        ImplKind::Function,
-        Some(impl_type),
-        move |args: &mut Args<'_>| {
-            let value = call(args)?.map_err(Into::into)?;
-            Ok(Produced::instance(value.into_arc()))
-        },
-    )
+    let (deps, call) = f.into_functoid().into_parts();
+    Provider::call(deps, ImplKind::Function, move |args: &mut Args<'_>| {
+        let value = call(args)?.map_err(Into::into)?;
+        Ok(Produced::instance(value.into_arc()))
+    })
 }
 
 /// The instance of another key, converted.
@@ -673,7 +651,6 @@ pub fn ref_provider<I: ?Sized + Send + Sync + 'static, T: ?Sized + Send + Sync +
     Provider::call(
         vec![Dependency::strict(key.clone())],
         ImplKind::Reference(key),
-        Some(TypeInfo::of::<I>()),
         move |args: &mut Args<'_>| Ok(Produced::instance(coerce(args.take::<Arc<I>>()?))),
     )
 }
@@ -684,23 +661,16 @@ pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 
     f: impl IntoFunctoid<M, Lifecycle<I>>,
     coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
 ) -> Provider {
-    let (deps, call, impl_type) = f.into_functoid().into_parts();
-    Provider::call(
-        deps,
-        ImplKind::Resource,
-        Some(impl_type),
-        move |args: &mut Args<'_>| {
-            let Lifecycle { acquire, release } = call(args)?;
-            let resource = Arc::new(acquire()?);
-            let instance = coerce(resource.clone());
-            Ok(match release {
-                Some(release) => {
-                    Produced::with_release(instance, Box::new(move || release(&resource)))
-                }
-                None => Produced::instance(instance),
-            })
-        },
-    )
+    let (deps, call) = f.into_functoid().into_parts();
+    Provider::call(deps, ImplKind::Resource, move |args: &mut Args<'_>| {
+        let Lifecycle { acquire, release } = call(args)?;
+        let resource = Arc::new(acquire()?);
+        let instance = coerce(resource.clone());
+        Ok(match release {
+            Some(release) => Produced::with_release(instance, Box::new(move || release(&resource))),
+            None => Produced::instance(instance),
+        })
+    })
 }
 
 /// A `Factory<U>` capturing `U`'s injected dependencies.
@@ -709,7 +679,6 @@ pub fn factory_provider<U: AssistedInjectable>() -> Provider {
     Provider::call(
         U::dependencies(),
         ImplKind::Factory(TypeInfo::of::<U>()),
-        Some(TypeInfo::of::<Factory<U>>()),
         |args: &mut Args<'_>| {
             Ok(Produced::instance(Arc::new(Factory::<U>::new(U::capture(
                 args,

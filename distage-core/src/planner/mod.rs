@@ -97,6 +97,7 @@ pub(crate) fn plan(
     module: &Module,
     activation: &Activation,
     roots: &Roots,
+    optional_roots: &[DIKey],
     parent: Option<&Arc<LocatorInner>>,
 ) -> Result<Plan, Error> {
     let bindings = module.bindings();
@@ -152,7 +153,7 @@ pub(crate) fn plan(
             false,
         ),
         Roots::Keys(keys) => {
-            if keys.is_empty() {
+            if keys.is_empty() && optional_roots.is_empty() {
                 planner.problems.push(Problem::NoRoots);
             }
             (keys.clone(), true)
@@ -169,6 +170,18 @@ pub(crate) fn plan(
             Resolution::Parent(_) => kept_roots.push(key.clone()),
             // With "everything", a key whose bindings the activation rules out is simply absent.
             Resolution::Missing if explicit => planner.add_missing(key, None),
+            Resolution::Missing | Resolution::Failed => {}
+        }
+        planner.drain_queue();
+    }
+    // Optional roots (`Option<Arc<T>>` parameters of `produce_run`) are kept when bound.
+    for key in optional_roots {
+        match planner.resolve(key, None) {
+            Resolution::Node(n) => {
+                root_nodes.push(n);
+                kept_roots.push(key.clone());
+            }
+            Resolution::Parent(_) => kept_roots.push(key.clone()),
             Resolution::Missing | Resolution::Failed => {}
         }
         planner.drain_queue();

@@ -1,0 +1,422 @@
+//! The compile-time wiring checks that `module!` and `#[derive(Injectable)]` expand to.
+//!
+//! Not a public API: generated code uses it through `::distage::__private`.
+//!
+//! - A key is a type: `Key<T>` or `Key<T, Id<'d', 'b'>>` for `named("db")` (the id spelled out
+//!   in `char` const parameters, so that messages show it), `SetKey<T>` for sets.
+//! - A module implements [`Binds`] once per key it binds, naming the key type directly in the
+//!   impl header (projections there make rustc's coherence check quadratic).
+//! - A component's dependencies are a tuple type ([`StaticDeps::Deps`]) of [`Strict`], [`LazyDep`]
+//!   and [`NoDep`] items; [`DepIndices`] turns it into binding indices, one `Binds` obligation per
+//!   dependency, and [`check_graph`] runs a depth-first search over them in a `const` item, so
+//!   `cargo check` reports a cycle with its whole path.
+#![allow(missing_docs, missing_debug_implementations)]
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::factory::AssistedInjectable;
+use crate::factory::Factory;
+use crate::inject::Value;
+use crate::locator::{Lazy, LocatorRef};
+use crate::logger::Logger;
+use crate::set::Set;
+
+/// The key of `T`, unnamed (`N = ()`) or named (`N = Id<…>`).
+pub struct Key<T: ?Sized, N = ()>(PhantomData<fn() -> (PhantomData<T>, N)>);
+/// The key of the set of `T` elements.
+pub struct SetKey<T: ?Sized, N = ()>(PhantomData<fn() -> (PhantomData<T>, N)>);
+
+/// An id as a type: its characters, 32 per chunk, the rest in `Next`.
+pub struct Id<
+    const C0: char = '\0',
+    const C1: char = '\0',
+    const C2: char = '\0',
+    const C3: char = '\0',
+    const C4: char = '\0',
+    const C5: char = '\0',
+    const C6: char = '\0',
+    const C7: char = '\0',
+    const C8: char = '\0',
+    const C9: char = '\0',
+    const C10: char = '\0',
+    const C11: char = '\0',
+    const C12: char = '\0',
+    const C13: char = '\0',
+    const C14: char = '\0',
+    const C15: char = '\0',
+    const C16: char = '\0',
+    const C17: char = '\0',
+    const C18: char = '\0',
+    const C19: char = '\0',
+    const C20: char = '\0',
+    const C21: char = '\0',
+    const C22: char = '\0',
+    const C23: char = '\0',
+    const C24: char = '\0',
+    const C25: char = '\0',
+    const C26: char = '\0',
+    const C27: char = '\0',
+    const C28: char = '\0',
+    const C29: char = '\0',
+    const C30: char = '\0',
+    const C31: char = '\0',
+    Next = (),
+>(PhantomData<Next>);
+
+/// A dependency that must be bound and orders production.
+pub struct Strict<K>(PhantomData<K>);
+/// A dependency that must be bound but does not order production (`Lazy<T>`).
+pub struct LazyDep<K>(PhantomData<K>);
+/// A parameter that needs no binding (`Option<Arc<T>>`, `Logger`, `LocatorRef`).
+pub struct NoDep;
+
+/// Index meaning "no edge" in [`check_graph`].
+pub const NO_EDGE: usize = usize::MAX;
+
+/// Implemented by a module (its marker type) for every key it binds, includes or requires.
+#[diagnostic::on_unimplemented(
+    message = "missing binding: `{K}` is required by `{By}` but module `{Self}` does not bind it",
+    label = "`{By}` needs `{K}`, which this module does not bind",
+    note = "bind it in the module (`make<...>`), `include` a module that binds it, or declare it with `requires ...;` if another module provides it at run time"
+)]
+pub trait Binds<K, By: ?Sized> {
+    /// The key's node in the module's graph.
+    const INDEX: usize;
+}
+
+/// One item of a dependency tuple, resolved against module `M`.
+pub trait DepItem<M, By: ?Sized> {
+    const INDEX: usize;
+}
+
+#[diagnostic::do_not_recommend]
+impl<M: Binds<K, By>, By: ?Sized, K> DepItem<M, By> for Strict<K> {
+    const INDEX: usize = <M as Binds<K, By>>::INDEX;
+}
+#[diagnostic::do_not_recommend]
+impl<M: Binds<K, By>, By: ?Sized, K> DepItem<M, By> for LazyDep<K> {
+    const INDEX: usize = NO_EDGE;
+}
+impl<M, By: ?Sized> DepItem<M, By> for NoDep {
+    const INDEX: usize = NO_EDGE;
+}
+
+/// A dependency tuple as binding indices of module `M` ([`NO_EDGE`] for lazy and optional ones).
+pub trait DepIndices<M, By: ?Sized> {
+    const EDGES: &'static [usize];
+}
+
+macro_rules! dep_tuples {
+    ($($a:ident)*) => {
+        #[diagnostic::do_not_recommend]
+        impl<M, By: ?Sized, $($a: DepItem<M, By>),*> DepIndices<M, By> for ($($a,)*) {
+            const EDGES: &'static [usize] = &[$(<$a as DepItem<M, By>>::INDEX),*];
+        }
+    };
+}
+
+dep_tuples!();
+dep_tuples!(A1);
+dep_tuples!(A1 A2);
+dep_tuples!(A1 A2 A3);
+dep_tuples!(A1 A2 A3 A4);
+dep_tuples!(A1 A2 A3 A4 A5);
+dep_tuples!(A1 A2 A3 A4 A5 A6);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16);
+
+/// Dependency tuples longer than 16 are split into chunks: a chunk's edges are checked like a
+/// tuple's, and `check_graph` takes a node's edges as a list of slices.
+pub struct Chunk<T>(PhantomData<T>);
+
+/// The compile-time dependency list of a component: implemented by `#[derive(Injectable)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no compile-time dependency list",
+    label = "`module!` cannot check the wiring of `{Self}`",
+    note = "add `#[derive(Injectable)]` to `{Self}` (or `#[injectable]` on its `impl` block), or bind it with `.from(|deps...| ...)`"
+)]
+pub trait StaticDeps {
+    /// A tuple of [`Strict`], [`LazyDep`] and [`NoDep`] items, in parameter order; chunks of
+    /// at most 16 for longer lists (`Deps` is the first chunk, `More` the rest).
+    type Deps;
+    /// The chunks after the first (a tuple of chunk tuples), `()` when there are none.
+    type More;
+}
+
+/// The type-level dependency of a parameter type, named `N` (`()` when unnamed).
+pub trait StaticInject<N> {
+    type Dep;
+}
+
+impl<T: ?Sized, N> StaticInject<N> for Arc<T> {
+    type Dep = Strict<Key<T, N>>;
+}
+impl<T: ?Sized, N> StaticInject<N> for Option<Arc<T>> {
+    type Dep = NoDep;
+}
+impl<T: ?Sized, N> StaticInject<N> for Set<T> {
+    type Dep = Strict<SetKey<T, N>>;
+}
+impl<T: ?Sized, N> StaticInject<N> for Lazy<T> {
+    type Dep = LazyDep<Key<T, N>>;
+}
+impl<T: AssistedInjectable, N> StaticInject<N> for Factory<T> {
+    type Dep = Strict<Key<Factory<T>, N>>;
+}
+impl<T, N> StaticInject<N> for Value<T> {
+    type Dep = Strict<Key<T, N>>;
+}
+impl<N> StaticInject<N> for Logger {
+    type Dep = NoDep;
+}
+impl<N> StaticInject<N> for LocatorRef {
+    type Dep = NoDep;
+}
+impl<T, N> StaticInject<N> for Vec<T> {
+    type Dep = Strict<Key<Vec<T>, N>>;
+}
+
+macro_rules! static_values {
+    ($($t:ty),* $(,)?) => {$(
+        impl<N> StaticInject<N> for $t {
+            type Dep = Strict<Key<$t, N>>;
+        }
+    )*};
+}
+
+static_values!(
+    String,
+    &'static str,
+    bool,
+    char,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    f32,
+    f64,
+    std::path::PathBuf,
+    std::time::Duration,
+    std::net::SocketAddr,
+    std::net::IpAddr,
+);
+
+/// Checks, in a function body, that a function's parameters are bound in module `M` (used for
+/// `.from(path)` where the parameters are not visible to the macro).
+pub fn check_fn<M, By: ?Sized, Marker, F>(_f: &F)
+where
+    F: FnDeps<Marker>,
+    <F as FnDeps<Marker>>::Deps: DepIndices<M, By>,
+{
+}
+
+/// The dependency tuple of a function's parameters.
+pub trait FnDeps<Marker> {
+    type Deps;
+}
+
+macro_rules! fn_deps {
+    ($($a:ident)*) => {
+        impl<F, R, $($a: StaticInject<()>),*> FnDeps<fn($($a),*) -> R> for F
+        where
+            F: Fn($($a),*) -> R,
+        {
+            type Deps = ($(<$a as StaticInject<()>>::Dep,)*);
+        }
+    };
+}
+
+fn_deps!();
+fn_deps!(A1);
+fn_deps!(A1 A2);
+fn_deps!(A1 A2 A3);
+fn_deps!(A1 A2 A3 A4);
+fn_deps!(A1 A2 A3 A4 A5);
+fn_deps!(A1 A2 A3 A4 A5 A6);
+fn_deps!(A1 A2 A3 A4 A5 A6 A7);
+fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8);
+fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9);
+fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);
+fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11);
+fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12);
+
+/// Types injected as values are cloned out of their binding.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be injected as a value",
+    label = "injected by cloning, so it must be `Clone + Send + Sync + 'static`",
+    note = "to share one instance instead of cloning it, ask for `Arc<{Self}>`"
+)]
+pub trait InjectableValue {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Clone + Send + Sync + 'static> InjectableValue for T {}
+
+/// Compile-time assertion that `T` can be injected as a value.
+pub const fn assert_value<T: InjectableValue>() {}
+
+/// Turns what a `module!` closure returns into an `Arc` of the key's type: `Arc<X>` is used as
+/// is, anything else is wrapped (autoref specialization: the `Arc` impl is found first).
+pub struct Wrap<V>(pub Cell<Option<V>>);
+
+impl<V> Wrap<V> {
+    pub fn new(v: V) -> Self {
+        Wrap(Cell::new(Some(v)))
+    }
+}
+
+pub trait ViaArc {
+    type Target: ?Sized;
+    fn __distage_arc(self) -> Option<Arc<Self::Target>>;
+}
+impl<X: ?Sized> ViaArc for Wrap<Arc<X>> {
+    type Target = X;
+    fn __distage_arc(self) -> Option<Arc<X>> {
+        self.0.into_inner()
+    }
+}
+
+pub trait ViaValue {
+    type Target;
+    fn __distage_arc(self) -> Option<Arc<Self::Target>>;
+}
+impl<V> ViaValue for &Wrap<V> {
+    type Target = V;
+    fn __distage_arc(self) -> Option<Arc<V>> {
+        self.0.take().map(Arc::new)
+    }
+}
+
+/// Applies the key's coercion (`|x| x`, from a concrete type to `dyn Trait`).
+pub fn coerce<I: ?Sized, T: ?Sized>(
+    value: Option<Arc<I>>,
+    f: fn(Arc<I>) -> Arc<T>,
+) -> Result<Arc<T>, crate::BoxError> {
+    value
+        .map(f)
+        .ok_or_else(|| "distage: a closure's result was taken twice".into())
+}
+
+/// Depth-first search over a module's graph (`nodes[i]` lists node `i`'s edge slices); panics at
+/// compile time, in the `const` item it is called in, with the first cycle's whole path.
+pub const fn check_graph<const N: usize>(
+    nodes: &[&[&[usize]]; N],
+    names: &[&str; N],
+    origins: &[&str; N],
+) {
+    // 0 = unseen, 1 = on the stack, 2 = done.
+    let mut color = [0u8; N];
+    // (node, slice, element) frames.
+    let mut stack = [(0usize, 0usize, 0usize); N];
+    let mut start = 0;
+    while start < N {
+        if color[start] == 0 {
+            let mut sp = 1;
+            stack[0] = (start, 0, 0);
+            color[start] = 1;
+            while sp > 0 {
+                let (v, s, e) = stack[sp - 1];
+                if s >= nodes[v].len() {
+                    color[v] = 2;
+                    sp -= 1;
+                    continue;
+                }
+                if e >= nodes[v][s].len() {
+                    stack[sp - 1] = (v, s + 1, 0);
+                    continue;
+                }
+                stack[sp - 1] = (v, s, e + 1);
+                let w = nodes[v][s][e];
+                if w >= N {
+                    continue;
+                }
+                if color[w] == 1 {
+                    report_cycle(&stack, sp, w, names, origins);
+                }
+                if color[w] == 0 {
+                    color[w] = 1;
+                    stack[sp] = (w, 0, 0);
+                    sp += 1;
+                }
+            }
+        }
+        start += 1;
+    }
+}
+
+const MESSAGE_CAPACITY: usize = 4096;
+
+const fn report_cycle<const N: usize>(
+    stack: &[(usize, usize, usize); N],
+    sp: usize,
+    w: usize,
+    names: &[&str; N],
+    origins: &[&str; N],
+) {
+    let mut buf = [0u8; MESSAGE_CAPACITY];
+    let mut len = push(&mut buf, 0, "dependency cycle: ");
+    let mut k = 0;
+    while stack[k].0 != w {
+        k += 1;
+    }
+    let first = k;
+    while k < sp {
+        len = push(&mut buf, len, names[stack[k].0]);
+        len = push(&mut buf, len, " -> ");
+        k += 1;
+    }
+    len = push(&mut buf, len, names[w]);
+    k = first;
+    while k < sp {
+        len = push(&mut buf, len, "\n         `");
+        len = push(&mut buf, len, names[stack[k].0]);
+        len = push(&mut buf, len, "` bound at ");
+        len = push(&mut buf, len, origins[stack[k].0]);
+        k += 1;
+    }
+    len = push(
+        &mut buf,
+        len,
+        "\n         fix: break the cycle with `Lazy<T>` on one of these dependencies",
+    );
+    let (message, _) = buf.split_at(len);
+    match core::str::from_utf8(message) {
+        Ok(m) => panic!("{}", m),
+        Err(_) => panic!("dependency cycle"),
+    }
+}
+
+const fn push(buf: &mut [u8; MESSAGE_CAPACITY], mut len: usize, s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    // Stop at a character boundary so the message stays valid UTF-8 when truncated.
+    if len + bytes.len() > MESSAGE_CAPACITY {
+        return len;
+    }
+    while i < bytes.len() {
+        buf[len] = bytes[i];
+        len += 1;
+        i += 1;
+    }
+    len
+}
+
+/// The module `Factory<T>` is bound in can construct `T`'s injected fields.
+pub type FactoryOf<T> = Factory<T>;
