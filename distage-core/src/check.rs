@@ -23,10 +23,13 @@ use crate::locator::{Lazy, LocatorRef};
 use crate::logger::Logger;
 use crate::set::Set;
 
+/// Never constructed: these types exist only to be named in trait bounds.
+type Marker<T, N> = PhantomData<fn() -> (Box<T>, N)>;
+
 /// The key of `T`, unnamed (`N = ()`) or named (`N = Id<…>`).
-pub struct Key<T: ?Sized, N = ()>(PhantomData<fn() -> (PhantomData<T>, N)>);
+pub struct Key<T: ?Sized, N = ()>(Marker<T, N>);
 /// The key of the set of `T` elements.
-pub struct SetKey<T: ?Sized, N = ()>(PhantomData<fn() -> (PhantomData<T>, N)>);
+pub struct SetKey<T: ?Sized, N = ()>(Marker<T, N>);
 
 /// An id as a type: its characters, 32 per chunk, the rest in `Next`.
 pub struct Id<
