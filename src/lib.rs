@@ -3,36 +3,45 @@
 //! Staged dependency injection for Rust, after Scala's [distage]: declare bindings in modules,
 //! **plan** (pure: every missing binding, conflict and cycle reported at once, with the file and
 //! line of each binding), **produce** the plan into a locator, then use the instances.
+//! Inside a `module!`, broken wiring is a compile error.
 //!
 //! ```
 //! use distage::prelude::*;
 //! use std::sync::Arc;
 //!
 //! trait Greeter: Send + Sync { fn greet(&self, who: &str) -> String; }
-//! struct English { punctuation: String }
+//!
+//! #[derive(Injectable)]
+//! struct English { #[id("punctuation")] punctuation: String }
 //! impl Greeter for English {
 //!     fn greet(&self, who: &str) -> String { format!("Hello, {who}{}", self.punctuation) }
 //! }
 //!
-//! let module = Module::build(|m| {
-//!     m.make::<String>().named("punctuation").from_value("!".to_string());
-//!     m.make::<dyn Greeter>().from_fn(
-//!         Functoid::of(|p: String| Arc::new(English { punctuation: p }) as Arc<dyn Greeter>)
-//!             .named(0, "punctuation"),
-//!     );
-//! });
-//! let injector = Injector::new();
-//! let plan = injector.plan(&PlannerInput::new(module).roots::<dyn Greeter>())?;
-//! let locator = injector.produce(&plan)?;
-//! let greeting = locator.run(|g: Arc<dyn Greeter>| g.greet("world"))?;
-//! assert_eq!(greeting, "Hello, world!");
-//! # Ok::<(), distage::Error>(())
+//! module! {
+//!     GreeterModule {
+//!         make<String>.named("punctuation").from_value("!".to_string());
+//!         make<dyn Greeter>.from<English>();
+//!     }
+//! }
+//!
+//! fn main() -> Result<(), distage::Error> {
+//!     let injector = Injector::new();
+//!     let plan = injector.plan(&PlannerInput::new(GreeterModule::module()).roots::<dyn Greeter>())?;
+//!     let locator = injector.produce(&plan)?;
+//!     let greeting = locator.run(|g: Arc<dyn Greeter>| g.greet("world"))?;
+//!     assert_eq!(greeting, "Hello, world!");
+//!     Ok(())
+//! }
 //! ```
 //!
 //! [distage]: https://izumi.7mind.io/distage/
 #![forbid(unsafe_code)]
 
+#[allow(unused_extern_crates)]
+extern crate self as distage;
+
 pub use distage_core::*;
+pub use distage_macros::{Axis, Injectable, injectable, module};
 
 /// What most programs need: `use distage::prelude::*;`.
 pub mod prelude {
@@ -40,12 +49,18 @@ pub mod prelude {
         Activation, Axis, Error, Factory, Functoid, Injectable, Injector, Lazy, Lifecycle, Locator,
         LocatorRef, Logger, Mode, Module, Plan, PlannerInput, Repo, Set, Value, World,
     };
+    pub use distage_macros::{Axis, Injectable, injectable, module};
 }
 
 /// What the macros' generated code uses. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use distage_core;
+    pub use distage_core::Id as RuntimeId;
+    pub use distage_core::check::*;
+    pub use distage_core::{
+        Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, Functoid, Inject, Injectable,
+        Module, ModuleBuilder, Origin, Value,
+    };
 }
 
 #[cfg(doctest)]

@@ -19,8 +19,8 @@ enum Style {
 impl Axis for Style {
     const NAME: &'static str = "Style";
     const CHOICES: &'static [&'static str] = &["AllCaps", "Normal"];
-    fn index(self) -> usize {
-        self as usize
+    fn index(&self) -> usize {
+        *self as usize
     }
 }
 

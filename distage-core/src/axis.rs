@@ -16,17 +16,17 @@ use std::hash::{Hash, Hasher};
 /// impl Axis for Style {
 ///     const NAME: &'static str = "Style";
 ///     const CHOICES: &'static [&'static str] = &["AllCaps", "Normal"];
-///     fn index(self) -> usize { self as usize }
+///     fn index(&self) -> usize { *self as usize }
 /// }
 /// assert_eq!(distage_core::AxisChoice::of(Style::Normal).to_string(), "Style::Normal");
 /// ```
-pub trait Axis: Copy + Send + Sync + 'static {
+pub trait Axis: Send + Sync + 'static {
     /// The axis name as users write it (`Mode`).
     const NAME: &'static str;
     /// The names of the choices, in declaration order (`["Prod", "Test"]`).
     const CHOICES: &'static [&'static str];
     /// The position of this choice in `CHOICES`.
-    fn index(self) -> usize;
+    fn index(&self) -> usize;
 }
 
 /// An axis, type-erased: its identity is the Rust type, never its name.
@@ -231,7 +231,7 @@ macro_rules! standard_axis {
         impl Axis for $name {
             const NAME: &'static str = stringify!($name);
             const CHOICES: &'static [&'static str] = &[$(stringify!($variant)),+];
-            fn index(self) -> usize { self as usize }
+            fn index(&self) -> usize { *self as usize }
         }
     };
 }

@@ -2,7 +2,7 @@
 //!
 //! Not a public API: generated code uses it through `::distage::__private`.
 //!
-//! - A key is a type: `Key<T>` or `Key<T, Id<'d', 'b'>>` for `named("db")` (the id spelled out
+//! - A key is a type: `Key<T>` or `Key<T, Named<'d', 'b'>>` for `named("db")` (the id spelled out
 //!   in `char` const parameters, so that messages show it), `SetKey<T>` for sets.
 //! - A module implements [`Binds`] once per key it binds, naming the key type directly in the
 //!   impl header (projections there make rustc's coherence check quadratic).
@@ -26,13 +26,13 @@ use crate::set::Set;
 /// Never constructed: these types exist only to be named in trait bounds.
 type Marker<T, N> = PhantomData<fn() -> (Box<T>, N)>;
 
-/// The key of `T`, unnamed (`N = ()`) or named (`N = Id<…>`).
+/// The key of `T`, unnamed (`N = ()`) or named (`N = Named<…>`).
 pub struct Key<T: ?Sized, N = ()>(Marker<T, N>);
 /// The key of the set of `T` elements.
 pub struct SetKey<T: ?Sized, N = ()>(Marker<T, N>);
 
 /// An id as a type: its characters, 32 per chunk, the rest in `Next`.
-pub struct Id<
+pub struct Named<
     const C0: char = '\0',
     const C1: char = '\0',
     const C2: char = '\0',
@@ -79,6 +79,8 @@ pub struct NoDep;
 pub const NO_EDGE: usize = usize::MAX;
 
 /// Implemented by a module (its marker type) for every key it binds, includes or requires.
+/// `module!` implements it through four traits of its own (single, named, set, named set) whose
+/// messages name the module and the missing type.
 #[diagnostic::on_unimplemented(
     message = "missing binding: `{K}` is required by `{By}` but module `{Self}` does not bind it",
     label = "`{By}` needs `{K}`, which this module does not bind",
@@ -94,11 +96,9 @@ pub trait DepItem<M, By: ?Sized> {
     const INDEX: usize;
 }
 
-#[diagnostic::do_not_recommend]
 impl<M: Binds<K, By>, By: ?Sized, K> DepItem<M, By> for Strict<K> {
     const INDEX: usize = <M as Binds<K, By>>::INDEX;
 }
-#[diagnostic::do_not_recommend]
 impl<M: Binds<K, By>, By: ?Sized, K> DepItem<M, By> for LazyDep<K> {
     const INDEX: usize = NO_EDGE;
 }
@@ -113,7 +113,6 @@ pub trait DepIndices<M, By: ?Sized> {
 
 macro_rules! dep_tuples {
     ($($a:ident)*) => {
-        #[diagnostic::do_not_recommend]
         impl<M, By: ?Sized, $($a: DepItem<M, By>),*> DepIndices<M, By> for ($($a,)*) {
             const EDGES: &'static [usize] = &[$(<$a as DepItem<M, By>>::INDEX),*];
         }
@@ -137,10 +136,29 @@ dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13);
 dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14);
 dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15);
 dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 A28);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 A28 A29);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 A28 A29 A30);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 A28 A29 A30 A31);
+dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 A28 A29 A30 A31 A32);
 
-/// Dependency tuples longer than 16 are split into chunks: a chunk's edges are checked like a
-/// tuple's, and `check_graph` takes a node's edges as a list of slices.
-pub struct Chunk<T>(PhantomData<T>);
+/// A dependency list too long to check at compile time (more than 32): the planner checks it.
+pub struct Unchecked;
+
+impl<M, By: ?Sized> DepIndices<M, By> for Unchecked {
+    const EDGES: &'static [usize] = &[];
+}
 
 /// The compile-time dependency list of a component: implemented by `#[derive(Injectable)]`.
 #[diagnostic::on_unimplemented(
@@ -149,11 +167,9 @@ pub struct Chunk<T>(PhantomData<T>);
     note = "add `#[derive(Injectable)]` to `{Self}` (or `#[injectable]` on its `impl` block), or bind it with `.from(|deps...| ...)`"
 )]
 pub trait StaticDeps {
-    /// A tuple of [`Strict`], [`LazyDep`] and [`NoDep`] items, in parameter order; chunks of
-    /// at most 16 for longer lists (`Deps` is the first chunk, `More` the rest).
+    /// A tuple of [`Strict`], [`LazyDep`] and [`NoDep`] items, in parameter order, or
+    /// [`Unchecked`] for more than 32.
     type Deps;
-    /// The chunks after the first (a tuple of chunk tuples), `()` when there are none.
-    type More;
 }
 
 /// The type-level dependency of a parameter type, named `N` (`()` when unnamed).
@@ -261,27 +277,25 @@ fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);
 fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11);
 fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12);
 
-/// Types injected as values are cloned out of their binding.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be injected as a value",
-    label = "injected by cloning, so it must be `Clone + Send + Sync + 'static`",
-    note = "to share one instance instead of cloning it, ask for `Arc<{Self}>`"
-)]
-pub trait InjectableValue {}
+/// Turns what a `module!` closure or value gives into an `Arc` for key `K`, by autoref
+/// specialization, most specific first: a `K` is wrapped (`&&Wrap<K, K>`), an `Arc<X>` is used
+/// as is (`&Wrap<Arc<X>, K>`), any other value is wrapped and then converted (`Wrap<V, K>`).
+pub struct Wrap<V, K: ?Sized>(Cell<Option<V>>, PhantomData<fn() -> Box<K>>);
 
-#[diagnostic::do_not_recommend]
-impl<T: Clone + Send + Sync + 'static> InjectableValue for T {}
-
-/// Compile-time assertion that `T` can be injected as a value.
-pub const fn assert_value<T: InjectableValue>() {}
-
-/// Turns what a `module!` closure returns into an `Arc` of the key's type: `Arc<X>` is used as
-/// is, anything else is wrapped (autoref specialization: the `Arc` impl is found first).
-pub struct Wrap<V>(pub Cell<Option<V>>);
-
-impl<V> Wrap<V> {
+impl<V, K: ?Sized> Wrap<V, K> {
     pub fn new(v: V) -> Self {
-        Wrap(Cell::new(Some(v)))
+        Wrap(Cell::new(Some(v)), PhantomData)
+    }
+}
+
+pub trait ViaKey {
+    type Target: ?Sized;
+    fn __distage_arc(self) -> Option<Arc<Self::Target>>;
+}
+impl<K> ViaKey for &&Wrap<K, K> {
+    type Target = K;
+    fn __distage_arc(self) -> Option<Arc<K>> {
+        self.0.take().map(Arc::new)
     }
 }
 
@@ -289,10 +303,10 @@ pub trait ViaArc {
     type Target: ?Sized;
     fn __distage_arc(self) -> Option<Arc<Self::Target>>;
 }
-impl<X: ?Sized> ViaArc for Wrap<Arc<X>> {
+impl<X: ?Sized, K: ?Sized> ViaArc for &Wrap<Arc<X>, K> {
     type Target = X;
     fn __distage_arc(self) -> Option<Arc<X>> {
-        self.0.into_inner()
+        self.0.take()
     }
 }
 
@@ -300,21 +314,23 @@ pub trait ViaValue {
     type Target;
     fn __distage_arc(self) -> Option<Arc<Self::Target>>;
 }
-impl<V> ViaValue for &Wrap<V> {
+impl<V, K: ?Sized> ViaValue for Wrap<V, K> {
     type Target = V;
     fn __distage_arc(self) -> Option<Arc<V>> {
-        self.0.take().map(Arc::new)
+        self.0.into_inner().map(Arc::new)
     }
 }
 
-/// Applies the key's coercion (`|x| x`, from a concrete type to `dyn Trait`).
-pub fn coerce<I: ?Sized, T: ?Sized>(
+/// Applies the key's coercion (`|x| x`, from a concrete type to `dyn Trait`) to a wrapped
+/// value, which is taken exactly once.
+pub fn coerce_value<I: ?Sized, T: ?Sized>(
     value: Option<Arc<I>>,
-    f: fn(Arc<I>) -> Arc<T>,
-) -> Result<Arc<T>, crate::BoxError> {
-    value
-        .map(f)
-        .ok_or_else(|| "distage: a closure's result was taken twice".into())
+    coerce: fn(Arc<I>) -> Arc<T>,
+) -> Arc<T> {
+    match value {
+        Some(arc) => coerce(arc),
+        None => unreachable!("distage: a wrapped value is taken once, right after it is wrapped"),
+    }
 }
 
 /// Depth-first search over a module's graph (`nodes[i]` lists node `i`'s edge slices); panics at
@@ -388,7 +404,7 @@ const fn report_cycle<const N: usize>(
     len = push(&mut buf, len, names[w]);
     k = first;
     while k < sp {
-        len = push(&mut buf, len, "\n         `");
+        len = push(&mut buf, len, "\n`");
         len = push(&mut buf, len, names[stack[k].0]);
         len = push(&mut buf, len, "` bound at ");
         len = push(&mut buf, len, origins[stack[k].0]);
@@ -397,7 +413,7 @@ const fn report_cycle<const N: usize>(
     len = push(
         &mut buf,
         len,
-        "\n         fix: break the cycle with `Lazy<T>` on one of these dependencies",
+        "\nfix: break the cycle with `Lazy<T>` on one of these dependencies",
     );
     let (message, _) = buf.split_at(len);
     match core::str::from_utf8(message) {
@@ -420,6 +436,3 @@ const fn push(buf: &mut [u8; MESSAGE_CAPACITY], mut len: usize, s: &str) -> usiz
     }
     len
 }
-
-/// The module `Factory<T>` is bound in can construct `T`'s injected fields.
-pub type FactoryOf<T> = Factory<T>;

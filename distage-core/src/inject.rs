@@ -226,7 +226,18 @@ impl<T> std::ops::Deref for Value<T> {
     }
 }
 
-impl<T: Clone + Send + Sync + 'static> Inject for Value<T> {
+/// A type that can be injected by value: cloned out of its binding.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be injected as a value",
+    label = "injected by cloning, so `{Self}` must be `Clone + Send + Sync + 'static`",
+    note = "to share one instance instead of cloning it, ask for `Arc<{Self}>`"
+)]
+pub trait InjectableValue: Clone + Send + Sync + 'static {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Clone + Send + Sync + 'static> InjectableValue for T {}
+
+impl<T: InjectableValue> Inject for Value<T> {
     fn dependency(id: Option<Id>) -> Dependency {
         Dependency::Key {
             key: DIKey::of::<T>().with_id(id),
@@ -276,7 +287,7 @@ value_types!(
     std::net::IpAddr,
 );
 
-impl<T: Clone + Send + Sync + 'static> Inject for Vec<T> {
+impl<T: InjectableValue> Inject for Vec<T> {
     fn dependency(id: Option<Id>) -> Dependency {
         <Value<Vec<T>> as Inject>::dependency(id)
     }

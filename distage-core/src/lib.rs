@@ -33,7 +33,9 @@ pub use error::{
 };
 pub use factory::{AssistedInjectable, Factory};
 pub use functoid::{Functoid, IntoFunctoid, RunFn};
-pub use inject::{Arg, Args, DepMode, Dependency, Inject, Injectable, IntoArc, Value};
+pub use inject::{
+    Arg, Args, DepMode, Dependency, Inject, Injectable, InjectableValue, IntoArc, Value,
+};
 pub use injector::{Injector, PlannerInput};
 pub use key::{DIKey, Id, KeyKind, TypeInfo, short_type_name};
 pub use lifecycle::Lifecycle;

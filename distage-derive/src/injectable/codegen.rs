@@ -1,0 +1,239 @@
+//! From a [`Component`] to its `Injectable` (or `AssistedInjectable`) and `StaticDeps` impls.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{GenericParam, Generics, Type};
+
+use super::model::{Component, Ctor, Role, Shape};
+use crate::params::{Kind, inject_type, runtime_id, static_dep};
+use crate::{private, respan};
+
+/// Dependency lists longer than this are not checked at compile time (the planner still is).
+const MAX_STATIC_DEPS: usize = 32;
+
+pub(crate) fn generate(c: &Component) -> TokenStream {
+    let p = private();
+    let generics = with_send_sync_bounds(&c.generics);
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let self_ty = &c.self_ty;
+
+    let dependencies = c.injected().map(|(_, param, kind)| {
+        let inject = inject_type(&param.ty, kind);
+        let id = runtime_id(param.id.as_ref());
+        // Errors about the field's type point at the field.
+        respan(
+            quote!(<#inject as #p::Inject>::dependency(#id)),
+            param.ty.span(),
+        )
+    });
+    let dependencies = quote!(::std::vec![#(#dependencies),*]);
+
+    let static_deps = {
+        let deps: Vec<TokenStream> = c
+            .injected()
+            .map(|(_, param, kind)| static_dep(&param.ty, kind, param.id.as_ref()))
+            .collect();
+        if deps.len() > MAX_STATIC_DEPS {
+            quote!(#p::Unchecked)
+        } else {
+            quote!((#(#deps,)*))
+        }
+    };
+
+    let main_impl = if c.is_assisted() {
+        assisted_impl(c, &dependencies)
+    } else {
+        injectable_impl(c, &dependencies)
+    };
+
+    quote! {
+        const _: () = {
+            #main_impl
+
+            #[automatically_derived]
+            impl #impl_generics #p::StaticDeps for #self_ty #where_clause {
+                type Deps = #static_deps;
+            }
+        };
+    }
+}
+
+/// Every argument, taken from the resolved dependencies in order.
+fn injectable_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
+    let p = private();
+    let generics = with_send_sync_bounds(&c.generics);
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let self_ty = &c.self_ty;
+    let args = format_ident!("__distage_args");
+    let values: Vec<TokenStream> = c
+        .params
+        .iter()
+        .map(|param| match param.role {
+            Role::Injected(kind) => {
+                let inject = inject_type(&param.ty, kind);
+                let unwrap = (kind == Kind::Value).then(|| quote!(.0));
+                let take = respan(quote!(take::<#inject>), param.ty.span());
+                quote!(#args.#take()? #unwrap)
+            }
+            Role::Default => quote_spanned!(param.ty.span()=> ::core::default::Default::default()),
+            Role::Assisted(_) => unreachable!("assisted components get a factory impl"),
+        })
+        .collect();
+    let build = construct(c, &values);
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #p::Injectable for #self_ty #where_clause {
+            fn dependencies() -> ::std::vec::Vec<#p::Dependency> {
+                #dependencies
+            }
+            fn construct(#args: &mut #p::Args<'_>) -> ::core::result::Result<Self, #p::BoxError> {
+                #build
+            }
+        }
+    }
+}
+
+/// Injected arguments are captured once (`capture`), assisted ones come with every `create`.
+fn assisted_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
+    let p = private();
+    let generics = with_send_sync_bounds(&c.generics);
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let self_ty = &c.self_ty;
+    let args = format_ident!("__distage_args");
+    let captured = format_ident!("__distage_captured");
+    let assisted = format_ident!("__distage_assisted");
+
+    let injected: Vec<_> = c.injected().collect();
+    let captured_types = injected
+        .iter()
+        .map(|(_, param, kind)| inject_type(&param.ty, *kind));
+    let takes = injected.iter().map(|(_, param, kind)| {
+        let inject = inject_type(&param.ty, *kind);
+        let take = respan(quote!(take::<#inject>), param.ty.span());
+        quote!(#args.#take()?)
+    });
+
+    let assisted_params: Vec<_> = c.assisted().collect();
+    let assisted_names: Vec<_> = (0..assisted_params.len())
+        .map(|i| format_ident!("__distage_a{i}"))
+        .collect();
+    let assisted_types: Vec<&Type> = assisted_params.iter().map(|(_, param)| &param.ty).collect();
+    let (assisted_type, destructure) = match assisted_types.as_slice() {
+        [] => (quote!(()), quote!(let () = #assisted;)),
+        [one] => {
+            let name = &assisted_names[0];
+            (quote!(#one), quote!(let #name = #assisted;))
+        }
+        many => (
+            quote!((#(#many),*)),
+            quote!(let (#(#assisted_names),*) = #assisted;),
+        ),
+    };
+
+    let values: Vec<TokenStream> = c
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, param)| match param.role {
+            Role::Injected(kind) => {
+                let slot = syn::Index::from(injected.iter().position(|(j, _, _)| *j == i).unwrap_or_default());
+                let unwrap = (kind == Kind::Value).then(|| quote!(.0));
+                quote_spanned!(param.ty.span()=> ::core::clone::Clone::clone(&#captured.#slot) #unwrap)
+            }
+            Role::Default => quote_spanned!(param.ty.span()=> ::core::default::Default::default()),
+            Role::Assisted(_) => {
+                let k = assisted_params.iter().position(|(j, _)| *j == i).unwrap_or_default();
+                let name = &assisted_names[k];
+                quote!(#name)
+            }
+        })
+        .collect();
+    let build = match &c.ctor {
+        Ctor::New { fallible: true } => {
+            let span = assisted_params.first().map(|(_, param)| match param.role {
+                Role::Assisted(span) => span,
+                _ => param.ty.span(),
+            });
+            let span = span.unwrap_or_else(proc_macro2::Span::call_site);
+            return quote_spanned! {span=>
+                ::core::compile_error!("a constructor with `#[assisted]` parameters must return `Self`: `Factory::create` cannot fail");
+            };
+        }
+        Ctor::New { fallible: false } => quote!(Self::new(#(#values),*)),
+        Ctor::Struct { path, shape } => struct_literal(path, *shape, c, &values),
+    };
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #p::AssistedInjectable for #self_ty #where_clause {
+            type Assisted = #assisted_type;
+            type Captured = (#(#captured_types,)*);
+            fn dependencies() -> ::std::vec::Vec<#p::Dependency> {
+                #dependencies
+            }
+            fn capture(#args: &mut #p::Args<'_>) -> ::core::result::Result<Self::Captured, #p::BoxError> {
+                ::core::result::Result::Ok((#(#takes,)*))
+            }
+            fn create(#captured: &Self::Captured, #assisted: Self::Assisted) -> Self {
+                #destructure
+                #build
+            }
+        }
+    }
+}
+
+/// `Ok(Name { … })`, or `Self::new(…)` wrapped so that its error becomes the producer's error.
+fn construct(c: &Component, values: &[TokenStream]) -> TokenStream {
+    let p = private();
+    match &c.ctor {
+        Ctor::Struct { path, shape } => {
+            let literal = struct_literal(path, *shape, c, values);
+            quote!(::core::result::Result::Ok(#literal))
+        }
+        Ctor::New { fallible: false } => {
+            quote!(::core::result::Result::Ok(Self::new(#(#values),*)))
+        }
+        Ctor::New { fallible: true } => quote! {
+            Self::new(#(#values),*).map_err(::core::convert::Into::<#p::BoxError>::into)
+        },
+    }
+}
+
+fn struct_literal(
+    path: &syn::Path,
+    shape: Shape,
+    c: &Component,
+    values: &[TokenStream],
+) -> TokenStream {
+    match shape {
+        Shape::Unit => quote!(#path),
+        Shape::Tuple => quote!(#path(#(#values),*)),
+        Shape::Named => {
+            let members = c
+                .params
+                .iter()
+                .map(|param| param.member.as_ref().expect("named fields have members"));
+            quote!(#path { #(#members: #values),* })
+        }
+    }
+}
+
+/// Injectable types are shared across threads: every type parameter must be too.
+fn with_send_sync_bounds(generics: &Generics) -> Generics {
+    let mut generics = generics.clone();
+    let params: Vec<syn::Ident> = generics
+        .params
+        .iter()
+        .filter_map(|g| match g {
+            GenericParam::Type(t) => Some(t.ident.clone()),
+            _ => None,
+        })
+        .collect();
+    let where_clause = generics.make_where_clause();
+    for ident in params {
+        where_clause
+            .predicates
+            .push(syn::parse_quote!(#ident: ::core::marker::Send + ::core::marker::Sync + 'static));
+    }
+    generics
+}

@@ -1,0 +1,143 @@
+//! From a struct or an `impl` block to a [`Component`]; checks each attribute on its own.
+
+use darling::Error;
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, FnArg, ImplItem, ItemImpl, Member, ReturnType, Type};
+
+use super::model::{Component, Ctor, Param, Role, Shape};
+use crate::params::{classify, take_flag, take_id};
+
+/// A struct deriving `Injectable`.
+pub(crate) fn from_struct(input: &DeriveInput) -> darling::Result<Component> {
+    let Data::Struct(data) = &input.data else {
+        return Err(Error::custom(
+            "`#[derive(Injectable)]` works on structs; for an enum or a type you cannot change, bind a function with `.from(|…| …)`",
+        )
+        .with_span(&input.ident));
+    };
+    let shape = match data.fields {
+        Fields::Named(_) => Shape::Named,
+        Fields::Unnamed(_) => Shape::Tuple,
+        Fields::Unit => Shape::Unit,
+    };
+    let mut errors = Error::accumulator();
+    let mut params = Vec::new();
+    for (i, field) in data.fields.iter().enumerate() {
+        let member = match &field.ident {
+            Some(ident) => Member::Named(ident.clone()),
+            None => Member::Unnamed(i.into()),
+        };
+        let mut attrs = field.attrs.clone();
+        if let Some(param) = errors.handle(param(&mut attrs, &field.ty, Some(member))) {
+            params.push(param);
+        }
+    }
+    let self_ty = {
+        let ident = &input.ident;
+        let (_, ty_generics, _) = input.generics.split_for_impl();
+        syn::parse_quote!(#ident #ty_generics)
+    };
+    errors.finish_with(Component {
+        self_ty,
+        generics: input.generics.clone(),
+        params,
+        ctor: Ctor::Struct {
+            path: input.ident.clone().into(),
+            shape,
+        },
+    })
+}
+
+/// An `impl` block marked `#[injectable]`: its `fn new` is the constructor. The parameter
+/// attributes (`#[id]`, `#[assisted]`, `#[default]`) are removed from `item`.
+pub(crate) fn from_impl(item: &mut ItemImpl) -> darling::Result<Component> {
+    if let Some((path, _)) = &item.trait_ {
+        return Err(Error::custom(
+            "`#[injectable]` goes on an inherent `impl` block (the one with `fn new`), not a trait impl",
+        )
+        .with_span(path));
+    }
+    let self_ty = (*item.self_ty).clone();
+    let Some(new) = item.items.iter_mut().find_map(|i| match i {
+        ImplItem::Fn(f) if f.sig.ident == "new" => Some(f),
+        _ => None,
+    }) else {
+        return Err(Error::custom(
+            "`#[injectable]` uses this block's `fn new(…)` as the constructor, and there is none",
+        )
+        .with_span(&item.self_ty));
+    };
+    let fallible = match &new.sig.output {
+        ReturnType::Type(_, ty) => match &**ty {
+            Type::Path(p) if p.path.is_ident("Self") => false,
+            Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Result") => true,
+            Type::Path(_) if **ty == self_ty => false,
+            other => {
+                return Err(
+                    Error::custom("`new` must return `Self` or `Result<Self, E>`").with_span(other),
+                );
+            }
+        },
+        ReturnType::Default => {
+            return Err(
+                Error::custom("`new` must return `Self` or `Result<Self, E>`").with_span(&new.sig),
+            );
+        }
+    };
+    let mut errors = Error::accumulator();
+    let mut params = Vec::new();
+    for input in new.sig.inputs.iter_mut() {
+        match input {
+            FnArg::Receiver(r) => errors.push(
+                Error::custom("a constructor takes no `self`: make `new` an associated function")
+                    .with_span(r),
+            ),
+            FnArg::Typed(pat) => {
+                if let Some(param) = errors.handle(param(&mut pat.attrs, &pat.ty, None)) {
+                    params.push(param);
+                }
+            }
+        }
+    }
+    errors.finish_with(Component {
+        self_ty,
+        generics: item.generics.clone(),
+        params,
+        ctor: Ctor::New { fallible },
+    })
+}
+
+/// One field or parameter: its attributes are read and removed from `attrs`.
+fn param(
+    attrs: &mut Vec<syn::Attribute>,
+    ty: &Type,
+    member: Option<Member>,
+) -> darling::Result<Param> {
+    let id = take_id(attrs)?;
+    let assisted = take_flag(attrs, "assisted")?;
+    let default = take_flag(attrs, "default")?;
+    let role = match (assisted, default) {
+        (Some(a), Some(_)) => {
+            return Err(
+                Error::custom("a field is either `#[assisted]` or `#[default]`, not both")
+                    .with_span(&a),
+            );
+        }
+        (Some(span), None) => Role::Assisted(span),
+        (None, Some(_)) => Role::Default,
+        (None, None) => Role::Injected(classify(ty)?),
+    };
+    if let (Some(id), Role::Assisted(_) | Role::Default) = (&id, role) {
+        return Err(Error::custom(
+            "`#[id]` names an injected dependency; this one is not injected",
+        )
+        .with_span(&id.span()));
+    }
+    let _ = ty.span();
+    Ok(Param {
+        ty: ty.clone(),
+        role,
+        id,
+        member,
+    })
+}

@@ -1,0 +1,442 @@
+//! `module!`'s syntax: each statement is checked on its own here; relationships between
+//! bindings are checked in `validate`.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, Expr, Ident, LitStr, Pat, Token, Type, Visibility, braced, parenthesized};
+
+use super::model::*;
+use crate::params::{classify, combine, take_id};
+
+mod kw {
+    syn::custom_keyword!(make);
+    syn::custom_keyword!(many);
+    syn::custom_keyword!(include);
+    syn::custom_keyword!(requires);
+}
+
+const MAKE_METHODS: &str = "`.named(\"id\")`, `.tagged(choice)`, `.from<Impl>()`, `.from(|deps…| …)`, \
+     `.from_value(value)`, `.from_try(|deps…| …)`, `.from_resource(f)`, `.from_factory()`, `.using<T>()`, \
+     `.using_named<T>(\"id\")`";
+const MANY_METHODS: &str = "`.named(\"id\")`, `.add<Impl>()`, `.add_value(value)`, `.add_fn(|deps…| …)`, \
+     `.ref_<T>()`, `.ref_named<T>(\"id\")`, `.weak<T>()`, `.weak_named<T>(\"id\")`, `.tagged(choice)`";
+
+/// Parses a module. A module whose statements have mistakes is still returned (without those
+/// statements) together with every mistake, so that a stub can be generated in its place.
+pub(crate) fn parse_module(tokens: TokenStream) -> syn::Result<(ModuleDef, Option<syn::Error>)> {
+    let mut statement_errors = None;
+    let module = syn::parse::Parser::parse2(
+        |input: ParseStream<'_>| module_def(input, &mut statement_errors),
+        tokens,
+    )?;
+    Ok((module, statement_errors))
+}
+
+impl Parse for ModuleDef {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut errors = None;
+        let module = module_def(input, &mut errors)?;
+        match errors {
+            Some(e) => Err(e),
+            None => Ok(module),
+        }
+    }
+}
+
+fn module_def(input: ParseStream<'_>, errors: &mut Option<syn::Error>) -> syn::Result<ModuleDef> {
+    {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the module's name: `module! { pub AppModule { … } }`",
+            )
+        })?;
+        let body;
+        braced!(body in input);
+        let mut module = ModuleDef {
+            attrs,
+            vis,
+            name,
+            bindings: Vec::new(),
+            sets: Vec::new(),
+            includes: Vec::new(),
+            runtime_includes: Vec::new(),
+            requires: Vec::new(),
+        };
+        while !body.is_empty() {
+            if let Err(e) = statement(&body, &mut module) {
+                combine(errors, e);
+                // Skip to the next `;` and go on, so that every mistake is reported at once.
+                skip_statement(&body);
+            }
+        }
+        if !input.is_empty() {
+            combine(
+                errors,
+                input.error("unexpected tokens after the module's body"),
+            );
+        }
+        Ok(module)
+    }
+}
+
+fn skip_statement(input: ParseStream<'_>) {
+    while !input.is_empty() {
+        if input.peek(Token![;]) {
+            let _ = input.parse::<Token![;]>();
+            return;
+        }
+        let _ = input.parse::<proc_macro2::TokenTree>();
+    }
+}
+
+fn statement(input: ParseStream<'_>, module: &mut ModuleDef) -> syn::Result<()> {
+    if input.peek(kw::make) {
+        let make: kw::make = input.parse()?;
+        let key = angled_type(input, "make")?;
+        module.bindings.push(binding(input, make.span, key)?);
+    } else if input.peek(kw::many) {
+        let many: kw::many = input.parse()?;
+        let element = angled_type(input, "many")?;
+        module.sets.push(set(input, many.span, element)?);
+    } else if input.peek(kw::include) {
+        input.parse::<kw::include>()?;
+        if input.peek(syn::token::Paren) {
+            let content;
+            parenthesized!(content in input);
+            module.runtime_includes.push(content.parse()?);
+        } else {
+            module.includes.push(input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected a module's path: `include CoreModule;`, or a module value: `include(expr);`",
+                )
+            })?);
+        }
+        input.parse::<Token![;]>()?;
+    } else if input.peek(kw::requires) {
+        let requires: kw::requires = input.parse()?;
+        let ty: Type = input.parse()?;
+        let mut id = None;
+        if input.peek(Token![.]) {
+            input.parse::<Token![.]>()?;
+            let method: Ident = input.parse()?;
+            if method != "named" {
+                return Err(syn::Error::new(
+                    method.span(),
+                    "`requires T` takes only `.named(\"id\")`",
+                ));
+            }
+            let content;
+            parenthesized!(content in input);
+            id = Some(
+                content
+                    .parse::<LitStr>()
+                    .map_err(|_| id_literal(method.span()))?,
+            );
+        }
+        input.parse::<Token![;]>()?;
+        module.requires.push(Require {
+            span: requires.span,
+            ty,
+            id,
+        });
+    } else {
+        return Err(input.error(
+            "expected `make`, `many`, `include` or `requires`: a module holds `make<T>…;`, `many<T>…;`, `include Module;` and `requires T;` statements",
+        ));
+    }
+    Ok(())
+}
+
+fn angled_type(input: ParseStream<'_>, what: &str) -> syn::Result<Type> {
+    let lt: syn::Result<Token![<]> = input.parse();
+    if lt.is_err() {
+        return Err(input.error(format!("expected `{what}<Type>`")));
+    }
+    let ty: Type = input.parse()?;
+    input
+        .parse::<Token![>]>()
+        .map_err(|e| syn::Error::new(e.span(), format!("expected `>` closing `{what}<…>`")))?;
+    Ok(ty)
+}
+
+/// `.name`, then an optional `<Type>`, then `(args)`.
+struct Call {
+    name: Ident,
+    generic: Option<Type>,
+    args: TokenStream,
+    span: Span,
+}
+
+fn calls(input: ParseStream<'_>) -> syn::Result<Vec<Call>> {
+    let mut calls = Vec::new();
+    while input.peek(Token![.]) {
+        input.parse::<Token![.]>()?;
+        let name: Ident = input.parse()?;
+        let generic = if input.peek(Token![<]) {
+            Some(angled_type(input, &name.to_string())?)
+        } else {
+            None
+        };
+        if !input.peek(syn::token::Paren) {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("expected `(…)` after `.{name}`"),
+            ));
+        }
+        let content;
+        parenthesized!(content in input);
+        let args: TokenStream = content.parse()?;
+        let span = name.span();
+        calls.push(Call {
+            name,
+            generic,
+            args,
+            span,
+        });
+    }
+    if !input.peek(Token![;]) {
+        return Err(input.error("expected `;` or `.method(…)`"));
+    }
+    input.parse::<Token![;]>()?;
+    Ok(calls)
+}
+
+fn binding(input: ParseStream<'_>, span: Span, key: Type) -> syn::Result<Binding> {
+    let mut id = None;
+    let mut tags = Vec::new();
+    let mut implementation: Option<(Implementation, Span)> = None;
+    let mut errors: Option<syn::Error> = None;
+    for call in calls(input)? {
+        let result = (|| -> syn::Result<Option<Implementation>> {
+            let name = call.name.to_string();
+            Ok(match (name.as_str(), &call.generic) {
+                ("named", None) => {
+                    id = Some(
+                        syn::parse2::<LitStr>(call.args.clone())
+                            .map_err(|_| id_literal(call.span))?,
+                    );
+                    None
+                }
+                ("tagged", None) => {
+                    tags.push(syn::parse2::<Expr>(call.args.clone())?);
+                    None
+                }
+                ("from", Some(ty)) => {
+                    no_args(&call)?;
+                    Some(Implementation::Type(ty.clone()))
+                }
+                ("from", None) => Some(Implementation::Fn(fn_impl(call.args.clone(), call.span)?)),
+                ("from_value", None) => {
+                    Some(Implementation::Value(syn::parse2(call.args.clone())?))
+                }
+                ("from_try", None) => Some(Implementation::TryFn(fn_impl(
+                    call.args.clone(),
+                    call.span,
+                )?)),
+                ("from_resource", None) => Some(Implementation::Resource(fn_impl(
+                    call.args.clone(),
+                    call.span,
+                )?)),
+                ("from_factory", None) => {
+                    no_args(&call)?;
+                    Some(Implementation::Factory)
+                }
+                ("using", Some(ty)) => {
+                    no_args(&call)?;
+                    Some(Implementation::Using(ty.clone(), None))
+                }
+                ("using_named", Some(ty)) => {
+                    let target = syn::parse2::<LitStr>(call.args.clone())
+                        .map_err(|_| id_literal(call.span))?;
+                    Some(Implementation::Using(ty.clone(), Some(target)))
+                }
+                _ => return Err(unknown_method(&call, "make", MAKE_METHODS)),
+            })
+        })();
+        match result {
+            Ok(Some(imp)) => match &implementation {
+                Some((_, first)) => {
+                    combine(
+                        &mut errors,
+                        syn::Error::new(
+                            call.span,
+                            "a second implementation: a binding has exactly one `.from…`",
+                        ),
+                    );
+                    combine(
+                        &mut errors,
+                        syn::Error::new(*first, "the first implementation is here"),
+                    );
+                }
+                None => implementation = Some((imp, call.span)),
+            },
+            Ok(None) => {}
+            Err(e) => combine(&mut errors, e),
+        }
+    }
+    if let Some(e) = errors {
+        return Err(e);
+    }
+    let (implementation, impl_span) =
+        implementation.unwrap_or((Implementation::SelfType, key.span()));
+    Ok(Binding {
+        span,
+        key,
+        id,
+        tags,
+        implementation,
+        impl_span,
+    })
+}
+
+fn set(input: ParseStream<'_>, span: Span, element: Type) -> syn::Result<SetDef> {
+    let mut set = SetDef {
+        span,
+        element,
+        id: None,
+        elements: Vec::new(),
+    };
+    let mut errors: Option<syn::Error> = None;
+    for call in calls(input)? {
+        let name = call.name.to_string();
+        let result = (|| -> syn::Result<()> {
+            let kind = match (name.as_str(), &call.generic) {
+                ("named", None) => {
+                    set.id = Some(
+                        syn::parse2::<LitStr>(call.args.clone())
+                            .map_err(|_| id_literal(call.span))?,
+                    );
+                    return Ok(());
+                }
+                ("tagged", None) => {
+                    let tag = syn::parse2::<Expr>(call.args.clone())?;
+                    match set.elements.last_mut() {
+                        Some(last) => last.tags.push(tag),
+                        None => {
+                            return Err(syn::Error::new(
+                                call.span,
+                                "`.tagged(…)` on a set tags the element added just before it: add one first",
+                            ));
+                        }
+                    }
+                    return Ok(());
+                }
+                ("add", Some(ty)) => {
+                    no_args(&call)?;
+                    ElementKind::Type(ty.clone())
+                }
+                ("add_value", None) => ElementKind::Value(syn::parse2(call.args.clone())?),
+                ("add_fn", None) => ElementKind::Fn(fn_impl(call.args.clone(), call.span)?),
+                ("ref_", Some(ty)) => {
+                    no_args(&call)?;
+                    ElementKind::Ref(ty.clone(), None)
+                }
+                ("ref_named", Some(ty)) => {
+                    let target = syn::parse2::<LitStr>(call.args.clone())
+                        .map_err(|_| id_literal(call.span))?;
+                    ElementKind::Ref(ty.clone(), Some(target))
+                }
+                ("weak", Some(ty)) => {
+                    no_args(&call)?;
+                    ElementKind::Weak(ty.clone(), None)
+                }
+                ("weak_named", Some(ty)) => {
+                    let target = syn::parse2::<LitStr>(call.args.clone())
+                        .map_err(|_| id_literal(call.span))?;
+                    ElementKind::Weak(ty.clone(), Some(target))
+                }
+                _ => return Err(unknown_method(&call, "many", MANY_METHODS)),
+            };
+            set.elements.push(Element {
+                span: call.span,
+                kind,
+                tags: Vec::new(),
+            });
+            Ok(())
+        })();
+        if let Err(e) = result {
+            combine(&mut errors, e);
+        }
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(set),
+    }
+}
+
+fn id_literal(span: Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        "ids in `module!` are string literals, so they can be checked at compile time",
+    )
+}
+
+fn no_args(call: &Call) -> syn::Result<()> {
+    if call.args.is_empty() {
+        Ok(())
+    } else {
+        Err(syn::Error::new(
+            call.args.span(),
+            format!("`.{}` takes no arguments", call.name),
+        ))
+    }
+}
+
+fn unknown_method(call: &Call, what: &str, valid: &str) -> syn::Error {
+    let shape = if call.generic.is_some() {
+        format!("`.{}<…>(…)`", call.name)
+    } else {
+        format!("`.{}(…)`", call.name)
+    };
+    syn::Error::new(
+        call.span,
+        format!("{shape} is not a `{what}` method; expected one of {valid}"),
+    )
+}
+
+/// A closure's parameters are read (types, `#[id]`); any other expression is kept as is.
+fn fn_impl(args: TokenStream, span: Span) -> syn::Result<FnImpl> {
+    if args.is_empty() {
+        return Err(syn::Error::new(span, "expected a function or closure"));
+    }
+    let expr: Expr = syn::parse2(args)?;
+    let Expr::Closure(mut closure) = expr else {
+        return Ok(FnImpl::Expr(expr));
+    };
+    let mut params = Vec::new();
+    let mut errors: Option<syn::Error> = None;
+    let inputs: Punctuated<Pat, Token![,]> = std::mem::take(&mut closure.inputs);
+    for mut pat in inputs {
+        match &mut pat {
+            Pat::Type(typed) => match take_id(&mut typed.attrs) {
+                Ok(id) => match classify(&typed.ty) {
+                    Ok(kind) => params.push(ClosureParam {
+                        ty: (*typed.ty).clone(),
+                        kind,
+                        id,
+                    }),
+                    Err(e) => combine(&mut errors, e),
+                },
+                Err(e) => combine(&mut errors, e),
+            },
+            other => combine(
+                &mut errors,
+                syn::Error::new(
+                    other.span(),
+                    "give this parameter a type (`name: Arc<T>`): the injector finds dependencies by type",
+                ),
+            ),
+        }
+        closure.inputs.push(pat);
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(FnImpl::Closure(Closure { closure, params })),
+    }
+}

@@ -1,0 +1,9 @@
+use distage::prelude::*;
+
+#[derive(Injectable)]
+enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+fn main() {}

@@ -1,0 +1,16 @@
+use distage::prelude::*;
+
+#[derive(Injectable)]
+struct Postgres {
+    #[id("db-url")]
+    url: String,
+}
+
+module! {
+    AppModule {
+        make<String>.from_value("unnamed".to_string());
+        make<Postgres>;
+    }
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+use distage::prelude::*;
+
+trait Database: Send + Sync {}
+
+#[derive(Injectable)]
+struct Redis;
+
+module! {
+    AppModule {
+        make<dyn Database>.from<Redis>();
+    }
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use distage::prelude::*;
+
+struct Session;
+
+module! {
+    AppModule {
+        make<Session>.from_factory();
+    }
+}
+
+fn main() {}

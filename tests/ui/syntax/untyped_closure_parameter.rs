@@ -1,0 +1,11 @@
+use distage::prelude::*;
+
+struct Server;
+
+module! {
+    AppModule {
+        make<Server>.from(|port| Server);
+    }
+}
+
+fn main() {}
