@@ -292,7 +292,7 @@ fn a_sole_binding_with_the_opposite_choice_is_missing_for_its_dependent() {
     assert_eq!(ruled_out[0].origin.line(), color_line);
     let text = err.to_string();
     assert!(
-        text.contains("missing binding: `Color` is required by `Painter` but not bound"),
+        text.contains("missing binding: `Color` is required by `Painter`, but it is not bound"),
         "{text}"
     );
     assert!(

@@ -184,9 +184,9 @@ fn two_missing_dependencies_and_a_cycle_are_one_error() {
     let text = err.to_string();
     for needle in [
         "cannot plan: 3 problems".to_string(),
-        "missing binding: `MissingOne` is required by `App` but not bound".to_string(),
+        "missing binding: `MissingOne` is required by `App`, but it is not bound".to_string(),
         format!("needed by `App` bound at {}", at(file!(), line_app)),
-        "missing binding: `MissingTwo` is required by `Svc` but not bound".to_string(),
+        "missing binding: `MissingTwo` is required by `Svc`, but it is not bound".to_string(),
         format!("needed by `Svc` bound at {}", at(file!(), line_svc)),
         "dependency cycle: C1 -> C2 -> C1".to_string(),
         format!("`C1` bound at {}", at(file!(), line_c1)),
@@ -404,7 +404,9 @@ fn a_missing_key_names_who_needs_it_and_the_path_from_the_root() {
     assert!(ruled_out.is_empty());
     let text = err.to_string();
     assert!(
-        text.starts_with("cannot plan: missing binding: `Db` is required by `Repo` but not bound"),
+        text.starts_with(
+            "cannot plan: missing binding: `Db` is required by `Repo`, but it is not bound"
+        ),
         "{text}"
     );
     assert!(text.contains(&format!(

@@ -211,7 +211,7 @@ impl fmt::Display for Problem {
                 if let Some(first) = needed_by.first().and_then(|d| d.target.as_ref()) {
                     write!(f, " by `{first}`")?;
                 }
-                f.write_str(" but not bound")?;
+                f.write_str(", but it is not bound")?;
                 for d in needed_by {
                     write!(f, "\n    needed by {d}")?;
                 }

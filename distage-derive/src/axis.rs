@@ -60,7 +60,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         impl #p::Axis for #name {
             const NAME: &'static str = #name_str;
             const CHOICES: &'static [&'static str] = &[#(#names),*];
-            fn index(self) -> usize {
+            fn index(&self) -> usize {
                 match self { #(Self::#variants => #indices,)* }
             }
         }

@@ -44,3 +44,71 @@ pub(crate) fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
     // The block is always emitted (attributes removed), so one mistake does not hide its methods.
     quote!(#block #generated #errors)
 }
+
+#[cfg(test)]
+mod tests {
+    fn derive_str(src: &str) -> String {
+        super::derive(src.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn a_struct_gets_injectable_and_static_deps() {
+        let out = derive_str(
+            r#"struct S { db: Arc<dyn Db>, #[id("url")] url: String, #[default] n: u8 }"#,
+        );
+        assert!(
+            out.contains("impl :: distage :: __private :: Injectable for S"),
+            "{out}"
+        );
+        assert!(
+            out.contains("impl :: distage :: __private :: StaticDeps for S"),
+            "{out}"
+        );
+        assert!(out.contains("RuntimeId :: from (\"url\")"), "{out}");
+        assert!(out.contains("Named < 'u' , 'r' , 'l' >"), "{out}");
+        assert!(
+            out.contains("n : :: core :: default :: Default :: default ()"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn assisted_fields_make_a_factory_product() {
+        let out = derive_str("struct S { db: Arc<Db>, #[assisted] user: String }");
+        assert!(out.contains("AssistedInjectable for S"), "{out}");
+        assert!(out.contains("type Assisted = String"), "{out}");
+        assert!(!out.contains("__private :: Injectable for S"), "{out}");
+    }
+
+    #[test]
+    fn generic_parameters_must_be_thread_safe() {
+        let out = derive_str("struct W<T> { inner: Arc<T> }");
+        assert!(
+            out.contains("T : :: core :: marker :: Send + :: core :: marker :: Sync + 'static"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let out = derive_str("struct S { a: &'static Db, b: Rc<Db>, c: Arc<Db> }");
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn the_attribute_uses_new_and_strips_parameter_attributes() {
+        let out = super::attribute(
+            proc_macro2::TokenStream::new(),
+            r#"impl S { fn new(#[id("x")] x: u8, db: Arc<Db>) -> Result<Self, E> { todo!() } }"#
+                .parse()
+                .unwrap(),
+        )
+        .to_string();
+        assert!(out.contains("Self :: new ("), "{out}");
+        assert!(
+            out.contains("map_err"),
+            "a fallible constructor's error is converted: {out}"
+        );
+        assert!(!out.contains("# [id"), "{out}");
+    }
+}

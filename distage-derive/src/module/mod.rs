@@ -116,3 +116,115 @@ fn split_state(input: TokenStream) -> syn::Result<(State, TokenStream)> {
     }
     Ok((state, module_tokens))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_str(src: &str) -> String {
+        expand(src.parse().unwrap(), "src/lib.rs:1:1").to_string()
+    }
+
+    #[test]
+    fn a_module_becomes_a_mod_with_its_checks() {
+        let out =
+            expand_str("pub App { make<u16>.from_value(1); make<Service>; requires Config; }");
+        assert!(out.contains("pub mod App"), "{out}");
+        assert!(out.contains("pub fn module ()"), "{out}");
+        assert!(out.contains("check_graph :: < 3usize >"), "{out}");
+        assert!(
+            out.contains("__distage_App_Single < __distage_App_T0"),
+            "{out}"
+        );
+        assert!(
+            out.contains("< Service as :: distage :: __private :: StaticDeps > :: Deps"),
+            "{out}"
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn an_include_is_resolved_through_the_included_modules_callback_first() {
+        let out = expand_str("App { include core::Core; make<u8>.from_value(1); }");
+        assert!(
+            out.starts_with("core :: Core :: __distage_include !"),
+            "{out}"
+        );
+        assert!(out.contains("@ site (\"src/lib.rs:1:1:App\")"), "{out}");
+        // The callback adds the included module's metadata and calls `module!` again.
+        let meta = meta::Meta {
+            id: "src/core.rs:1:1:Core".into(),
+            name: "Core".into(),
+            checked: true,
+            keys: vec![meta::MetaKey {
+                spelling: "u16".into(),
+                set: false,
+                named: false,
+                bindings: vec![meta::MetaBinding {
+                    tagged: false,
+                    source: ("src/core.rs:1:1:Core".into(), 0),
+                }],
+            }],
+            requires: vec![],
+        };
+        let resumed = format!(
+            "@state {{ @site(\"src/lib.rs:1:1:App\") @included({:?}) }} @module {{ App {{ include core::Core; make<u8>.from_value(1); }} }}",
+            meta.encode()
+        );
+        let out = expand_str(&resumed);
+        assert!(
+            out.contains("core :: Core :: __T0"),
+            "the included key is named through the alias: {out}"
+        );
+        assert!(out.contains("check_graph :: < 2usize >"), "{out}");
+    }
+
+    #[test]
+    fn mistakes_are_all_reported_and_a_stub_module_is_still_emitted() {
+        let out = expand_str("App { make<u8>.frm(1); bind<u8>; make<u16>.from_value(1); }");
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+        assert!(out.contains("is not a `make` method"), "{out}");
+        assert!(
+            out.contains("expected `make`, `many`, `include` or `requires`"),
+            "{out}"
+        );
+        assert!(
+            out.contains("pub fn module ()"),
+            "the stub keeps users of the module compiling: {out}"
+        );
+    }
+
+    #[test]
+    fn duplicates_are_errors_unless_tags_tell_them_apart() {
+        let out = expand_str("App { make<u8>.from_value(1); make<u8>.from_value(2); }");
+        assert!(out.contains("duplicate binding: `u8`"), "{out}");
+        let out = expand_str(
+            "App { make<u8>.from_value(1).tagged(Mode::Prod); make<u8>.from_value(2).tagged(Mode::Test); }",
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+        let out = expand_str(
+            "App { make<u8>.from_value(1).tagged(Mode::Prod); make<u8>.from_value(2).tagged(Mode::Prod); }",
+        );
+        assert!(out.contains("with the same tags"), "{out}");
+    }
+
+    #[test]
+    fn a_runtime_include_turns_the_checks_off() {
+        let out = expand_str("App { include(other()); make<Service>; }");
+        assert!(!out.contains("check_graph"), "{out}");
+        assert!(out.contains(". include (other ())"), "{out}");
+    }
+
+    #[test]
+    fn closures_are_wrapped_with_their_ids() {
+        let out = expand_str(
+            r#"App { make<Server>.from(|#[id("port")] port: u16, db: Arc<Db>| Server); }"#,
+        );
+        assert!(out.contains(". named (0usize , \"port\")"), "{out}");
+        assert!(
+            out.contains("Value < u16 >"),
+            "values are injected through Value: {out}"
+        );
+        assert!(!out.contains("# [id"), "the attribute is removed: {out}");
+    }
+}

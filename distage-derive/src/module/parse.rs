@@ -67,11 +67,28 @@ fn module_def(input: ParseStream<'_>, errors: &mut Option<syn::Error>) -> syn::R
             runtime_includes: Vec::new(),
             requires: Vec::new(),
         };
+        // Each statement is parsed on its own, so one mistake does not hide the next ones.
         while !body.is_empty() {
-            if let Err(e) = statement(&body, &mut module) {
+            let mut tokens = TokenStream::new();
+            while !body.is_empty() && !body.peek(Token![;]) {
+                tokens.extend([body.parse::<proc_macro2::TokenTree>()?]);
+            }
+            match body.parse::<Token![;]>() {
+                Ok(semi) => tokens.extend(quote::ToTokens::into_token_stream(semi)),
+                Err(_) => {
+                    combine(
+                        errors,
+                        body.error("expected `;` at the end of the statement"),
+                    );
+                    continue;
+                }
+            }
+            let parsed = syn::parse::Parser::parse2(
+                |input: ParseStream<'_>| statement(input, &mut module),
+                tokens,
+            );
+            if let Err(e) = parsed {
                 combine(errors, e);
-                // Skip to the next `;` and go on, so that every mistake is reported at once.
-                skip_statement(&body);
             }
         }
         if !input.is_empty() {
@@ -81,16 +98,6 @@ fn module_def(input: ParseStream<'_>, errors: &mut Option<syn::Error>) -> syn::R
             );
         }
         Ok(module)
-    }
-}
-
-fn skip_statement(input: ParseStream<'_>) {
-    while !input.is_empty() {
-        if input.peek(Token![;]) {
-            let _ = input.parse::<Token![;]>();
-            return;
-        }
-        let _ = input.parse::<proc_macro2::TokenTree>();
     }
 }
 

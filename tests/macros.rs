@@ -1,0 +1,360 @@
+//! The derive, `#[injectable]` and `module!` at run time: what they build, and the planner
+//! reporting what the compiler cannot know, in the same words as the compile-time checks.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use distage::prelude::*;
+use distage::{DIKey, Problem};
+
+trait Database: Send + Sync {
+    fn name(&self) -> &'static str;
+}
+
+#[derive(Injectable)]
+struct Postgres;
+impl Database for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+#[derive(Injectable)]
+struct Sqlite;
+impl Database for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+#[derive(Injectable)]
+struct Repo {
+    db: Arc<dyn Database>,
+}
+
+fn plan(module: Module, activation: Activation) -> Result<Plan, distage::Error> {
+    Injector::new().plan(
+        &PlannerInput::new(module)
+            .activation(activation)
+            .roots::<Repo>(),
+    )
+}
+
+fn problems(err: distage::Error) -> Vec<Problem> {
+    match err {
+        distage::Error::Plan(p) => p.problems().to_vec(),
+        other => panic!("expected a plan error, got {other}"),
+    }
+}
+
+// ---- fallbacks: what the compiler cannot know, the planner reports ----
+
+module! {
+    ProdOnly {
+        make<dyn Database>.from<Postgres>().tagged(Mode::Prod);
+        make<Repo>;
+    }
+}
+
+#[test]
+fn a_key_bound_only_for_another_activation_is_missing_at_plan_time() {
+    // `dyn Database` has a binding, so the module compiles; under `Mode::Test` it has none.
+    let err = plan(ProdOnly::module(), Activation::new().with(Mode::Test)).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("missing binding: `dyn Database` is required by `Repo`, but it is not bound"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ruled out by the activation: Postgres [Mode::Prod]"),
+        "{text}"
+    );
+    assert!(plan(ProdOnly::module(), Activation::new().with(Mode::Prod)).is_ok());
+}
+
+module! {
+    NeedsDatabase {
+        make<Repo>;
+        requires dyn Database;
+    }
+}
+
+module! {
+    ProvidesDatabase {
+        make<dyn Database>.from<Sqlite>();
+    }
+}
+
+#[test]
+fn a_requirement_is_checked_when_modules_are_joined_at_run_time() {
+    let err = plan(NeedsDatabase::module(), Activation::new()).unwrap_err();
+    assert!(
+        matches!(&problems(err)[..], [Problem::Missing { key, .. }] if *key == DIKey::of::<dyn Database>())
+    );
+    let joined = NeedsDatabase::module() + ProvidesDatabase::module();
+    let plan = plan(joined, Activation::new()).unwrap();
+    let locator = Injector::new().produce(&plan).unwrap();
+    assert_eq!(locator.get::<Repo>().unwrap().db.name(), "sqlite");
+}
+
+#[test]
+fn a_requirement_can_be_satisfied_by_a_parent_locator() {
+    let parent_plan = Injector::new()
+        .plan(&PlannerInput::new(ProvidesDatabase::module()))
+        .unwrap();
+    let parent = Injector::new().produce(&parent_plan).unwrap();
+    let child = Injector::inherit(&parent);
+    let plan = child
+        .plan(&PlannerInput::new(NeedsDatabase::module()).roots::<Repo>())
+        .unwrap();
+    assert_eq!(plan.imported(), &[DIKey::of::<dyn Database>()]);
+    let locator = child.produce(&plan).unwrap();
+    assert!(Arc::ptr_eq(
+        &locator.get::<Repo>().unwrap().db,
+        &parent.get::<dyn Database>().unwrap()
+    ));
+}
+
+module! {
+    AlsoProvidesDatabase {
+        make<dyn Database>.from<Postgres>();
+    }
+}
+
+#[test]
+fn a_duplicate_made_by_joining_modules_is_reported_by_the_planner() {
+    let joined =
+        ProvidesDatabase::module() + AlsoProvidesDatabase::module() + NeedsDatabase::module();
+    let text = plan(joined, Activation::new()).unwrap_err().to_string();
+    assert!(
+        text.contains(
+            "duplicate binding: `dyn Database` is bound 2 times with no distinguishing tag"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("macros.rs"), "origins are named: {text}");
+}
+
+#[allow(dead_code)]
+#[derive(Injectable)]
+struct Ping {
+    pong: Arc<Pong>,
+}
+
+#[allow(dead_code)]
+#[derive(Injectable)]
+struct Pong {
+    ping: Arc<Ping>,
+}
+
+module! {
+    PingModule {
+        make<Ping>;
+        requires Pong;
+    }
+}
+
+module! {
+    PongModule {
+        make<Pong>;
+        requires Ping;
+    }
+}
+
+#[test]
+fn a_cycle_made_by_joining_modules_is_reported_by_the_planner() {
+    let joined = PingModule::module() + PongModule::module();
+    let err = Injector::new()
+        .plan(&PlannerInput::new(joined))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("dependency cycle: Ping -> Pong -> Ping"),
+        "{text}"
+    );
+}
+
+// ---- Lazy: a cycle through a lazy edge plans, resolves to the same instances, and does not leak ----
+
+static A_DROPS: AtomicUsize = AtomicUsize::new(0);
+static B_DROPS: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Injectable)]
+struct A {
+    b: Lazy<B>,
+}
+impl Drop for A {
+    fn drop(&mut self) {
+        A_DROPS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Injectable)]
+struct B {
+    a: Arc<A>,
+}
+impl Drop for B {
+    fn drop(&mut self) {
+        B_DROPS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+module! {
+    LazyModule {
+        make<A>;
+        make<B>;
+    }
+}
+
+#[test]
+fn a_lazy_edge_breaks_a_cycle_without_leaking() {
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(LazyModule::module()))
+        .unwrap();
+    let locator = injector.produce(&plan).unwrap();
+    let a = locator.get::<A>().unwrap();
+    let b = a.b.get().unwrap();
+    assert!(Arc::ptr_eq(&b, &locator.get::<B>().unwrap()));
+    assert!(Arc::ptr_eq(&b.a, &a));
+    drop((a, b));
+    drop(locator);
+    assert_eq!(
+        (
+            A_DROPS.load(Ordering::SeqCst),
+            B_DROPS.load(Ordering::SeqCst)
+        ),
+        (1, 1)
+    );
+}
+
+// ---- derive shapes ----
+
+#[derive(Injectable)]
+struct Tuple(Arc<dyn Database>, #[id("port")] u16);
+
+#[derive(Injectable)]
+struct Unit;
+
+#[derive(Injectable)]
+struct Wrapper<T: Send + Sync + 'static> {
+    inner: Arc<T>,
+    #[default]
+    count: usize,
+}
+
+struct Counter {
+    start: u32,
+}
+
+#[injectable]
+impl Counter {
+    fn new(#[id("start")] start: u32, _unit: Arc<Unit>) -> Self {
+        Counter { start }
+    }
+}
+
+struct Session {
+    repo: Arc<Repo>,
+    user: String,
+    attempt: u8,
+}
+
+#[injectable]
+impl Session {
+    fn new(repo: Arc<Repo>, #[assisted] user: String, #[assisted] attempt: u8) -> Self {
+        Session {
+            repo,
+            user,
+            attempt,
+        }
+    }
+}
+
+module! {
+    Shapes {
+        make<dyn Database>.from<Sqlite>();
+        make<u16>.named("port").from_value(8080);
+        make<u32>.named("start").from_value(5);
+        make<Tuple>;
+        make<Unit>;
+        make<Wrapper<Unit>>;
+        make<Counter>;
+        make<Repo>;
+        make<Factory<Session>>.from_factory();
+    }
+}
+
+#[test]
+fn tuple_unit_generic_impl_block_and_assisted_components() {
+    let injector = Injector::new();
+    let plan = injector.plan(&PlannerInput::new(Shapes::module())).unwrap();
+    let locator = injector.produce(&plan).unwrap();
+    let tuple = locator.get::<Tuple>().unwrap();
+    assert_eq!((tuple.0.name(), tuple.1), ("sqlite", 8080));
+    let wrapper = locator.get::<Wrapper<Unit>>().unwrap();
+    assert!(Arc::ptr_eq(&wrapper.inner, &locator.get::<Unit>().unwrap()));
+    assert_eq!(wrapper.count, 0);
+    assert_eq!(locator.get::<Counter>().unwrap().start, 5);
+    let factory = locator.get::<Factory<Session>>().unwrap();
+    let (s1, s2) = (
+        factory.create(("alice".into(), 1)),
+        factory.create(("bob".into(), 2)),
+    );
+    assert_eq!(
+        (s1.user.as_str(), s1.attempt, s2.user.as_str(), s2.attempt),
+        ("alice", 1, "bob", 2)
+    );
+    assert!(
+        Arc::ptr_eq(&s1.repo, &s2.repo),
+        "injected dependencies are shared singletons"
+    );
+    assert!(Arc::ptr_eq(&s1.repo, &locator.get::<Repo>().unwrap()));
+}
+
+#[test]
+fn bindings_record_the_line_they_were_written_on() {
+    let module = Shapes::module();
+    let port = module
+        .bindings()
+        .iter()
+        .find(|b| b.key() == &DIKey::named::<u16>("port"))
+        .unwrap();
+    assert!(
+        port.origin().file().ends_with("macros.rs"),
+        "{}",
+        port.origin()
+    );
+    let source = include_str!("macros.rs");
+    let line = source
+        .lines()
+        .nth(port.origin().line() as usize - 1)
+        .unwrap();
+    assert!(line.contains("make<u16>.named(\"port\")"), "{line}");
+}
+
+#[test]
+fn a_module_is_built_once_and_including_it_twice_keeps_one_copy() {
+    assert_eq!(
+        Shapes::module().len(),
+        (Shapes::module() + Shapes::module()).len()
+    );
+}
+
+// ---- axes derived by users ----
+
+#[derive(Axis, Clone, Copy, Debug, PartialEq)]
+enum Region {
+    Eu,
+    Us,
+}
+
+#[test]
+fn derived_axes_have_names_choices_and_parse() {
+    use distage::Axis as _;
+    assert_eq!(Region::NAME, "Region");
+    assert_eq!(Region::CHOICES, &["Eu", "Us"]);
+    assert_eq!((Region::Eu.index(), Region::Us.index()), (0, 1));
+    let activation = Activation::parse("region:us", &[distage::AxisInfo::of::<Region>()]).unwrap();
+    assert_eq!(activation, Activation::new().with(Region::Us));
+}
