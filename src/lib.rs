@@ -47,7 +47,7 @@ pub use distage_macros::{Axis, Injectable, injectable, module};
 pub mod prelude {
     pub use distage_core::{
         Activation, Axis, Error, Factory, Functoid, Injectable, Injector, Lazy, Lifecycle, Locator,
-        LocatorRef, Logger, Mode, Module, Plan, PlannerInput, Repo, Set, Value, World,
+        LocatorRef, Logger, Mode, Module, Plan, PlanCheck, PlannerInput, Repo, Set, Value, World,
     };
     pub use distage_macros::{Axis, Injectable, injectable, module};
 }

@@ -3,21 +3,35 @@
 
     python3 benches/compile_cost/generate.py N {distage,hand} OUT_DIR
 
-Both modes get the same graph: components C0..C{N-1} in layers of LAYER_WIDTH; every component
-outside the first layer depends on 1 to 3 distinct components of the (up to) three layers just
-before its own, drawn with a fixed-seed PRNG (splitmix64, so the graph does not depend on the
-Python version). The last component is the one `main` gets.
+Both modes get the same graph: components C0..C{N-1} in layers of max(10, ceil(N / 32))
+components (so at most 32 layers); every component outside the first layer depends on 1 to 3
+distinct components of the (up to) three layers just before its own, drawn with a fixed-seed PRNG
+(splitmix64, so the graph does not depend on the Python version). The last component is the one
+`main` gets.
 
-- distage: `#[derive(Injectable)]` structs, one `module! { pub AppModule { make<Ci>; ... } }`;
+The depth is bounded on purpose: a chain of 63 structs each holding an `Arc` of the next
+overflows rustc's drop check at the default `recursion_limit` of 128 (E0320 "overflow while
+adding drop-check rules for `Arc<C950>`"), hand-written or not, so with a fixed layer width the
+graph stops compiling around N = 650 for reasons that have nothing to do with wiring.
+`--layer-width 10` reproduces that.
+
+- distage: `#[derive(Injectable)]` structs, one `module! { pub AppModule { make<c::Ci>; ... } }`;
   `main` plans and produces the whole module with `distage::Injector`, then gets C{N-1}.
 - hand: the same structs, built into a `Vec<Arc<dyn Any + Send + Sync>>` by chunked functions
   of CHUNK components each (no function with N droppable locals: lesson 3 of
   shared/notes/compile-scale.md), dependencies taken back out with `downcast`.
 
+The components live in `mod c` and are named by path (`c::C7`) where `module!` is invoked:
+`module!` (distage-derive/src/module/codegen.rs, `key_traits`) declares const generic parameters
+named `C0`..`C31` in its `Binds<Key<T, Named<C0, ..>>>` impl, and a type `C0`..`C31` in scope
+there wins the generic argument (E0747 "type provided when a constant was expected", then E0207
+for every parameter). `--flat` keeps the structs at the crate root to reproduce that.
+
 The project depends on distage by path (the repository root, computed from this file's
-location) and gets a copy of the workspace's Cargo.lock, so no new resolution happens. It
-declares an empty `[workspace]` so that Cargo does not attach it to the distage workspace it
-sits under (`target/compile_cost/`).
+location, or $DISTAGE_PATH) and gets a copy of that workspace's Cargo.lock, so no new resolution
+happens (Cargo only drops the entries the project does not use). It declares an empty
+`[workspace]` so that Cargo does not attach it to the distage workspace it sits under
+(`target/compile_cost/`).
 """
 
 import argparse
@@ -26,12 +40,16 @@ import shutil
 import sys
 
 SEED = 0x5EED_D15_7A6E
-LAYER_WIDTH = 10
+MIN_LAYER_WIDTH = 10
+MAX_LAYERS = 32
 WINDOW_LAYERS = 3
 MAX_DEPS = 3
 CHUNK = 64
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+# The distage checkout the project depends on: this repository, unless DISTAGE_PATH names another
+# (run.sh sets it to a `git archive` snapshot when DISTAGE_REV is given).
+DISTAGE_PATH = os.path.abspath(os.environ.get("DISTAGE_PATH") or REPO_ROOT)
 
 
 class SplitMix64:
@@ -49,17 +67,22 @@ class SplitMix64:
         return self.next() % n
 
 
-def graph(n):
+def layer_width(n):
+    return max(MIN_LAYER_WIDTH, -(-n // MAX_LAYERS))
+
+
+def graph(n, width=None):
     """deps[i]: the sorted, distinct earlier components that component i needs."""
+    width = width or layer_width(n)
     rng = SplitMix64(SEED)
     deps = []
     for i in range(n):
-        layer = i // LAYER_WIDTH
+        layer = i // width
         if layer == 0:
             deps.append([])
             continue
-        lo = max(0, (layer - WINDOW_LAYERS) * LAYER_WIDTH)
-        hi = layer * LAYER_WIDTH  # exclusive: only earlier layers
+        lo = max(0, (layer - WINDOW_LAYERS) * width)
+        hi = layer * width  # exclusive: only earlier layers
         want = 1 + rng.below(MAX_DEPS)
         chosen = set()
         while len(chosen) < min(want, hi - lo):
@@ -74,24 +97,38 @@ def struct(i, ds, derive):
     return f"{attr}pub struct C{i} {{\n{fields}}}\n"
 
 
-def distage_main(n, deps):
+def components(deps, derive, flat):
+    """The structs, in `mod c` (returned prefix `c::`) or at the crate root (`--flat`)."""
+    structs = "".join(struct(i, ds, derive) for i, ds in enumerate(deps))
+    if flat:
+        return structs, ""
+    uses = "    use std::sync::Arc;\n"
+    if derive:
+        uses += "\n    use distage::prelude::*;\n"
+    body = "".join(f"    {line}\n" if line else "\n" for line in structs.splitlines())
+    return f"pub mod c {{\n{uses}\n{body}}}\n", "c::"
+
+
+def distage_main(n, deps, flat):
+    structs, c = components(deps, True, flat)
+    last = f"{c}C{n - 1}"
     out = [
         "//! Generated by benches/compile_cost/generate.py (distage mode). Do not edit.\n",
         "#![allow(dead_code)]\n\n",
         "use std::sync::Arc;\n\n",
         "use distage::prelude::*;\n\n",
+        structs,
+        "\nmodule! {\n    pub AppModule {\n",
     ]
-    out += [struct(i, ds, True) for i, ds in enumerate(deps)]
-    out.append("\nmodule! {\n    pub AppModule {\n")
-    out += [f"        make<C{i}>;\n" for i in range(n)]
+    out += [f"        make<{c}C{i}>;\n" for i in range(n)]
     out.append("    }\n}\n\n")
-    last = n - 1
     out.append(
         "fn main() -> Result<(), distage::Error> {\n"
         "    let injector = Injector::new();\n"
         "    let plan = injector.plan(&PlannerInput::new(AppModule::module()))?;\n"
+        f"    assert_eq!(plan.steps().len(), {n});\n"
         "    let locator = injector.produce(&plan)?;\n"
-        f"    let last: Arc<C{last}> = locator.get::<C{last}>()?;\n"
+        f"    let last: Arc<{last}> = locator.get::<{last}>()?;\n"
         "    std::hint::black_box(&last);\n"
         "    locator.close()\n"
         "}\n"
@@ -99,7 +136,8 @@ def distage_main(n, deps):
     return "".join(out)
 
 
-def hand_main(n, deps):
+def hand_main(n, deps, flat):
+    structs, c = components(deps, False, flat)
     out = [
         "//! Generated by benches/compile_cost/generate.py (hand mode). Do not edit.\n",
         "#![allow(dead_code)]\n\n",
@@ -112,8 +150,8 @@ def hand_main(n, deps):
         "        Err(_) => panic!(\"component {i} has the wrong type\"),\n",
         "    }\n",
         "}\n\n",
+        structs,
     ]
-    out += [struct(i, ds, False) for i, ds in enumerate(deps)]
     parts = []
     for start in range(0, n, CHUNK):
         name = f"build_part{start // CHUNK}"
@@ -121,14 +159,14 @@ def hand_main(n, deps):
         out.append(f"\nfn {name}(built: &mut Vec<Slot>) {{\n")
         for i in range(start, min(n, start + CHUNK)):
             fields = "".join(f" d{k}: get(built, {j})," for k, j in enumerate(deps[i]))
-            out.append(f"    built.push(Arc::new(C{i} {{{fields} }}));\n")
+            out.append(f"    built.push(Arc::new({c}C{i} {{{fields} }}));\n")
         out.append("}\n")
     last = n - 1
     out.append(f"\nfn main() {{\n    let mut built: Vec<Slot> = Vec::with_capacity({n});\n")
     out += [f"    {p}(&mut built);\n" for p in parts]
     out.append(
         f"    assert_eq!(built.len(), {n});\n"
-        f"    let last: Arc<C{last}> = get(&built, {last});\n"
+        f"    let last: Arc<{c}C{last}> = get(&built, {last});\n"
         "    std::hint::black_box(&last);\n"
         "}\n"
     )
@@ -139,11 +177,19 @@ def crate_name(n, mode):
     return f"cc_{mode}_{n}"
 
 
-def write_project(n, mode, out_dir):
-    deps = graph(n)
+def depth(deps):
+    """Components on the longest dependency chain."""
+    longest = []
+    for ds in deps:
+        longest.append(1 + max((longest[j] for j in ds), default=0))
+    return max(longest)
+
+
+def write_project(n, mode, out_dir, flat=False, width=None):
+    deps = graph(n, width)
     name = crate_name(n, mode).replace("_", "-")
     os.makedirs(os.path.join(out_dir, "src"), exist_ok=True)
-    dependencies = f'distage = {{ path = "{REPO_ROOT}" }}\n' if mode == "distage" else ""
+    dependencies = f'distage = {{ path = "{DISTAGE_PATH}" }}\n' if mode == "distage" else ""
     cargo_toml = (
         "# Generated by benches/compile_cost/generate.py. Do not edit.\n"
         "[package]\n"
@@ -156,15 +202,17 @@ def write_project(n, mode, out_dir):
         "# Standalone: not a member of the distage workspace this directory sits under.\n"
         "[workspace]\n"
     )
-    main_rs = distage_main(n, deps) if mode == "distage" else hand_main(n, deps)
+    main_rs = distage_main(n, deps, flat) if mode == "distage" else hand_main(n, deps, flat)
     write_if_changed(os.path.join(out_dir, "Cargo.toml"), cargo_toml)
     write_if_changed(os.path.join(out_dir, "src", "main.rs"), main_rs)
-    lock = os.path.join(out_dir, "Cargo.lock")
-    if not os.path.exists(lock):
-        # The workspace's versions; Cargo only prunes what this project does not use.
-        shutil.copyfile(os.path.join(REPO_ROOT, "Cargo.lock"), lock)
+    # The workspace's versions; Cargo only prunes what this project does not use.
+    shutil.copyfile(os.path.join(DISTAGE_PATH, "Cargo.lock"), os.path.join(out_dir, "Cargo.lock"))
     edges = sum(len(d) for d in deps)
-    print(f"{out_dir}: {n} components, {edges} edges, crate {crate_name(n, mode)}", file=sys.stderr)
+    print(
+        f"{out_dir}: {n} components, {edges} edges, longest chain {depth(deps)},"
+        f" crate {crate_name(n, mode)}",
+        file=sys.stderr,
+    )
 
 
 def write_if_changed(path, text):
@@ -181,10 +229,20 @@ def main():
     parser.add_argument("n", type=int, help="number of components (>= 1)")
     parser.add_argument("mode", choices=["distage", "hand"])
     parser.add_argument("out_dir", help="directory of the generated project")
+    parser.add_argument(
+        "--flat",
+        action="store_true",
+        help="structs at the crate root, where `module!` is invoked (reproduces the C0..C31 clash)",
+    )
+    parser.add_argument(
+        "--layer-width",
+        type=int,
+        help="components per layer (default max(10, ceil(N / 32))); 10 makes deep graphs",
+    )
     args = parser.parse_args()
     if args.n < 1:
         parser.error("n must be at least 1")
-    write_project(args.n, args.mode, os.path.abspath(args.out_dir))
+    write_project(args.n, args.mode, os.path.abspath(args.out_dir), args.flat, args.layer_width)
 
 
 if __name__ == "__main__":

@@ -154,7 +154,7 @@ impl fmt::Debug for AxisChoice {
     }
 }
 
-/// The axis choices a binding is tagged with; at most one per axis, kept sorted.
+/// The axis choices a binding is tagged with, kept sorted.
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tags(Vec<AxisChoice>);
 
@@ -164,16 +164,24 @@ impl Tags {
         Tags(Vec::new())
     }
 
-    /// Adds a choice. A second choice on the same axis replaces the first; the planner's
-    /// `PlanCheck` reports a binding tagged twice on one axis.
-    pub(crate) fn insert(&mut self, choice: AxisChoice) -> Option<AxisChoice> {
-        match self.0.binary_search_by(|c| c.axis.cmp(&choice.axis)) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i], choice)),
-            Err(i) => {
-                self.0.insert(i, choice);
-                None
-            }
+    /// Adds a choice. Two choices on one axis are kept: such a binding is ruled out by any
+    /// activation that sets the axis, and `PlanCheck` reports it.
+    pub(crate) fn insert(&mut self, choice: AxisChoice) {
+        if let Err(i) = self.0.binary_search(&choice) {
+            self.0.insert(i, choice);
         }
+    }
+
+    /// Axes this binding is tagged with more than one choice of.
+    pub fn contradictory_axes(&self) -> Vec<AxisInfo> {
+        let mut axes: Vec<AxisInfo> = self
+            .0
+            .windows(2)
+            .filter(|w| w[0].axis == w[1].axis)
+            .map(|w| w[0].axis)
+            .collect();
+        axes.dedup();
+        axes
     }
 
     /// The choices, sorted by axis.

@@ -201,6 +201,27 @@ pub enum Problem {
     },
     /// An explicit, empty list of roots.
     NoRoots,
+    /// A binding tagged with two choices of one axis: no activation can select it.
+    ContradictoryTags {
+        /// The binding's key.
+        key: DIKey,
+        /// The binding.
+        binding: Candidate,
+        /// The axes tagged twice.
+        axes: Vec<AxisInfo>,
+    },
+    /// A binding no combination of axis choices selects (`PlanCheck`).
+    Shadowed {
+        /// The binding's key.
+        key: DIKey,
+        /// The binding never chosen.
+        binding: Candidate,
+    },
+    /// Every choice of an axis the module uses was excluded (`PlanCheck`).
+    AllChoicesExcluded {
+        /// The axis.
+        axis: AxisInfo,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -273,6 +294,22 @@ impl fmt::Display for Problem {
             Problem::NoRoots => f.write_str(
                 "no roots: the root list is empty; give at least one root, or none to plan everything",
             ),
+            Problem::ContradictoryTags { key, binding, axes } => {
+                let axes: Vec<String> = axes.iter().map(|a| format!("`{a}`")).collect();
+                write!(
+                    f,
+                    "contradictory tags: a binding of `{key}` ({binding}) has two choices of axis {}, so no activation selects it",
+                    axes.join(", ")
+                )
+            }
+            Problem::Shadowed { key, binding } => write!(
+                f,
+                "shadowed binding: no combination of axis choices selects this binding of `{key}`: {binding}\n    \
+                 fix: remove it, or tag it so that some activation prefers it"
+            ),
+            Problem::AllChoicesExcluded { axis } => {
+                write!(f, "every choice of axis `{axis}` is excluded: nothing is left to check")
+            }
         }
     }
 }

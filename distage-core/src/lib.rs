@@ -20,6 +20,7 @@ mod locator;
 mod logger;
 mod module;
 mod plan;
+mod plan_check;
 mod planner;
 mod producer;
 mod set;
@@ -46,4 +47,5 @@ pub use module::{
     ref_provider, resource_provider, try_fn_provider, value_provider,
 };
 pub use plan::{Plan, PlanTree, Step, StepTarget, TreeNode};
+pub use plan_check::{BrokenConfiguration, PlanCheck, PlanCheckReport};
 pub use set::Set;

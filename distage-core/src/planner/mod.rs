@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::activation::Activation;
+use crate::axis::AxisInfo;
 use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin};
 use crate::error::{Candidate, CycleStep, Dependent, Error, PlanError, Problem};
 use crate::hash::{KeyMap, KeySet};
@@ -32,6 +33,8 @@ pub(crate) enum Roots {
 enum Resolution {
     Node(usize),
     Parent(ParentSlot),
+    /// Declared as provided from elsewhere (`PlanCheck`).
+    Provided,
     /// Not bound here nor in a parent (or ruled out by the activation).
     Missing,
     /// Bound, but its binding has a problem already reported (conflict, incomplete).
@@ -76,12 +79,82 @@ struct MissingEntry {
     path: Vec<String>,
 }
 
+/// A module's bindings by key: built once per module, shared by every planning of it
+/// (`PlanCheck` plans one module for every combination of axis choices).
+pub(crate) struct Index<'a> {
+    bindings: &'a [Binding],
+    singles: KeyMap<&'a DIKey, Vec<usize>>,
+    sets: KeyMap<&'a DIKey, SetBindings>,
+    /// Keys in module order, so that "everything" and every listing is deterministic.
+    key_order: Vec<&'a DIKey>,
+}
+
+impl<'a> Index<'a> {
+    pub(crate) fn new(module: &'a Module) -> Self {
+        let bindings = module.bindings();
+        let mut index = Index {
+            bindings,
+            singles: KeyMap::default(),
+            sets: KeyMap::default(),
+            key_order: Vec::new(),
+        };
+        for (i, b) in bindings.iter().enumerate() {
+            match b.role {
+                BindingRole::Single => {
+                    let entry = index.singles.entry(&b.key).or_default();
+                    if entry.is_empty() {
+                        index.key_order.push(&b.key);
+                    }
+                    entry.push(i);
+                }
+                BindingRole::SetElement { .. } | BindingRole::SetDeclaration => {
+                    let entry = index.sets.entry(&b.key).or_default();
+                    if entry.declarations.is_empty() && entry.elements.is_empty() {
+                        index.key_order.push(&b.key);
+                    }
+                    if b.role == BindingRole::SetDeclaration {
+                        entry.declarations.push(i);
+                    } else {
+                        entry.elements.push(i);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// The bindings of a single key, by module position.
+    pub(crate) fn candidates(&self, key: &DIKey) -> &[usize] {
+        self.singles.get(key).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    pub(crate) fn bindings(&self) -> &'a [Binding] {
+        self.bindings
+    }
+
+    /// Every key bound, in module order.
+    pub(crate) fn keys(&self) -> &[&'a DIKey] {
+        &self.key_order
+    }
+}
+
+/// What planning for one activation found, before any plan is built.
+pub(crate) struct Outcome {
+    pub(crate) problems: Vec<Problem>,
+    /// Keys the traversal reached.
+    pub(crate) reached: KeySet<DIKey>,
+    /// The axes whose choice any decision depended on: an activation agreeing with this one on
+    /// them gives the same outcome.
+    pub(crate) consulted: Vec<AxisInfo>,
+}
+
 struct Planner<'a> {
+    index: &'a Index<'a>,
     bindings: &'a [Binding],
     activation: &'a Activation,
     parent: Option<&'a Arc<LocatorInner>>,
-    singles: KeyMap<&'a DIKey, Vec<usize>>,
-    sets: KeyMap<&'a DIKey, SetBindings>,
+    provided: &'a KeySet<DIKey>,
+    consulted: Vec<AxisInfo>,
     nodes: Vec<Node<'a>>,
     resolved: KeyMap<DIKey, Resolution>,
     ruled_out: KeyMap<DIKey, Vec<usize>>,
@@ -100,13 +173,54 @@ pub(crate) fn plan(
     optional_roots: &[DIKey],
     parent: Option<&Arc<LocatorInner>>,
 ) -> Result<Plan, Error> {
-    let bindings = module.bindings();
+    let index = Index::new(module);
+    let provided = KeySet::default();
+    let (mut planner, order, kept_roots) =
+        traverse(&index, activation, roots, optional_roots, parent, &provided);
+    if !planner.problems.is_empty() {
+        return Err(PlanError {
+            problems: std::mem::take(&mut planner.problems),
+        }
+        .into());
+    }
+    Ok(planner.build(order, kept_roots))
+}
+
+/// Plans `index` for `activation` without building a plan: every problem, and the bindings
+/// chosen. Keys in `provided` count as bound elsewhere.
+pub(crate) fn check(
+    index: &Index<'_>,
+    activation: &Activation,
+    roots: &Roots,
+    provided: &KeySet<DIKey>,
+) -> Outcome {
+    let (planner, _, _) = traverse(index, activation, roots, &[], None, provided);
+    let mut consulted = planner.consulted;
+    consulted.sort();
+    consulted.dedup();
+    Outcome {
+        problems: planner.problems,
+        reached: planner.resolved.into_keys().collect(),
+        consulted,
+    }
+}
+
+fn traverse<'a>(
+    index: &'a Index<'a>,
+    activation: &'a Activation,
+    roots: &Roots,
+    optional_roots: &[DIKey],
+    parent: Option<&'a Arc<LocatorInner>>,
+    provided: &'a KeySet<DIKey>,
+) -> (Planner<'a>, Vec<usize>, Vec<DIKey>) {
+    let bindings = index.bindings;
     let mut planner = Planner {
+        index,
         bindings,
         activation,
         parent,
-        singles: KeyMap::default(),
-        sets: KeyMap::default(),
+        provided,
+        consulted: Vec::new(),
         nodes: Vec::new(),
         resolved: KeyMap::default(),
         ruled_out: KeyMap::default(),
@@ -122,34 +236,13 @@ pub(crate) fn plan(
             .problems
             .push(Problem::ContradictoryActivation { first, second });
     }
-    // Keys in module order, so that "everything" and every listing is deterministic.
-    let mut key_order: Vec<&DIKey> = Vec::new();
-    for (i, b) in bindings.iter().enumerate() {
-        match b.role {
-            BindingRole::Single => {
-                let entry = planner.singles.entry(&b.key).or_default();
-                if entry.is_empty() {
-                    key_order.push(&b.key);
-                }
-                entry.push(i);
-            }
-            BindingRole::SetElement { .. } | BindingRole::SetDeclaration => {
-                let entry = planner.sets.entry(&b.key).or_default();
-                if entry.declarations.is_empty() && entry.elements.is_empty() {
-                    key_order.push(&b.key);
-                }
-                if b.role == BindingRole::SetDeclaration {
-                    entry.declarations.push(i);
-                } else {
-                    entry.elements.push(i);
-                }
-            }
-        }
-    }
-
     let (root_keys, explicit) = match roots {
         Roots::Everything => (
-            key_order.iter().map(|k| (*k).clone()).collect::<Vec<_>>(),
+            index
+                .key_order
+                .iter()
+                .map(|k| (*k).clone())
+                .collect::<Vec<_>>(),
             false,
         ),
         Roots::Keys(keys) => {
@@ -167,7 +260,7 @@ pub(crate) fn plan(
                 root_nodes.push(n);
                 kept_roots.push(key.clone());
             }
-            Resolution::Parent(_) => kept_roots.push(key.clone()),
+            Resolution::Parent(_) | Resolution::Provided => kept_roots.push(key.clone()),
             // With "everything", a key whose bindings the activation rules out is simply absent.
             Resolution::Missing if explicit => planner.add_missing(key, None),
             Resolution::Missing | Resolution::Failed => {}
@@ -181,7 +274,7 @@ pub(crate) fn plan(
                 root_nodes.push(n);
                 kept_roots.push(key.clone());
             }
-            Resolution::Parent(_) => kept_roots.push(key.clone()),
+            Resolution::Parent(_) | Resolution::Provided => kept_roots.push(key.clone()),
             Resolution::Missing | Resolution::Failed => {}
         }
         planner.drain_queue();
@@ -191,13 +284,7 @@ pub(crate) fn plan(
 
     planner.flush_missing();
     let order = planner.order_and_find_cycles(&root_nodes);
-    if !planner.problems.is_empty() {
-        return Err(PlanError {
-            problems: planner.problems,
-        }
-        .into());
-    }
-    Ok(planner.build(order, kept_roots))
+    (planner, order, kept_roots)
 }
 
 impl<'a> Planner<'a> {
@@ -228,12 +315,27 @@ impl<'a> Planner<'a> {
         r
     }
 
+    fn elsewhere(&self, key: &DIKey) -> Resolution {
+        if self.provided.contains(key) {
+            return Resolution::Provided;
+        }
+        self.parent_slot(key)
+            .map_or(Resolution::Missing, Resolution::Parent)
+    }
+
+    fn consult(&mut self, binding: usize) {
+        self.consulted
+            .extend(self.bindings[binding].tags.iter().map(|t| t.axis()));
+    }
+
     fn resolve_single(&mut self, key: &DIKey, from: Option<usize>) -> Resolution {
-        let Some(candidates) = self.singles.get(key) else {
-            return self
-                .parent_slot(key)
-                .map_or(Resolution::Missing, Resolution::Parent);
-        };
+        let candidates = self.index.candidates(key);
+        if candidates.is_empty() {
+            return self.elsewhere(key);
+        }
+        for &c in candidates {
+            self.consult(c);
+        }
         match select(candidates, self.bindings, self.activation) {
             Selection::One(b) => {
                 let binding = &self.bindings[b];
@@ -254,8 +356,7 @@ impl<'a> Planner<'a> {
             }
             Selection::Nothing(ruled_out) => {
                 self.ruled_out.insert(key.clone(), ruled_out);
-                self.parent_slot(key)
-                    .map_or(Resolution::Missing, Resolution::Parent)
+                self.elsewhere(key)
             }
             Selection::Conflict {
                 candidates,
@@ -274,8 +375,9 @@ impl<'a> Planner<'a> {
 
     fn resolve_set(&mut self, key: &DIKey, from: Option<usize>) -> Resolution {
         let inherited = self.parent_slot(key);
-        let Some(set) = self.sets.get(key) else {
-            return inherited.map_or(Resolution::Missing, Resolution::Parent);
+        let index = self.index;
+        let Some(set) = index.sets.get(key) else {
+            return self.elsewhere(key);
         };
         let assemble = set
             .declarations
@@ -305,6 +407,7 @@ impl<'a> Planner<'a> {
             from,
         );
         for e in elements {
+            self.consult(e);
             let binding = &self.bindings[e];
             if self.activation.contradicts(&binding.tags) {
                 continue;
@@ -378,6 +481,7 @@ impl<'a> Planner<'a> {
                     Dependency::Key { key, mode } => match self.resolve(key, Some(node)) {
                         Resolution::Node(n) => Edge::Node(n, *mode),
                         Resolution::Parent(p) => Edge::Parent(p, *mode),
+                        Resolution::Provided => Edge::Absent,
                         Resolution::Missing => {
                             if *mode != DepMode::Optional {
                                 self.add_missing(key, Some(node));
@@ -406,7 +510,7 @@ impl<'a> Planner<'a> {
             let retained = referent.is_some_and(|k| {
                 matches!(
                     self.resolved.get(k),
-                    Some(Resolution::Node(_) | Resolution::Parent(_))
+                    Some(Resolution::Node(_) | Resolution::Parent(_) | Resolution::Provided)
                 )
             });
             if retained {
