@@ -32,7 +32,7 @@ fn deps(i: usize) -> Vec<usize> {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        if i > 0 && state % 4 != 0 {
+        if i > 0 && !state.is_multiple_of(4) {
             let d = (state as usize) % i;
             if !out.contains(&d) {
                 out.push(d);
