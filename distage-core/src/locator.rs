@@ -18,6 +18,8 @@ use crate::set::Set;
 /// The shared state of a locator: one slot per plan step, and what to release.
 pub(crate) struct LocatorInner {
     pub(crate) plan: Arc<PlanData>,
+    /// The locator this one inherits from (`Injector::inherit`, subcontexts).
+    pub(crate) parent: Option<Arc<LocatorInner>>,
     pub(crate) slots: Box<[OnceLock<Instance>]>,
     /// Produced steps in the order their production completed, with their release steps.
     pub(crate) acquired: Mutex<Vec<(usize, Option<Release>)>>,
@@ -32,10 +34,11 @@ pub(crate) enum Lookup<'a> {
 }
 
 impl LocatorInner {
-    pub(crate) fn new(plan: Arc<PlanData>) -> Self {
+    pub(crate) fn new(plan: Arc<PlanData>, parent: Option<Arc<LocatorInner>>) -> Self {
         let slots = (0..plan.steps.len()).map(|_| OnceLock::new()).collect();
         LocatorInner {
             plan,
+            parent,
             slots,
             acquired: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
@@ -43,7 +46,16 @@ impl LocatorInner {
     }
 
     pub(crate) fn parent(&self) -> Option<&Arc<LocatorInner>> {
-        self.plan.parent.as_ref()
+        self.parent.as_ref()
+    }
+
+    /// The ancestor `depth` levels up (0 is the parent).
+    pub(crate) fn ancestor(&self, depth: usize) -> Option<&Arc<LocatorInner>> {
+        let mut at = self.parent.as_ref()?;
+        for _ in 0..depth {
+            at = at.parent.as_ref()?;
+        }
+        Some(at)
     }
 
     #[inline]

@@ -53,10 +53,12 @@ impl fmt::Debug for StepTarget {
     }
 }
 
-/// An instance slot of a parent locator.
-#[derive(Clone)]
+/// An instance slot of an ancestor of the locator being produced (`depth` 0 is the parent).
+/// Plans name ancestors by depth, not by reference, so a plan kept inside its parent locator
+/// (a subcontext's) does not keep that locator alive.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct ParentSlot {
-    pub(crate) locator: Arc<LocatorInner>,
+    pub(crate) depth: usize,
     pub(crate) slot: usize,
 }
 

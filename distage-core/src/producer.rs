@@ -9,12 +9,12 @@ use crate::error::{Error, Failure, ProduceError};
 use crate::inject::{Arg, Args};
 use crate::locator::{Locator, LocatorInner, LocatorRef, Lookup, SlotRef};
 use crate::logger::Logger;
-use crate::plan::{Action, ArgSource, Plan, Step};
+use crate::plan::{Action, ArgSource, ParentSlot, Plan, Step};
 
 /// Produces every step in order. On the first failure (error or panic), everything already
 /// acquired is released in reverse order and the failure is returned with its key.
 pub(crate) fn produce(plan: &Plan) -> Result<Locator, Error> {
-    let mut inner = Arc::new(LocatorInner::new(plan.data.clone()));
+    let mut inner = Arc::new(LocatorInner::new(plan.data.clone(), plan.data.parent.clone()));
     for (i, step) in plan.data.steps.iter().enumerate() {
         match run_step(&inner, step) {
             Ok(produced) => {
@@ -59,7 +59,7 @@ pub(crate) fn run_step(inner: &Arc<LocatorInner>, step: &Step) -> Result<Produce
             inherited,
         } => {
             let inherited = match inherited {
-                Some(p) => Some(found(p.locator.slot(p.slot))?),
+                Some(p) => Some(found(ancestor(inner, p)?.slot(p.slot))?),
                 None => None,
             };
             let elements: Vec<&(dyn Any + Send + Sync)> = args
@@ -79,6 +79,12 @@ pub(crate) fn run_step(inner: &Arc<LocatorInner>, step: &Step) -> Result<Produce
     }
 }
 
+fn ancestor<'a>(inner: &'a LocatorInner, p: &ParentSlot) -> Result<&'a Arc<LocatorInner>, Failure> {
+    inner
+        .ancestor(p.depth)
+        .ok_or_else(|| Failure::Error("distage: the plan needs a parent locator it was not given".into()))
+}
+
 fn found(lookup: Lookup<'_>) -> Result<&(dyn Any + Send + Sync), Failure> {
     match lookup {
         Lookup::Found(any) => Ok(any),
@@ -95,7 +101,7 @@ fn resolve_arg<'a>(
 ) -> Result<Arg<'a>, Failure> {
     Ok(match source {
         ArgSource::Local(slot) => Arg::Instance(found(inner.slot(*slot))?),
-        ArgSource::Parent(p) => Arg::Instance(found(p.locator.slot(p.slot))?),
+        ArgSource::Parent(p) => Arg::Instance(found(ancestor(inner, p)?.slot(p.slot))?),
         ArgSource::Absent => Arg::Absent,
         ArgSource::LazyLocal(slot, key) => Arg::Lazy(SlotRef {
             locator: Arc::downgrade(inner),
@@ -103,7 +109,7 @@ fn resolve_arg<'a>(
             key: key.clone(),
         }),
         ArgSource::LazyParent(p, key) => Arg::Lazy(SlotRef {
-            locator: Arc::downgrade(&p.locator),
+            locator: Arc::downgrade(ancestor(inner, p)?),
             slot: p.slot,
             key: key.clone(),
         }),

@@ -290,14 +290,13 @@ fn traverse<'a>(
 impl<'a> Planner<'a> {
     fn parent_slot(&self, key: &DIKey) -> Option<ParentSlot> {
         let mut next = self.parent;
+        let mut depth = 0;
         while let Some(locator) = next {
             if let Some(slot) = locator.plan.index.find_key(key) {
-                return Some(ParentSlot {
-                    locator: locator.clone(),
-                    slot,
-                });
+                return Some(ParentSlot { depth, slot });
             }
             next = locator.parent();
+            depth += 1;
         }
         None
     }
@@ -680,12 +679,12 @@ impl<'a> Planner<'a> {
                                 ArgSource::Local(step_of[*t])
                             }
                             Edge::Parent(p, DepMode::Lazy) => ArgSource::LazyParent(
-                                p.clone(),
+                                *p,
                                 dep.key()
                                     .cloned()
                                     .unwrap_or_else(|| node.target.key().clone()),
                             ),
-                            Edge::Parent(p, _) => ArgSource::Parent(p.clone()),
+                            Edge::Parent(p, _) => ArgSource::Parent(*p),
                             Edge::Absent => ArgSource::Absent,
                             Edge::Locator => ArgSource::Locator,
                             Edge::Logger => ArgSource::Logger(logger_name.clone()),
@@ -721,7 +720,7 @@ impl<'a> Planner<'a> {
                         deps: Vec::new(),
                         action: Action::Assemble {
                             assemble: *assemble,
-                            inherited: inherited.clone(),
+                            inherited: *inherited,
                         },
                         args: element_steps.iter().map(|&s| ArgSource::Local(s)).collect(),
                         dep_steps: element_steps.iter().map(|&s| (s, false)).collect(),
