@@ -46,8 +46,9 @@ pub use distage_macros::{Axis, Injectable, injectable, module};
 /// What most programs need: `use distage::prelude::*;`.
 pub mod prelude {
     pub use distage_core::{
-        Activation, Axis, Error, Factory, Functoid, Injectable, Injector, Lazy, Lifecycle, Locator,
-        LocatorRef, Logger, Mode, Module, Plan, PlanCheck, PlannerInput, Repo, Set, Value, World,
+        Activation, AsyncLocator, Axis, Error, Factory, Functoid, Injectable, Injector, Lazy,
+        Lifecycle, Locator, LocatorRef, Logger, Mode, Module, Plan, PlanCheck, PlannerInput, Repo,
+        Set, Value, World,
     };
     pub use distage_macros::{Axis, Injectable, injectable, module};
 }

@@ -3,10 +3,10 @@
 #
 #   benches/compile_cost/run.sh [N ...]        (default: 100 400 1000)
 #
-# Environment: MODES (default "distage hand"), REPEAT (runs per measurement, median reported;
-# default 3), TIMEOUT (seconds per cargo command, default 900), DISTAGE_REV (a commit: measure
-# a `git archive` snapshot of it, in target/compile_cost/src-<sha>/, instead of the working tree,
-# e.g. while the tree is mid-edit; default: the working tree).
+# Environment: MODES (default "distage hand"); REPEAT (runs per measurement, the fastest time and
+# the median peak RSS are reported; default 3); TIMEOUT (seconds per cargo command, default 900);
+# DISTAGE_REV (a commit: measure a `git archive` snapshot of it, in target/compile_cost/src-<sha>/,
+# instead of the working tree, e.g. while the tree is mid-edit; default: the working tree).
 #
 # For every N and mode: generate.py writes target/compile_cost/<mode>_<N>/ (git-ignored); a
 # warm-up `cargo build` + `cargo check` builds the dependencies (distage, its proc macros, syn,
@@ -15,11 +15,12 @@
 # times each; the binary is run once and must exit 0.
 #
 # What is measured: the rustc process of the generated crate only, through RUSTC_WRAPPER
-# (rustc_wrapper.sh), which runs exactly that invocation under `/usr/bin/time -f '%e %M'`. Timing
-# `cargo` itself with /usr/bin/time would report Cargo's own peak RSS (rustc is a grandchild
-# whose rusage GNU time does not see as its own max), and its wall time would include Cargo's
-# fingerprinting. The wrapper does not change what is built: every other rustc call passes
-# through unchanged, and it is set for the warm-up too, so nothing is rebuilt because of it.
+# (rustc_wrapper.sh), which runs exactly that invocation under `/usr/bin/time -f '%e %M'`:
+# rustc's wall seconds (proc macros included, they run inside it) and its peak RSS. Timing `cargo`
+# itself would add Cargo's start-up and fingerprinting to the time, and its RSS figure would be
+# Cargo's or whichever of its children peaked highest, not necessarily this crate's rustc. The
+# wrapper does not change what is built: every other rustc call passes through unchanged, and it
+# is set for the warm-up too, so nothing is rebuilt because of it.
 #
 # CARGO_INCREMENTAL=0: with incremental compilation, re-compiling a touched but unchanged file
 # reuses almost every query result from the previous session and would measure a cache hit, not
@@ -57,7 +58,7 @@ results="$out/results.tsv"
 
 echo "# $(rustc -V), $(cargo -V), $(nproc) cores; REPEAT=$repeat; distage at $DISTAGE_PATH" >&2
 
-# measure <dir> <crate> <cargo subcommand> <log>: prints "<median s> <median KiB>", or FAIL/TIMEOUT.
+# measure <dir> <crate> <cargo subcommand> <log>: prints "<min s> <median KiB>", or FAIL/TIMEOUT.
 measure() {
     local dir="$1" crate="$2" sub="$3" log="$4" times="$out/times.txt" secs=() kibs=() rc
     for ((r = 0; r < repeat; r++)); do
@@ -77,8 +78,10 @@ measure() {
         secs+=("$s")
         kibs+=("$k")
     done
+    echo "$sub runs (s): ${secs[*]}; peak RSS (KiB): ${kibs[*]}" >>"$log"
+    # The fastest run (noise on a shared machine only ever adds time) and the median peak RSS.
     python3 -c 'import statistics, sys; n = len(sys.argv) // 2; a = sys.argv[1:]
-print(statistics.median(map(float, a[:n])), int(statistics.median(map(int, a[n:]))))' \
+print(min(map(float, a[:n])), int(statistics.median(map(int, a[n:]))))' \
         "${secs[@]}" "${kibs[@]}"
 }
 

@@ -70,8 +70,14 @@ impl fmt::Debug for Origin {
 /// A type-erased instance as a locator stores it: a `Box` holding the `Arc<T>` (or the `Set<T>`).
 pub(crate) type Instance = Box<dyn Any + Send + Sync>;
 
+/// A boxed, sendable future.
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+
 /// Releases a resource; runs at most once.
-pub(crate) type Release = Box<dyn FnOnce() -> Result<(), BoxError> + Send>;
+pub(crate) enum Release {
+    Sync(Box<dyn FnOnce() -> Result<(), BoxError> + Send>),
+    Async(Box<dyn FnOnce() -> BoxFuture<Result<(), BoxError>> + Send>),
+}
 
 /// What a provider call yields: the instance and, for resources, how to release it.
 #[doc(hidden)]
@@ -107,6 +113,11 @@ impl fmt::Debug for Produced {
 
 pub(crate) type SyncCall = Arc<dyn Fn(&mut Args<'_>) -> Result<Produced, BoxError> + Send + Sync>;
 
+/// Takes the arguments synchronously and returns the future that makes the instance.
+pub(crate) type AsyncCall = Arc<
+    dyn Fn(&mut Args<'_>) -> Result<BoxFuture<Result<Produced, BoxError>>, BoxError> + Send + Sync,
+>;
+
 /// Builds a `Set<T>` from an optional inherited set and the element instances (`Arc<T>`s).
 pub(crate) type Assemble =
     fn(Option<&(dyn Any + Send + Sync)>, &[&(dyn Any + Send + Sync)]) -> Result<Instance, BoxError>;
@@ -114,6 +125,8 @@ pub(crate) type Assemble =
 #[derive(Clone)]
 pub(crate) enum Op {
     Call(SyncCall),
+    /// An async constructor or resource: only `produce_async` runs it.
+    Async(AsyncCall),
     /// The declaration of a set (`many::<T>()`): how to assemble its elements.
     Set(Assemble),
     /// `make::<T>()` without any `.from…`: reported by the planner.
@@ -130,8 +143,12 @@ pub enum ImplKind {
     Value(TypeInfo),
     /// A function or closure.
     Function,
+    /// An async function or closure.
+    AsyncFunction,
     /// A function returning a `Lifecycle` resource.
     Resource,
+    /// A function returning a `Lifecycle` resource with async steps.
+    AsyncResource,
     /// A `Factory<T>` for assisted injection.
     Factory(TypeInfo),
     /// The instance of another key.
@@ -148,7 +165,9 @@ impl fmt::Display for ImplKind {
             ImplKind::Constructor(t) => write!(f, "{t}"),
             ImplKind::Value(t) => write!(f, "value {t}"),
             ImplKind::Function => f.write_str("fn"),
+            ImplKind::AsyncFunction => f.write_str("async fn"),
             ImplKind::Resource => f.write_str("resource"),
+            ImplKind::AsyncResource => f.write_str("async resource"),
             ImplKind::Factory(t) => write!(f, "factory of {t}"),
             ImplKind::Reference(k) => write!(f, "ref {k}"),
             ImplKind::Set => f.write_str("set"),
@@ -176,6 +195,26 @@ impl Provider {
             op: Op::Call(Arc::new(call)),
             kind,
         }
+    }
+
+    pub(crate) fn call_async(
+        deps: Vec<Dependency>,
+        kind: ImplKind,
+        call: impl Fn(&mut Args<'_>) -> Result<BoxFuture<Result<Produced, BoxError>>, BoxError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        Provider {
+            deps: deps.into(),
+            op: Op::Async(Arc::new(call)),
+            kind,
+        }
+    }
+
+    /// True for async constructors and resources.
+    pub fn is_async(&self) -> bool {
+        matches!(self.op, Op::Async(_))
     }
 
     pub(crate) fn incomplete() -> Self {

@@ -53,11 +53,19 @@ pub enum Error {
     /// A broken invariant inside distage; please report it.
     #[error("distage internal error: {0}")]
     Internal(String),
-    /// A plan with async bindings was produced with the sync producer.
+    /// A plan with async bindings was produced with the sync producer; nothing was acquired.
     #[error("the plan has async bindings, which `produce` cannot run: {keys}; use `produce_async`")]
     AsyncInSyncProduce {
         /// The async bindings, with their origins.
         keys: String,
+    },
+    /// A subcontext was run without one of its local values.
+    #[error(
+        "missing local value: `{key}` is a local of the subcontext, give it with `.provide(…)` before running"
+    )]
+    MissingLocal {
+        /// The local's key.
+        key: DIKey,
     },
 }
 
@@ -317,14 +325,27 @@ impl fmt::Display for Problem {
 /// A constructor or resource that failed while producing, and what was released after it.
 #[derive(Debug)]
 pub struct ProduceError {
-    /// The step that failed.
+    /// The step that failed (the first one, when several branches failed).
     pub target: StepTarget,
     /// Where it was bound.
     pub origin: Origin,
     /// What went wrong.
     pub cause: Failure,
+    /// Other steps that failed concurrently (`produce_async`).
+    pub others: Vec<StepFailure>,
     /// Releases that failed while undoing the partial production.
     pub release_failures: Vec<ReleaseFailure>,
+}
+
+/// A step that failed while producing.
+#[derive(Debug)]
+pub struct StepFailure {
+    /// The step.
+    pub target: StepTarget,
+    /// Where it was bound.
+    pub origin: Origin,
+    /// What went wrong.
+    pub cause: Failure,
 }
 
 impl fmt::Display for ProduceError {
@@ -334,6 +355,13 @@ impl fmt::Display for ProduceError {
             "failed to produce `{}` (bound at {}): {}",
             self.target, self.origin, self.cause
         )?;
+        for o in &self.others {
+            write!(
+                f,
+                "\n    and `{}` (bound at {}): {}",
+                o.target, o.origin, o.cause
+            )?;
+        }
         for r in &self.release_failures {
             write!(f, "\n    and then {r}")?;
         }

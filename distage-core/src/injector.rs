@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::functoid::RunFn;
 use crate::inject::{DepMode, Dependency};
 use crate::key::{DIKey, Id};
-use crate::locator::{Locator, LocatorInner};
+use crate::locator::{AsyncLocator, Locator, LocatorInner};
 use crate::module::Module;
 use crate::plan::Plan;
 use crate::planner::{self, Roots};
@@ -138,7 +138,40 @@ impl Injector {
     /// order. If a step fails or panics, what was acquired is released in reverse order and the
     /// error names the step.
     pub fn produce(&self, plan: &Plan) -> Result<Locator, Error> {
-        crate::producer::produce(plan)
+        crate::producer::produce(plan, plan.data.parent.clone(), Vec::new())
+    }
+
+    /// Produces `plan`, awaiting async constructors and resources; each step starts as soon as
+    /// what it depends on is produced, so independent branches run concurrently and start-up
+    /// takes the longest chain rather than the sum. Runs on any executor.
+    ///
+    /// On a failure or panic no new step starts, the steps in flight finish, everything acquired
+    /// is released (every dependent before what it depends on), and every failure is returned
+    /// with its key. If the returned future is dropped before it finishes, the steps in flight
+    /// are dropped and everything already acquired is released: sync release steps at once,
+    /// async ones on the current tokio runtime (or a temporary one when there is none).
+    pub async fn produce_async(&self, plan: &Plan) -> Result<AsyncLocator, Error> {
+        crate::producer::produce_async(plan, plan.data.parent.clone(), Vec::new())
+            .await
+            .map(|locator| AsyncLocator { locator })
+    }
+
+    /// [`produce_run`](Self::produce_run) for async plans and functions: plans `input` rooted
+    /// at `f`'s parameters, produces it, awaits `f`, and closes the locator.
+    pub async fn produce_run_async<M, Fut, F>(
+        &self,
+        input: &PlannerInput,
+        f: F,
+    ) -> Result<Fut::Output, Error>
+    where
+        F: RunFn<M, Fut>,
+        Fut: std::future::Future,
+    {
+        let plan = self.plan_for::<M, Fut, F>(input)?;
+        let locator = self.produce_async(&plan).await?;
+        let result = locator.run(f).await;
+        locator.close().await?;
+        result
     }
 
     /// Plans `input` rooted at `f`'s parameters, produces it, runs `f`, and closes the locator.
@@ -147,6 +180,17 @@ impl Injector {
         input: &PlannerInput,
         f: F,
     ) -> Result<R, Error> {
+        let plan = self.plan_for::<M, R, F>(input)?;
+        let locator = self.produce(&plan)?;
+        let result = locator.run(f);
+        locator.close()?;
+        result
+    }
+}
+
+impl Injector {
+    /// `input` rooted at `f`'s parameters (optional ones only when bound).
+    fn plan_for<M, R, F: RunFn<M, R>>(&self, input: &PlannerInput) -> Result<Plan, Error> {
         let mut input = input.clone().root_keys([]);
         for dep in F::dependencies() {
             match dep {
@@ -158,17 +202,11 @@ impl Injector {
                 Dependency::Locator | Dependency::Logger => {}
             }
         }
-        let plan =
-            if input.root_list().is_some_and(|r| r.is_empty()) && input.optional_roots.is_empty() {
-                // A function without key parameters needs nothing planned.
-                self.plan(&PlannerInput::new(Module::new()))?
-            } else {
-                self.plan(&input)?
-            };
-        let locator = self.produce(&plan)?;
-        let result = locator.run(f);
-        locator.close()?;
-        result
+        if input.root_list().is_some_and(|r| r.is_empty()) && input.optional_roots.is_empty() {
+            // A function without key parameters needs nothing planned.
+            return self.plan(&PlannerInput::new(Module::new()));
+        }
+        self.plan(&input)
     }
 }
 

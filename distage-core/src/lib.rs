@@ -8,6 +8,7 @@ mod axis;
 mod binding;
 #[doc(hidden)]
 pub mod check;
+mod concurrent;
 mod error;
 mod factory;
 mod functoid;
@@ -23,14 +24,15 @@ mod plan;
 mod plan_check;
 mod planner;
 mod producer;
+mod release;
 mod set;
 
 pub use activation::Activation;
 pub use axis::{Axis, AxisChoice, AxisInfo, Mode, Repo, Tags, World};
-pub use binding::{Binding, BindingRole, ImplKind, Origin, Produced, Provider};
+pub use binding::{Binding, BindingRole, BoxFuture, ImplKind, Origin, Produced, Provider};
 pub use error::{
     BoxError, Candidate, CycleStep, Dependent, Error, Failure, PlanError, Problem, ProduceError,
-    ReleaseFailure,
+    ReleaseFailure, StepFailure,
 };
 pub use factory::{AssistedInjectable, Factory};
 pub use functoid::{Functoid, IntoFunctoid, RunFn};
@@ -40,11 +42,12 @@ pub use inject::{
 pub use injector::{Injector, PlannerInput};
 pub use key::{DIKey, Id, KeyKind, TypeInfo, short_type_name};
 pub use lifecycle::Lifecycle;
-pub use locator::{Lazy, Locator, LocatorRef, SlotRef};
+pub use locator::{AsyncLocator, Lazy, Locator, LocatorRef, SlotRef};
 pub use logger::Logger;
 pub use module::{
-    Make, Many, Module, ModuleBuilder, factory_provider, fn_provider, injectable_provider,
-    ref_provider, resource_provider, try_fn_provider, value_provider,
+    Make, Many, Module, ModuleBuilder, factory_provider, fn_async_provider, fn_provider,
+    injectable_provider, ref_provider, resource_async_provider, resource_provider,
+    try_fn_async_provider, try_fn_provider, value_provider,
 };
 pub use plan::{Plan, PlanTree, Step, StepTarget, TreeNode};
 pub use plan_check::{BrokenConfiguration, PlanCheck, PlanCheckReport};

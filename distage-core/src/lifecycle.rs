@@ -1,17 +1,28 @@
-//! Resources: values with an acquire and a release step.
+//! Resources: values with an acquire and a release step, sync or async.
 
 use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
 
+use crate::binding::BoxFuture;
 use crate::error::BoxError;
 
-type Acquire<T> = Box<dyn FnOnce() -> Result<T, BoxError> + Send>;
-pub(crate) type ReleaseFn<T> = Box<dyn FnOnce(&T) -> Result<(), BoxError> + Send>;
+pub(crate) enum Acquire<T> {
+    Sync(Box<dyn FnOnce() -> Result<T, BoxError> + Send>),
+    Async(BoxFuture<Result<T, BoxError>>),
+}
 
-/// A resource: how to acquire a `T` and how to release it.
+pub(crate) enum ReleaseFn<T> {
+    Sync(Box<dyn FnOnce(&T) -> Result<(), BoxError> + Send>),
+    Async(Box<dyn FnOnce(Arc<T>) -> BoxFuture<Result<(), BoxError>> + Send>),
+}
+
+/// A resource: how to acquire a `T` and how to release it, synchronously or asynchronously.
 ///
-/// Bind it with `.from_resource(f)`, where `f`'s parameters are injected and it returns a
-/// `Lifecycle<T>`. Resources are acquired in plan order and released in exact reverse order,
-/// exactly once: when the locator is closed or dropped, or when producing fails half-way.
+/// Bind it with `.from_resource(f)` (sync) or `.from_resource_async(f)` (async parts, produced
+/// with `produce_async`), where `f`'s parameters are injected and it returns a `Lifecycle<T>`.
+/// Resources are acquired in plan order and released in exact reverse order, exactly once: when
+/// the locator is closed or dropped, or when producing fails half-way.
 ///
 /// ```
 /// use distage_core::Lifecycle;
@@ -31,11 +42,11 @@ impl<T: Send + Sync + 'static> Lifecycle<T> {
         release: impl FnOnce(&T) + Send + 'static,
     ) -> Self {
         Lifecycle {
-            acquire: Box::new(move || Ok(acquire())),
-            release: Some(Box::new(move |t| {
+            acquire: Acquire::Sync(Box::new(move || Ok(acquire()))),
+            release: Some(ReleaseFn::Sync(Box::new(move |t| {
                 release(t);
                 Ok(())
-            })),
+            }))),
         }
     }
 
@@ -49,15 +60,57 @@ impl<T: Send + Sync + 'static> Lifecycle<T> {
         E2: Into<BoxError>,
     {
         Lifecycle {
-            acquire: Box::new(move || acquire().map_err(Into::into)),
-            release: Some(Box::new(move |t| release(t).map_err(Into::into))),
+            acquire: Acquire::Sync(Box::new(move || acquire().map_err(Into::into))),
+            release: Some(ReleaseFn::Sync(Box::new(move |t| {
+                release(t).map_err(Into::into)
+            }))),
+        }
+    }
+
+    /// A resource acquired and released asynchronously (bind it with `from_resource_async`).
+    /// The release step gets the shared instance.
+    pub fn make_async<R>(
+        acquire: impl Future<Output = T> + Send + 'static,
+        release: impl FnOnce(Arc<T>) -> R + Send + 'static,
+    ) -> Self
+    where
+        R: Future<Output = ()> + Send + 'static,
+    {
+        Lifecycle {
+            acquire: Acquire::Async(Box::pin(async move { Ok(acquire.await) })),
+            release: Some(ReleaseFn::Async(Box::new(move |t| {
+                let done = release(t);
+                Box::pin(async move {
+                    done.await;
+                    Ok(())
+                })
+            }))),
+        }
+    }
+
+    /// An async resource whose acquire and release may fail.
+    pub fn try_make_async<E1, E2, R>(
+        acquire: impl Future<Output = Result<T, E1>> + Send + 'static,
+        release: impl FnOnce(Arc<T>) -> R + Send + 'static,
+    ) -> Self
+    where
+        E1: Into<BoxError> + 'static,
+        E2: Into<BoxError> + 'static,
+        R: Future<Output = Result<(), E2>> + Send + 'static,
+    {
+        Lifecycle {
+            acquire: Acquire::Async(Box::pin(async move { acquire.await.map_err(Into::into) })),
+            release: Some(ReleaseFn::Async(Box::new(move |t| {
+                let done = release(t);
+                Box::pin(async move { done.await.map_err(Into::into) })
+            }))),
         }
     }
 
     /// A value with nothing to release.
     pub fn pure(value: T) -> Self {
         Lifecycle {
-            acquire: Box::new(move || Ok(value)),
+            acquire: Acquire::Sync(Box::new(move || Ok(value))),
             release: None,
         }
     }
@@ -67,22 +120,34 @@ impl<T: Send + Sync + 'static> Lifecycle<T> {
     /// the `Arc` alive past the locator.
     pub fn from_drop(acquire: impl FnOnce() -> T + Send + 'static) -> Self {
         Lifecycle {
-            acquire: Box::new(move || Ok(acquire())),
+            acquire: Acquire::Sync(Box::new(move || Ok(acquire()))),
             release: None,
         }
     }
 
     /// Adds a step run at release, before the existing release step.
     pub fn on_release(mut self, first: impl FnOnce(&T) + Send + 'static) -> Self {
-        let then = self.release.take();
-        self.release = Some(Box::new(move |t| {
-            first(t);
-            match then {
-                Some(then) => then(t),
-                None => Ok(()),
-            }
-        }));
+        self.release = Some(match self.release.take() {
+            None => ReleaseFn::Sync(Box::new(move |t| {
+                first(t);
+                Ok(())
+            })),
+            Some(ReleaseFn::Sync(then)) => ReleaseFn::Sync(Box::new(move |t| {
+                first(t);
+                then(t)
+            })),
+            Some(ReleaseFn::Async(then)) => ReleaseFn::Async(Box::new(move |t| {
+                first(&t);
+                then(t)
+            })),
+        });
         self
+    }
+
+    /// True when acquiring or releasing is asynchronous.
+    pub fn is_async(&self) -> bool {
+        matches!(self.acquire, Acquire::Async(_))
+            || matches!(self.release, Some(ReleaseFn::Async(_)))
     }
 }
 
@@ -90,6 +155,7 @@ impl<T> fmt::Debug for Lifecycle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Lifecycle")
             .field("type", &std::any::type_name::<T>())
+            .field("async_acquire", &matches!(self.acquire, Acquire::Async(_)))
             .field("has_release", &self.release.is_some())
             .finish()
     }

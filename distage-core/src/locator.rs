@@ -113,28 +113,32 @@ impl LocatorInner {
 
     /// Runs the release steps in reverse order of acquisition, each exactly once. With `drop_slots`
     /// each instance is also dropped right after its release step, so `Drop` types are released
-    /// in the same reverse order.
+    /// in the same reverse order. Async release steps cannot be awaited here: they are handed to
+    /// [`crate::release::detach`], in the same order.
     fn release(&self, mut drop_slots: Option<&mut [OnceLock<Instance>]>) -> Vec<ReleaseFailure> {
         self.closed.store(true, Ordering::Release);
         let acquired =
             std::mem::take(&mut *self.acquired.lock().unwrap_or_else(|e| e.into_inner()));
         let mut failures = Vec::new();
+        let mut detached = Vec::new();
         for (slot, release) in acquired.into_iter().rev() {
-            if let Some(release) = release {
-                let outcome = catch_unwind(AssertUnwindSafe(release));
-                let cause = match outcome {
-                    Ok(Ok(())) => None,
-                    Ok(Err(e)) => Some(Failure::Error(e)),
-                    Err(panic) => Some(Failure::from_panic(panic)),
-                };
-                if let Some(cause) = cause {
-                    let step = &self.plan.steps[slot];
-                    failures.push(ReleaseFailure {
-                        target: step.target.clone(),
-                        origin: step.origin,
-                        cause,
-                    });
+            match release {
+                Some(Release::Sync(release)) => {
+                    if let Some(cause) = crate::release::run_sync(release) {
+                        failures.push(self.release_failure(slot, cause));
+                    }
                 }
+                Some(Release::Async(release)) => match catch_unwind(AssertUnwindSafe(release)) {
+                    Ok(future) => detached.push((
+                        self.plan.steps[slot].target.clone(),
+                        self.plan.steps[slot].origin,
+                        future,
+                    )),
+                    Err(panic) => {
+                        failures.push(self.release_failure(slot, Failure::from_panic(panic)))
+                    }
+                },
+                None => {}
             }
             if let Some(slots) = drop_slots.as_deref_mut() {
                 drop_instance(slots[slot].take());
@@ -146,15 +150,26 @@ impl LocatorInner {
                 drop_instance(slot.take());
             }
         }
+        if !detached.is_empty() {
+            crate::release::detach(detached);
+        }
         failures
+    }
+
+    pub(crate) fn release_failure(&self, slot: usize, cause: Failure) -> ReleaseFailure {
+        let step = &self.plan.steps[slot];
+        ReleaseFailure {
+            target: step.target.clone(),
+            origin: step.origin,
+            cause,
+        }
     }
 
     /// Releases everything: what `close` does, and what dropping the last handle does.
     pub(crate) fn shutdown(self: &mut Arc<Self>) -> Vec<ReleaseFailure> {
         match Arc::get_mut(self) {
             Some(inner) => {
-                let slots = std::mem::take(&mut inner.slots);
-                let mut slots = slots.into_vec();
+                let mut slots = std::mem::take(&mut inner.slots).into_vec();
                 let failures = inner.release(Some(&mut slots));
                 inner.slots = slots.into_boxed_slice();
                 failures
@@ -163,6 +178,13 @@ impl LocatorInner {
             // release steps now; the instances go when the last holder does.
             None => self.release(None),
         }
+    }
+
+    /// Like [`shutdown`](Self::shutdown), awaiting async release steps; independent resources
+    /// are released concurrently, every dependent before what it depends on.
+    pub(crate) async fn shutdown_async(self: &mut Arc<Self>) -> Vec<ReleaseFailure> {
+        let slots = Arc::get_mut(self).map(|inner| std::mem::take(&mut inner.slots).into_vec());
+        crate::release::release_concurrently(self, slots).await
     }
 }
 
@@ -274,7 +296,8 @@ impl Locator {
 
     /// Releases every resource in reverse acquisition order and returns the failures together;
     /// every release step runs even when one fails. After `close`, lookups fail with
-    /// [`Error::Closed`].
+    /// [`Error::Closed`]. (A locator from `produce_async` is closed with `AsyncLocator::close`,
+    /// which awaits async release steps.)
     pub fn close(mut self) -> Result<(), Error> {
         let failures = self.inner.shutdown();
         if failures.is_empty() {
@@ -296,6 +319,58 @@ impl fmt::Debug for Locator {
             .field("instances", &self.inner.slots.len())
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+/// The produced instances of a plan made by `produce_async`. Lookups are those of
+/// [`Locator`] (through `Deref`); [`close`](AsyncLocator::close) awaits async release steps.
+///
+/// Dropping it without `close` still releases everything: sync release steps at once, async
+/// ones on the current tokio runtime (or a temporary one when there is none).
+pub struct AsyncLocator {
+    pub(crate) locator: Locator,
+}
+
+impl AsyncLocator {
+    /// Calls `f` with its parameters injected and awaits the future it returns:
+    /// `locator.run(|users: Arc<UserService>| async move { users.list().await })`.
+    pub async fn run<M, Fut, F>(&self, f: F) -> Result<Fut::Output, Error>
+    where
+        F: RunFn<M, Fut>,
+        Fut: std::future::Future,
+    {
+        let future = self.locator.run(f)?;
+        Ok(future.await)
+    }
+
+    /// Releases every resource: each once every resource depending on it is released,
+    /// independent resources concurrently, async release steps awaited. Every failure is
+    /// returned together. Lookups fail with [`Error::Closed`] afterwards.
+    pub async fn close(mut self) -> Result<(), Error> {
+        let failures = self.locator.inner.shutdown_async().await;
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Release(failures))
+        }
+    }
+
+    /// The underlying locator.
+    pub fn locator(&self) -> &Locator {
+        &self.locator
+    }
+}
+
+impl std::ops::Deref for AsyncLocator {
+    type Target = Locator;
+    fn deref(&self) -> &Locator {
+        &self.locator
+    }
+}
+
+impl fmt::Debug for AsyncLocator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AsyncLocator").field(&self.locator).finish()
     }
 }
 

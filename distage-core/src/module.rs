@@ -6,14 +6,18 @@ use std::ops::{Add, AddAssign};
 use std::sync::Arc;
 
 use crate::axis::{AxisChoice, Tags};
-use crate::binding::{Binding, BindingId, BindingRole, ImplKind, Op, Origin, Produced, Provider};
+use std::future::Future;
+
+use crate::binding::{
+    Binding, BindingId, BindingRole, BoxFuture, ImplKind, Op, Origin, Produced, Provider, Release,
+};
 use crate::error::BoxError;
 use crate::factory::{AssistedInjectable, Factory};
 use crate::functoid::IntoFunctoid;
 use crate::hash::KeySet;
 use crate::inject::{Args, Dependency, Injectable, IntoArc};
 use crate::key::{DIKey, Id, TypeInfo};
-use crate::lifecycle::Lifecycle;
+use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
 use crate::set::assemble;
 
 /// An immutable set of bindings. Combine modules with `+` (union: a binding reached twice, e.g.
@@ -369,6 +373,43 @@ impl<'a, T: ?Sized + Send + Sync + 'static> Make<'a, T> {
         self.with(try_fn_provider::<M, R, E, T>(f))
     }
 
+    /// Awaits `f` (its parameters injected) for the instance: `|db: Arc<Db>| async move { … }`.
+    /// Produced by `produce_async`, concurrently with independent bindings.
+    pub fn from_async<M, Fut, R>(self, f: impl IntoFunctoid<M, Fut>) -> Self
+    where
+        Fut: Future<Output = R> + Send + 'static,
+        R: IntoArc<T> + 'static,
+    {
+        self.with(fn_async_provider::<M, Fut, R, T>(f))
+    }
+
+    /// Like [`from_async`](Self::from_async) for a future resolving to a `Result`.
+    pub fn from_try_async<M, Fut, R, E>(self, f: impl IntoFunctoid<M, Fut>) -> Self
+    where
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+        R: IntoArc<T> + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        self.with(try_fn_async_provider::<M, Fut, R, E, T>(f))
+    }
+
+    /// Uses a resource whose [`Lifecycle`] acquires or releases asynchronously.
+    pub fn from_resource_async<M>(self, f: impl IntoFunctoid<M, Lifecycle<T>>) -> Self
+    where
+        T: Sized,
+    {
+        self.with(resource_async_provider::<M, T, T>(f, |a| a))
+    }
+
+    /// An async resource of an implementation type, converted to this key's type.
+    pub fn from_resource_async_impl<M, I: Send + Sync + 'static>(
+        self,
+        f: impl IntoFunctoid<M, Lifecycle<I>>,
+        coerce: fn(Arc<I>) -> Arc<T>,
+    ) -> Self {
+        self.with(resource_async_provider::<M, I, T>(f, coerce))
+    }
+
     /// Uses the instance of another key (the same instance, not a copy).
     pub fn using<I: ?Sized + Send + Sync + 'static>(self) -> Self
     where
@@ -537,6 +578,20 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
         self.element(fn_provider::<M, R, T>(f), false, Origin::caller())
     }
 
+    /// Adds the awaited result of `f`, its parameters injected.
+    #[track_caller]
+    pub fn add_async<M, Fut, R>(self, f: impl IntoFunctoid<M, Fut>) -> Self
+    where
+        Fut: Future<Output = R> + Send + 'static,
+        R: IntoArc<T> + 'static,
+    {
+        self.element(
+            fn_async_provider::<M, Fut, R, T>(f),
+            false,
+            Origin::caller(),
+        )
+    }
+
     /// Adds the instance of another key (the identical instance).
     #[track_caller]
     pub fn ref_<I: ?Sized + Send + Sync + 'static>(self) -> Self
@@ -655,7 +710,7 @@ pub fn ref_provider<I: ?Sized + Send + Sync + 'static, T: ?Sized + Send + Sync +
     )
 }
 
-/// A resource from a function returning its `Lifecycle`.
+/// A resource from a function returning its `Lifecycle` (sync acquire and release).
 #[doc(hidden)]
 pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 'static>(
     f: impl IntoFunctoid<M, Lifecycle<I>>,
@@ -663,13 +718,97 @@ pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 
 ) -> Provider {
     let (deps, call) = f.into_functoid().into_parts();
     Provider::call(deps, ImplKind::Resource, move |args: &mut Args<'_>| {
-        let Lifecycle { acquire, release } = call(args)?;
+        let lifecycle = call(args)?;
+        if lifecycle.is_async() {
+            return Err(format!(
+                "`{}` is bound with `from_resource`, but its Lifecycle is async: bind it with `from_resource_async` and produce with `produce_async`",
+                std::any::type_name::<I>()
+            )
+            .into());
+        }
+        let Lifecycle { acquire, release } = lifecycle;
+        let Acquire::Sync(acquire) = acquire else {
+            unreachable!("checked above")
+        };
         let resource = Arc::new(acquire()?);
         let instance = coerce(resource.clone());
         Ok(match release {
-            Some(release) => Produced::with_release(instance, Box::new(move || release(&resource))),
+            Some(ReleaseFn::Sync(release)) => Produced::with_release(
+                instance,
+                Release::Sync(Box::new(move || release(&resource))),
+            ),
+            Some(ReleaseFn::Async(_)) => unreachable!("checked above"),
             None => Produced::instance(instance),
         })
+    })
+}
+
+/// A resource whose `Lifecycle` may acquire and release asynchronously.
+#[doc(hidden)]
+pub fn resource_async_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 'static>(
+    f: impl IntoFunctoid<M, Lifecycle<I>>,
+    coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
+) -> Provider {
+    let (deps, call) = f.into_functoid().into_parts();
+    let coerce = Arc::new(coerce);
+    Provider::call_async(deps, ImplKind::AsyncResource, move |args: &mut Args<'_>| {
+        let Lifecycle { acquire, release } = call(args)?;
+        let coerce = coerce.clone();
+        Ok(Box::pin(async move {
+            let resource = Arc::new(match acquire {
+                Acquire::Sync(acquire) => acquire()?,
+                Acquire::Async(acquire) => acquire.await?,
+            });
+            let instance = coerce(resource.clone());
+            Ok(match release {
+                Some(ReleaseFn::Sync(release)) => Produced::with_release(
+                    instance,
+                    Release::Sync(Box::new(move || release(&resource))),
+                ),
+                Some(ReleaseFn::Async(release)) => Produced::with_release(
+                    instance,
+                    Release::Async(Box::new(move || release(resource))),
+                ),
+                None => Produced::instance(instance),
+            })
+        }) as BoxFuture<_>)
+    })
+}
+
+/// An async function's result.
+#[doc(hidden)]
+pub fn fn_async_provider<M, Fut, R, T>(f: impl IntoFunctoid<M, Fut>) -> Provider
+where
+    Fut: Future<Output = R> + Send + 'static,
+    R: IntoArc<T> + 'static,
+    T: ?Sized + Send + Sync + 'static,
+{
+    let (deps, call) = f.into_functoid().into_parts();
+    Provider::call_async(deps, ImplKind::AsyncFunction, move |args: &mut Args<'_>| {
+        let future = call(args)?;
+        Ok(
+            Box::pin(async move { Ok(Produced::instance(future.await.into_arc())) })
+                as BoxFuture<_>,
+        )
+    })
+}
+
+/// A fallible async function's result.
+#[doc(hidden)]
+pub fn try_fn_async_provider<M, Fut, R, E, T>(f: impl IntoFunctoid<M, Fut>) -> Provider
+where
+    Fut: Future<Output = Result<R, E>> + Send + 'static,
+    R: IntoArc<T> + 'static,
+    E: Into<BoxError> + 'static,
+    T: ?Sized + Send + Sync + 'static,
+{
+    let (deps, call) = f.into_functoid().into_parts();
+    Provider::call_async(deps, ImplKind::AsyncFunction, move |args: &mut Args<'_>| {
+        let future = call(args)?;
+        Ok(Box::pin(async move {
+            let value = future.await.map_err(Into::into)?;
+            Ok(Produced::instance(value.into_arc()))
+        }) as BoxFuture<_>)
     })
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::activation::Activation;
 use crate::axis::Tags;
-use crate::binding::{Assemble, Binding, ImplKind, Origin, SyncCall};
+use crate::binding::{Assemble, AsyncCall, Binding, ImplKind, Origin, SyncCall};
 use crate::hash::KeyMap;
 use crate::inject::Dependency;
 use crate::key::{DIKey, Id, KeyKind};
@@ -77,6 +77,9 @@ pub(crate) enum ArgSource {
 #[derive(Clone)]
 pub(crate) enum Action {
     Call(SyncCall),
+    Async(AsyncCall),
+    /// A value given to the producer (a subcontext's local value), by position.
+    Input(usize),
     Assemble {
         assemble: Assemble,
         inherited: Option<ParentSlot>,

@@ -1,46 +1,193 @@
-//! The producer: runs a plan's steps in order into a locator.
+//! The producers: run a plan's steps into a locator, synchronously in plan order, or
+//! asynchronously with independent branches concurrent.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use crate::binding::Produced;
-use crate::error::{Error, Failure, ProduceError};
+use crate::binding::{AsyncCall, BoxFuture, Instance, Produced};
+use crate::concurrent::Concurrent;
+use crate::error::{BoxError, Error, Failure, ProduceError, StepFailure};
 use crate::inject::{Arg, Args};
 use crate::locator::{Locator, LocatorInner, LocatorRef, Lookup, SlotRef};
 use crate::logger::Logger;
 use crate::plan::{Action, ArgSource, ParentSlot, Plan, Step};
 
-/// Produces every step in order. On the first failure (error or panic), everything already
+/// Values given to a production: a subcontext's locals, by position.
+pub(crate) type Inputs = Vec<Option<Instance>>;
+
+/// Produces every step in plan order. On the first failure (error or panic), everything already
 /// acquired is released in reverse order and the failure is returned with its key.
-pub(crate) fn produce(plan: &Plan) -> Result<Locator, Error> {
-    let mut inner = Arc::new(LocatorInner::new(plan.data.clone(), plan.data.parent.clone()));
+pub(crate) fn produce(
+    plan: &Plan,
+    parent: Option<Arc<LocatorInner>>,
+    mut inputs: Inputs,
+) -> Result<Locator, Error> {
+    let async_steps: Vec<String> = plan
+        .data
+        .steps
+        .iter()
+        .filter(|s| matches!(s.action, Action::Async(_)))
+        .map(|s| format!("`{}` (bound at {})", s.target, s.origin))
+        .collect();
+    if !async_steps.is_empty() {
+        return Err(Error::AsyncInSyncProduce {
+            keys: async_steps.join(", "),
+        });
+    }
+    let mut inner = Arc::new(LocatorInner::new(plan.data.clone(), parent));
     for (i, step) in plan.data.steps.iter().enumerate() {
-        match run_step(&inner, step) {
-            Ok(produced) => {
-                // The slot is empty: each step runs once.
-                let _ = inner.slots[i].set(produced.instance);
-                inner
-                    .acquired
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((i, produced.release));
-            }
+        match run_step(&inner, step, &mut inputs) {
+            Ok(produced) => complete(&inner, i, produced),
             Err(cause) => {
                 let release_failures = inner.shutdown();
-                return Err(Error::Produce(Box::new(ProduceError {
-                    target: step.target.clone(),
-                    origin: step.origin,
-                    cause,
-                    release_failures,
-                })));
+                return Err(produce_error(step, cause, Vec::new(), release_failures));
             }
         }
     }
     Ok(Locator { inner })
 }
 
-pub(crate) fn run_step(inner: &Arc<LocatorInner>, step: &Step) -> Result<Produced, Failure> {
+/// Produces the plan with every step started as soon as what it depends on is produced: async
+/// steps run concurrently, so start-up takes the longest chain, not the sum.
+///
+/// On a failure (error or panic) no new step starts, the steps in flight finish, everything
+/// acquired is released (dependents first, independent resources concurrently), and every
+/// failure is returned. If this future is dropped before it finishes, the steps in flight are
+/// dropped with it and everything already acquired is released: sync steps at once, async
+/// steps on the current tokio runtime.
+pub(crate) async fn produce_async(
+    plan: &Plan,
+    parent: Option<Arc<LocatorInner>>,
+    mut inputs: Inputs,
+) -> Result<Locator, Error> {
+    let steps = &plan.data.steps;
+    let mut inner = Arc::new(LocatorInner::new(plan.data.clone(), parent));
+    // `waiting[i]`: steps `i` waits for; lazy dependencies do not order production.
+    let mut waiting: Vec<usize> = steps
+        .iter()
+        .map(|s| s.dep_steps.iter().filter(|(_, lazy)| !lazy).count())
+        .collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (i, step) in steps.iter().enumerate() {
+        for &(dep, lazy) in &step.dep_steps {
+            if !lazy {
+                dependents[dep].push(i);
+            }
+        }
+    }
+    // Ready steps, popped from the end: earliest in plan order first.
+    let mut ready: Vec<usize> = (0..steps.len())
+        .rev()
+        .filter(|&i| waiting[i] == 0)
+        .collect();
+    let mut in_flight: Concurrent<Result<Produced, BoxError>> = Concurrent::new();
+    let mut failures: Vec<(usize, Failure)> = Vec::new();
+    let mut finish = |i: usize, produced: Produced, ready: &mut Vec<usize>| {
+        complete(&inner, i, produced);
+        for &d in &dependents[i] {
+            waiting[d] -= 1;
+            if waiting[d] == 0 {
+                let at = ready.partition_point(|&r| r > d);
+                ready.insert(at, d);
+            }
+        }
+    };
+    loop {
+        while failures.is_empty() {
+            let Some(i) = ready.pop() else { break };
+            match &steps[i].action {
+                Action::Async(call) => match start_async(&inner, &steps[i], call) {
+                    Ok(future) => in_flight.push(i, future),
+                    Err(cause) => failures.push((i, cause)),
+                },
+                _ => match run_step(&inner, &steps[i], &mut inputs) {
+                    Ok(produced) => finish(i, produced, &mut ready),
+                    Err(cause) => failures.push((i, cause)),
+                },
+            }
+        }
+        // After a failure, what is in flight still finishes and is recorded, to be released.
+        let Some((i, outcome)) = in_flight.next().await else {
+            break;
+        };
+        match outcome {
+            Ok(Ok(produced)) => finish(i, produced, &mut ready),
+            Ok(Err(e)) => failures.push((i, Failure::Error(e))),
+            Err(panic) => failures.push((i, Failure::from_panic(panic))),
+        }
+    }
+    drop(finish);
+    if failures.is_empty() {
+        return Ok(Locator { inner });
+    }
+    let release_failures = inner.shutdown_async().await;
+    let mut failures = failures.into_iter();
+    let (first, cause) = failures.next().expect("there is a failure");
+    let others = failures
+        .map(|(i, cause)| StepFailure {
+            target: steps[i].target.clone(),
+            origin: steps[i].origin,
+            cause,
+        })
+        .collect();
+    Err(produce_error(
+        &steps[first],
+        cause,
+        others,
+        release_failures,
+    ))
+}
+
+fn produce_error(
+    step: &Step,
+    cause: Failure,
+    others: Vec<StepFailure>,
+    release_failures: Vec<crate::error::ReleaseFailure>,
+) -> Error {
+    Error::Produce(Box::new(ProduceError {
+        target: step.target.clone(),
+        origin: step.origin,
+        cause,
+        others,
+        release_failures,
+    }))
+}
+
+fn complete(inner: &LocatorInner, i: usize, produced: Produced) {
+    // The slot is empty: each step runs once.
+    let _ = inner.slots[i].set(produced.instance);
+    inner
+        .acquired
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((i, produced.release));
+}
+
+/// Takes an async step's arguments and calls it; the future it returns does the rest.
+fn start_async(
+    inner: &Arc<LocatorInner>,
+    step: &Step,
+    call: &AsyncCall,
+) -> Result<BoxFuture<Result<Produced, BoxError>>, Failure> {
+    let args = step
+        .args
+        .iter()
+        .map(|source| resolve_arg(inner, source))
+        .collect::<Result<Vec<_>, _>>()?;
+    match catch_unwind(AssertUnwindSafe(|| call(&mut Args::new(&args)))) {
+        Ok(Ok(future)) => Ok(future),
+        Ok(Err(e)) => Err(Failure::Error(e)),
+        Err(panic) => Err(Failure::from_panic(panic)),
+    }
+}
+
+/// Runs a sync step (constructor, set assembly, input).
+pub(crate) fn run_step(
+    inner: &Arc<LocatorInner>,
+    step: &Step,
+    inputs: &mut Inputs,
+) -> Result<Produced, Failure> {
     let args = step
         .args
         .iter()
@@ -76,13 +223,25 @@ pub(crate) fn run_step(inner: &Arc<LocatorInner>, step: &Step) -> Result<Produce
                 })
                 .map_err(Failure::Error)
         }
+        Action::Input(k) => match inputs.get_mut(*k).and_then(Option::take) {
+            Some(instance) => Ok(Produced {
+                instance,
+                release: None,
+            }),
+            None => Err(Failure::Error(
+                format!("distage: no value given for `{}`", step.target).into(),
+            )),
+        },
+        Action::Async(_) => Err(Failure::Error(
+            "distage: an async step in the sync producer".into(),
+        )),
     }
 }
 
 fn ancestor<'a>(inner: &'a LocatorInner, p: &ParentSlot) -> Result<&'a Arc<LocatorInner>, Failure> {
-    inner
-        .ancestor(p.depth)
-        .ok_or_else(|| Failure::Error("distage: the plan needs a parent locator it was not given".into()))
+    inner.ancestor(p.depth).ok_or_else(|| {
+        Failure::Error("distage: the plan needs a parent locator it was not given".into())
+    })
 }
 
 fn found(lookup: Lookup<'_>) -> Result<&(dyn Any + Send + Sync), Failure> {

@@ -657,8 +657,12 @@ impl<'a> Planner<'a> {
             }
             let step = match &node.source {
                 Source::Binding(_, binding) => {
-                    let Op::Call(call) = &binding.provider.op else {
-                        unreachable!("only call bindings become binding nodes")
+                    let action = match &binding.provider.op {
+                        Op::Call(call) => Action::Call(call.clone()),
+                        Op::Async(call) => Action::Async(call.clone()),
+                        Op::Set(_) | Op::Incomplete => {
+                            unreachable!("only call bindings become binding nodes")
+                        }
                     };
                     let logger_name: Arc<str> = node.target.to_string().into();
                     let mut args = Vec::with_capacity(node.edges.len());
@@ -696,7 +700,7 @@ impl<'a> Planner<'a> {
                         tags: binding.tags.clone(),
                         kind: binding.provider.kind.clone(),
                         deps: binding.provider.deps.to_vec(),
-                        action: Action::Call(call.clone()),
+                        action,
                         args,
                         dep_steps,
                     }

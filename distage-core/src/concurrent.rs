@@ -1,0 +1,147 @@
+//! A set of futures polled concurrently within one task, each woken on its own: what runs
+//! independent async bindings (and releases) at the same time, on any executor. Dropping the
+//! set drops the futures still in flight.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+use crate::binding::BoxFuture;
+
+/// A finished future: its id and its output, or the payload of its panic.
+pub(crate) type Finished<T> = (usize, Result<T, Box<dyn Any + Send>>);
+
+pub(crate) struct Concurrent<T> {
+    slots: Vec<Option<(usize, BoxFuture<T>, Waker)>>,
+    free: Vec<usize>,
+    woken: Arc<Woken>,
+    len: usize,
+}
+
+#[derive(Default)]
+struct Woken {
+    slots: Mutex<VecDeque<usize>>,
+    task: Mutex<Option<Waker>>,
+}
+
+struct SlotWaker {
+    slot: usize,
+    woken: Arc<Woken>,
+}
+
+impl Wake for SlotWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        lock(&self.woken.slots).push_back(self.slot);
+        if let Some(task) = lock(&self.woken.task).take() {
+            task.wake();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<T> Concurrent<T> {
+    pub(crate) fn new() -> Self {
+        Concurrent {
+            slots: Vec::new(),
+            free: Vec::new(),
+            woken: Arc::default(),
+            len: 0,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds a future; it is first polled by the next [`next`](Self::next).
+    pub(crate) fn push(&mut self, id: usize, future: BoxFuture<T>) {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        let waker = Waker::from(Arc::new(SlotWaker {
+            slot,
+            woken: self.woken.clone(),
+        }));
+        self.slots[slot] = Some((id, future, waker));
+        self.len += 1;
+        lock(&self.woken.slots).push_back(slot);
+    }
+
+    /// The next future to finish, or `None` when there are none left.
+    pub(crate) fn next(&mut self) -> impl Future<Output = Option<Finished<T>>> + '_ {
+        std::future::poll_fn(move |cx| self.poll_next(cx))
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Finished<T>>> {
+        if self.len == 0 {
+            return Poll::Ready(None);
+        }
+        // Registered before draining, so a wake-up between the drain and `Pending` is not lost.
+        *lock(&self.woken.task) = Some(cx.waker().clone());
+        loop {
+            let Some(slot) = lock(&self.woken.slots).pop_front() else {
+                return Poll::Pending;
+            };
+            // A stale wake-up of a finished (or reused) slot just polls it once more.
+            let Some((_, future, waker)) = self.slots[slot].as_mut() else {
+                continue;
+            };
+            let mut slot_cx = Context::from_waker(waker);
+            let outcome =
+                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut slot_cx))) {
+                    Ok(Poll::Pending) => continue,
+                    Ok(Poll::Ready(value)) => Ok(value),
+                    Err(panic) => Err(panic),
+                };
+            let (id, _, _) = self.slots[slot].take().expect("the slot was just polled");
+            self.free.push(slot);
+            self.len -= 1;
+            return Poll::Ready(Some((id, outcome)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Countdown(u32);
+
+    impl Future for Countdown {
+        type Output = u32;
+        fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+            if self.0 == 0 {
+                return Poll::Ready(7);
+            }
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    #[tokio::test]
+    async fn finishes_futures_in_completion_order_and_catches_panics() {
+        let mut set: Concurrent<u32> = Concurrent::new();
+        set.push(1, Box::pin(Countdown(5)));
+        set.push(2, Box::pin(Countdown(0)));
+        set.push(3, Box::pin(async { panic!("boom") }));
+        let mut order = Vec::new();
+        while let Some((id, result)) = set.next().await {
+            order.push((id, result.is_ok()));
+        }
+        assert_eq!(order, vec![(2, true), (3, false), (1, true)]);
+        assert!(set.is_empty());
+    }
+}
