@@ -48,7 +48,7 @@ pub mod prelude {
     pub use distage_core::{
         Activation, AsyncLocator, Axis, Error, Factory, Functoid, Injectable, Injector, Lazy,
         Lifecycle, Locator, LocatorRef, Logger, Mode, Module, Plan, PlanCheck, PlannerInput, Repo,
-        Set, Value, World,
+        Set, Subcontext, Value, World,
     };
     pub use distage_macros::{Axis, Injectable, injectable, module};
 }

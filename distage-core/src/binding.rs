@@ -155,6 +155,10 @@ pub enum ImplKind {
     Reference(DIKey),
     /// A set declaration (`many`).
     Set,
+    /// A subcontext of the given root type.
+    Subcontext(TypeInfo),
+    /// A subcontext's local value, given at each run.
+    Local,
     /// No implementation was given.
     Missing,
 }
@@ -171,6 +175,8 @@ impl fmt::Display for ImplKind {
             ImplKind::Factory(t) => write!(f, "factory of {t}"),
             ImplKind::Reference(k) => write!(f, "ref {k}"),
             ImplKind::Set => f.write_str("set"),
+            ImplKind::Subcontext(t) => write!(f, "subcontext of {t}"),
+            ImplKind::Local => f.write_str("local"),
             ImplKind::Missing => f.write_str("<no implementation>"),
         }
     }
@@ -182,6 +188,8 @@ pub struct Provider {
     pub(crate) deps: Arc<[Dependency]>,
     pub(crate) op: Op,
     pub(crate) kind: ImplKind,
+    /// For a subcontext binding: its submodule, verified when the parent is planned.
+    pub(crate) subcontext: Option<Arc<crate::subcontext::SubcontextSpec>>,
 }
 
 impl Provider {
@@ -194,6 +202,7 @@ impl Provider {
             deps: deps.into(),
             op: Op::Call(Arc::new(call)),
             kind,
+            subcontext: None,
         }
     }
 
@@ -209,6 +218,7 @@ impl Provider {
             deps: deps.into(),
             op: Op::Async(Arc::new(call)),
             kind,
+            subcontext: None,
         }
     }
 
@@ -222,6 +232,7 @@ impl Provider {
             deps: Arc::new([]),
             op: Op::Incomplete,
             kind: ImplKind::Missing,
+            subcontext: None,
         }
     }
 

@@ -195,6 +195,9 @@ impl<T: AssistedInjectable, N> StaticInject<N> for Factory<T> {
 impl<T, N> StaticInject<N> for Value<T> {
     type Dep = Strict<Key<T, N>>;
 }
+impl<T: ?Sized, N> StaticInject<N> for crate::subcontext::Subcontext<T> {
+    type Dep = Strict<Key<crate::subcontext::Subcontext<T>, N>>;
+}
 impl<N> StaticInject<N> for Logger {
     type Dep = NoDep;
 }

@@ -59,6 +59,14 @@ pub enum Error {
         /// The async bindings, with their origins.
         keys: String,
     },
+    /// A subcontext was given a value that is not one of its locals.
+    #[error("`{key}` is not a local of this subcontext; its locals are {locals}")]
+    UnknownLocal {
+        /// The key given.
+        key: DIKey,
+        /// The subcontext's locals.
+        locals: String,
+    },
     /// A subcontext was run without one of its local values.
     #[error(
         "missing local value: `{key}` is a local of the subcontext, give it with `.provide(…)` before running"

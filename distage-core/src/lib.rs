@@ -26,6 +26,7 @@ mod planner;
 mod producer;
 mod release;
 mod set;
+mod subcontext;
 
 pub use activation::Activation;
 pub use axis::{Axis, AxisChoice, AxisInfo, Mode, Repo, Tags, World};
@@ -52,3 +53,4 @@ pub use module::{
 pub use plan::{Plan, PlanTree, Step, StepTarget, TreeNode};
 pub use plan_check::{BrokenConfiguration, PlanCheck, PlanCheckReport};
 pub use set::Set;
+pub use subcontext::{Subcontext, SubcontextRun};

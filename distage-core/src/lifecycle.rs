@@ -12,9 +12,12 @@ pub(crate) enum Acquire<T> {
     Async(BoxFuture<Result<T, BoxError>>),
 }
 
+type SyncRelease<T> = Box<dyn FnOnce(&T) -> Result<(), BoxError> + Send>;
+type AsyncRelease<T> = Box<dyn FnOnce(Arc<T>) -> BoxFuture<Result<(), BoxError>> + Send>;
+
 pub(crate) enum ReleaseFn<T> {
-    Sync(Box<dyn FnOnce(&T) -> Result<(), BoxError> + Send>),
-    Async(Box<dyn FnOnce(Arc<T>) -> BoxFuture<Result<(), BoxError>> + Send>),
+    Sync(SyncRelease<T>),
+    Async(AsyncRelease<T>),
 }
 
 /// A resource: how to acquire a `T` and how to release it, synchronously or asynchronously.

@@ -19,6 +19,7 @@ use crate::inject::{Args, Dependency, Injectable, IntoArc};
 use crate::key::{DIKey, Id, TypeInfo};
 use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
 use crate::set::assemble;
+use crate::subcontext::{Subcontext, subcontext_provider};
 
 /// An immutable set of bindings. Combine modules with `+` (union: a binding reached twice, e.g.
 /// through two includes of one module value, is kept once) and
@@ -203,6 +204,17 @@ impl ModuleBuilder {
             provider: None,
             _type: PhantomData,
         }
+    }
+
+    /// Binds `Subcontext<A>`: `submodule`, rooted at `A`, produced anew for each run with its
+    /// locals (declare them with `.local::<T>()`), sharing this module's instances.
+    #[track_caller]
+    pub fn make_subcontext<A: ?Sized + Send + Sync + 'static>(
+        &mut self,
+        submodule: Module,
+    ) -> Make<'_, Subcontext<A>> {
+        self.make_at::<Subcontext<A>>(Origin::caller())
+            .from_subcontext(submodule)
     }
 
     /// Declares the set of `T` elements and adds elements to it. A set with no elements is an
@@ -460,6 +472,34 @@ impl<'a, T: ?Sized + Send + Sync + 'static> Make<'a, T> {
     }
 }
 
+impl<A: ?Sized + Send + Sync + 'static> Make<'_, Subcontext<A>> {
+    /// A subcontext of `submodule`, rooted at `A`.
+    pub fn from_subcontext(self, submodule: Module) -> Self {
+        self.with(subcontext_provider::<A>(submodule, Vec::new()))
+    }
+
+    /// Declares a local: a value of `T` given to each run with `.provide(value)`.
+    #[track_caller]
+    pub fn local<T: ?Sized + Send + Sync + 'static>(self) -> Self {
+        self.local_key(DIKey::of::<T>(), Origin::caller())
+    }
+
+    /// Declares a local `T` named `id`, given with `.provide_named(id, value)`.
+    #[track_caller]
+    pub fn local_named<T: ?Sized + Send + Sync + 'static>(self, id: impl Into<Id>) -> Self {
+        self.local_key(DIKey::named::<T>(id), Origin::caller())
+    }
+
+    fn local_key(mut self, key: DIKey, origin: Origin) -> Self {
+        if let Some(spec) = self.provider.as_ref().and_then(|p| p.subcontext.clone()) {
+            let mut locals = spec.locals.clone();
+            locals.push((key, origin));
+            self.provider = Some(subcontext_provider::<A>(spec.module.clone(), locals));
+        }
+        self
+    }
+}
+
 impl<U: AssistedInjectable> Make<'_, Factory<U>> {
     /// A `Factory<U>`: `U`'s injected fields are resolved once, its `#[assisted]` fields are
     /// given to every `create` call.
@@ -493,6 +533,7 @@ impl<T: ?Sized> Drop for Many<'_, T> {
             deps: Arc::new([]),
             op: Op::Set(self.assemble),
             kind: ImplKind::Set,
+            subcontext: None,
         };
         let key = self.key.clone();
         self.builder.push(

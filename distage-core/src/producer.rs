@@ -117,7 +117,6 @@ pub(crate) async fn produce_async(
             Err(panic) => failures.push((i, Failure::from_panic(panic))),
         }
     }
-    drop(finish);
     if failures.is_empty() {
         return Ok(Locator { inner });
     }

@@ -36,10 +36,13 @@ pub(crate) fn catch_unwind_future<T>(
     })
 }
 
+/// An async release step with what it releases.
+pub(crate) type PendingRelease = (StepTarget, Origin, BoxFuture<Result<(), BoxError>>);
+
 /// Async release steps nobody can await (a locator dropped without `close`, a cancelled
 /// `produce_async`): run in the given order on the current tokio runtime, or on a runtime made
 /// for them when there is none. Failures are logged.
-pub(crate) fn detach(steps: Vec<(StepTarget, Origin, BoxFuture<Result<(), BoxError>>)>) {
+pub(crate) fn detach(steps: Vec<PendingRelease>) {
     let run = async move {
         for (target, origin, future) in steps {
             let cause = match catch_unwind_future(future).await {

@@ -43,6 +43,8 @@ enum Resolution {
 
 enum Source<'a> {
     Binding(usize, &'a Binding),
+    /// A value given to each production (a subcontext's local), by position.
+    Input(usize),
     Set {
         assemble: crate::binding::Assemble,
         inherited: Option<ParentSlot>,
@@ -64,6 +66,8 @@ struct Node<'a> {
     origin: Origin,
     source: Source<'a>,
     edges: Vec<Edge>,
+    /// Ordering-only edges: what a subcontext will take from this locator when it runs.
+    extra: Vec<usize>,
     reached_from: Option<usize>,
 }
 
@@ -154,6 +158,8 @@ struct Planner<'a> {
     activation: &'a Activation,
     parent: Option<&'a Arc<LocatorInner>>,
     provided: &'a KeySet<DIKey>,
+    /// Keys given to each production (a subcontext's locals), with where they were declared.
+    inputs: &'a [(DIKey, Origin)],
     consulted: Vec<AxisInfo>,
     nodes: Vec<Node<'a>>,
     resolved: KeyMap<DIKey, Resolution>,
@@ -175,15 +181,52 @@ pub(crate) fn plan(
 ) -> Result<Plan, Error> {
     let index = Index::new(module);
     let provided = KeySet::default();
-    let (mut planner, order, kept_roots) =
-        traverse(&index, activation, roots, optional_roots, parent, &provided);
+    let (mut planner, order, kept_roots) = traverse(
+        &index,
+        activation,
+        roots,
+        optional_roots,
+        parent,
+        &provided,
+        &[],
+    );
     if !planner.problems.is_empty() {
         return Err(PlanError {
             problems: std::mem::take(&mut planner.problems),
         }
         .into());
     }
-    Ok(planner.build(order, kept_roots))
+    Ok(planner.build(order, kept_roots, parent.cloned()))
+}
+
+/// Plans a subcontext's module against the locator it runs in: rooted at `root`, its `locals`
+/// given at each run. The plan refers to the parent by depth only, so the parent can keep it.
+pub(crate) fn plan_subcontext(
+    module: &Module,
+    activation: &Activation,
+    root: &DIKey,
+    locals: &[(DIKey, Origin)],
+    parent: &Arc<LocatorInner>,
+) -> Result<Plan, Error> {
+    let index = Index::new(module);
+    let provided = KeySet::default();
+    let roots = Roots::Keys(vec![root.clone()]);
+    let (mut planner, order, kept_roots) = traverse(
+        &index,
+        activation,
+        &roots,
+        &[],
+        Some(parent),
+        &provided,
+        locals,
+    );
+    if !planner.problems.is_empty() {
+        return Err(PlanError {
+            problems: std::mem::take(&mut planner.problems),
+        }
+        .into());
+    }
+    Ok(planner.build(order, kept_roots, None))
 }
 
 /// Plans `index` for `activation` without building a plan: every problem, and the bindings
@@ -194,7 +237,7 @@ pub(crate) fn check(
     roots: &Roots,
     provided: &KeySet<DIKey>,
 ) -> Outcome {
-    let (planner, _, _) = traverse(index, activation, roots, &[], None, provided);
+    let (planner, _, _) = traverse(index, activation, roots, &[], None, provided, &[]);
     let mut consulted = planner.consulted;
     consulted.sort();
     consulted.dedup();
@@ -212,6 +255,7 @@ fn traverse<'a>(
     optional_roots: &[DIKey],
     parent: Option<&'a Arc<LocatorInner>>,
     provided: &'a KeySet<DIKey>,
+    inputs: &'a [(DIKey, Origin)],
 ) -> (Planner<'a>, Vec<usize>, Vec<DIKey>) {
     let bindings = index.bindings;
     let mut planner = Planner {
@@ -220,6 +264,7 @@ fn traverse<'a>(
         activation,
         parent,
         provided,
+        inputs,
         consulted: Vec::new(),
         nodes: Vec::new(),
         resolved: KeyMap::default(),
@@ -328,6 +373,15 @@ impl<'a> Planner<'a> {
     }
 
     fn resolve_single(&mut self, key: &DIKey, from: Option<usize>) -> Resolution {
+        if let Some(k) = self.inputs.iter().position(|(input, _)| input == key) {
+            let origin = self.inputs[k].1;
+            return Resolution::Node(self.add_node(
+                StepTarget::Key(key.clone()),
+                origin,
+                Source::Input(k),
+                from,
+            ));
+        }
         let candidates = self.index.candidates(key);
         if candidates.is_empty() {
             return self.elsewhere(key);
@@ -346,12 +400,11 @@ impl<'a> Planner<'a> {
                     return Resolution::Failed;
                 }
                 let target = StepTarget::Key(key.clone());
-                Resolution::Node(self.add_node(
-                    target,
-                    binding.origin,
-                    Source::Binding(b, binding),
-                    from,
-                ))
+                let node = self.add_node(target, binding.origin, Source::Binding(b, binding), from);
+                if let Some(spec) = &binding.provider.subcontext {
+                    self.verify_subcontext(node, spec);
+                }
+                Resolution::Node(node)
             }
             Selection::Nothing(ruled_out) => {
                 self.ruled_out.insert(key.clone(), ruled_out);
@@ -420,6 +473,47 @@ impl<'a> Planner<'a> {
         Resolution::Node(set_node)
     }
 
+    /// Plans a subcontext's module under this activation, its locals given: its problems are this
+    /// plan's problems, and what it needs from this locator is resolved here (so it is kept and
+    /// produced before the subcontext can run).
+    fn verify_subcontext(&mut self, node: usize, spec: &'a crate::subcontext::SubcontextSpec) {
+        let index = Index::new(&spec.module);
+        let provided = KeySet::default();
+        let roots = Roots::Keys(vec![spec.root.clone()]);
+        let (nested, _, _) = traverse(
+            &index,
+            self.activation,
+            &roots,
+            &[],
+            None,
+            &provided,
+            &spec.locals,
+        );
+        for problem in nested.problems {
+            match problem {
+                Problem::Missing {
+                    key,
+                    needed_by,
+                    mut path,
+                    ruled_out,
+                } => match self.resolve(&key, Some(node)) {
+                    Resolution::Node(n) => self.nodes[node].extra.push(n),
+                    Resolution::Parent(_) | Resolution::Provided | Resolution::Failed => {}
+                    Resolution::Missing => {
+                        path.insert(0, self.nodes[node].target.to_string());
+                        self.problems.push(Problem::Missing {
+                            key,
+                            needed_by,
+                            path,
+                            ruled_out,
+                        });
+                    }
+                },
+                other => self.problems.push(other),
+            }
+        }
+    }
+
     fn add_element(&mut self, set_node: usize, e: usize) {
         let binding = &self.bindings[e];
         let target = StepTarget::SetElement {
@@ -453,6 +547,7 @@ impl<'a> Planner<'a> {
             origin,
             source,
             edges: Vec::new(),
+            extra: Vec::new(),
             reached_from: from,
         });
         self.queue.push_back(id);
@@ -568,8 +663,10 @@ impl<'a> Planner<'a> {
 
     /// Edges that order production: everything but lazy dependencies.
     fn ordering_edges(&self, n: usize) -> Vec<usize> {
-        match &self.nodes[n].source {
+        let node = &self.nodes[n];
+        let mut edges = match &node.source {
             Source::Set { elements, .. } => elements.clone(),
+            Source::Input(_) => Vec::new(),
             Source::Binding(..) => self.nodes[n]
                 .edges
                 .iter()
@@ -578,7 +675,9 @@ impl<'a> Planner<'a> {
                     _ => None,
                 })
                 .collect(),
-        }
+        };
+        edges.extend(&node.extra);
+        edges
     }
 
     /// One iterative depth-first pass: post-order is the production order (dependencies first);
@@ -642,7 +741,12 @@ impl<'a> Planner<'a> {
         order
     }
 
-    fn build(self, order: Vec<usize>, roots: Vec<DIKey>) -> Plan {
+    fn build(
+        self,
+        order: Vec<usize>,
+        roots: Vec<DIKey>,
+        parent: Option<Arc<LocatorInner>>,
+    ) -> Plan {
         let mut step_of = vec![usize::MAX; self.nodes.len()];
         for (step, &node) in order.iter().enumerate() {
             step_of[node] = step;
@@ -694,6 +798,7 @@ impl<'a> Planner<'a> {
                             Edge::Logger => ArgSource::Logger(logger_name.clone()),
                         });
                     }
+                    dep_steps.extend(node.extra.iter().map(|&e| (step_of[e], false)));
                     Step {
                         target: node.target.clone(),
                         origin: binding.origin,
@@ -705,6 +810,16 @@ impl<'a> Planner<'a> {
                         dep_steps,
                     }
                 }
+                Source::Input(k) => Step {
+                    target: node.target.clone(),
+                    origin: node.origin,
+                    tags: Default::default(),
+                    kind: ImplKind::Local,
+                    deps: Vec::new(),
+                    action: Action::Input(*k),
+                    args: Vec::new(),
+                    dep_steps: Vec::new(),
+                },
                 Source::Set {
                     assemble,
                     inherited,
@@ -755,7 +870,7 @@ impl<'a> Planner<'a> {
                 removed,
                 imported,
                 activation: self.activation.clone(),
-                parent: self.parent.cloned(),
+                parent,
             }),
         }
     }

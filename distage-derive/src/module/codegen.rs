@@ -236,6 +236,30 @@ fn binding_statement(b: &Binding, m: &Ident) -> TokenStream {
         Implementation::Resource(FnImpl::Expr(e)) => {
             quote_spanned!(span=> .from_resource_impl(#e, #id))
         }
+        Implementation::Async(FnImpl::Closure(c)) => {
+            let f = closure_functoid(c, Returns::AsyncArc(key));
+            quote_spanned!(span=> .from_async(#f))
+        }
+        Implementation::Async(FnImpl::Expr(e)) => quote_spanned!(span=> .from_async(#e)),
+        Implementation::TryAsync(FnImpl::Closure(c)) => {
+            let f = closure_functoid(c, Returns::TryAsyncArc(key));
+            quote_spanned!(span=> .from_try_async(#f))
+        }
+        Implementation::TryAsync(FnImpl::Expr(e)) => quote_spanned!(span=> .from_try_async(#e)),
+        Implementation::ResourceAsync(FnImpl::Closure(c)) => {
+            let f = closure_functoid(c, Returns::AsIs);
+            quote_spanned!(span=> .from_resource_async_impl(#f, #id))
+        }
+        Implementation::ResourceAsync(FnImpl::Expr(e)) => {
+            quote_spanned!(span=> .from_resource_async_impl(#e, #id))
+        }
+        Implementation::Subcontext(module, locals) => {
+            let locals = locals.iter().map(|(ty, local_id)| match local_id {
+                Some(local_id) => quote!(.local_named::<#ty>(#local_id)),
+                None => quote!(.local::<#ty>()),
+            });
+            quote_spanned!(span=> .from_subcontext(#module) #(#locals)*)
+        }
         Implementation::Factory => quote_spanned!(span=> .from_factory()),
         Implementation::Using(target, target_id) => {
             let target_id = runtime_id(target_id.as_ref());
@@ -264,6 +288,11 @@ fn set_statement(s: &SetDef, m: &Ident) -> TokenStream {
                 quote_spanned!(span=> .add_fn(#f))
             }
             ElementKind::Fn(FnImpl::Expr(e)) => quote_spanned!(span=> .add_fn(#e)),
+            ElementKind::Async(FnImpl::Closure(c)) => {
+                let f = closure_functoid(c, Returns::AsyncArc(elem));
+                quote_spanned!(span=> .add_async(#f))
+            }
+            ElementKind::Async(FnImpl::Expr(e)) => quote_spanned!(span=> .add_async(#e)),
             ElementKind::Ref(t, target_id) => {
                 let target_id = runtime_id(target_id.as_ref());
                 quote_spanned!(span=> .ref_impl::<#t>(#target_id, #id))
@@ -298,6 +327,10 @@ enum Returns<'a> {
     Arc(&'a Type),
     /// The closure returns a `Result`; its `Ok` becomes an `Arc` of the key's type.
     TryArc(&'a Type),
+    /// The closure returns a future; its output becomes an `Arc` of the key's type.
+    AsyncArc(&'a Type),
+    /// The closure returns a future of a `Result`; its `Ok` becomes an `Arc` of the key's type.
+    TryAsyncArc(&'a Type),
     /// The closure's result is passed on (a `Lifecycle`).
     AsIs,
 }
@@ -338,6 +371,33 @@ fn closure_functoid(c: &Closure, returns: Returns<'_>) -> TokenStream {
                     ),
                     ::core::result::Result::Err(__distage_e) => {
                         ::core::result::Result::Err(::core::convert::Into::into(__distage_e))
+                    }
+                }
+            }
+        },
+        Returns::AsyncArc(key) => quote! {
+            {
+                let __distage_future = #call;
+                async move {
+                    #[allow(unused_imports)]
+                    use #p::{ViaArc as _, ViaKey as _, ViaValue as _};
+                    #p::coerce_value::<_, #key>((&&#p::Wrap::<_, #key>::new(__distage_future.await)).__distage_arc(), #id)
+                }
+            }
+        },
+        Returns::TryAsyncArc(key) => quote! {
+            {
+                let __distage_future = #call;
+                async move {
+                    #[allow(unused_imports)]
+                    use #p::{ViaArc as _, ViaKey as _, ViaValue as _};
+                    match __distage_future.await {
+                        ::core::result::Result::Ok(__distage_v) => ::core::result::Result::Ok(
+                            #p::coerce_value::<_, #key>((&&#p::Wrap::<_, #key>::new(__distage_v)).__distage_arc(), #id),
+                        ),
+                        ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(
+                            ::core::convert::Into::<#p::BoxError>::into(__distage_e),
+                        ),
                     }
                 }
             }

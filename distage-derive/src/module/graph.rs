@@ -287,7 +287,12 @@ fn binding_deps(b: &Binding) -> syn::Result<LocalBinding> {
         Implementation::SelfType => (static_deps_of(key), quote!(#key), None),
         Implementation::Type(i) => (static_deps_of(i), quote!(#i), None),
         Implementation::Value(_) => (quote!(()), quote!(#key), None),
-        Implementation::Fn(f) | Implementation::TryFn(f) | Implementation::Resource(f) => match f {
+        Implementation::Fn(f)
+        | Implementation::TryFn(f)
+        | Implementation::Resource(f)
+        | Implementation::Async(f)
+        | Implementation::TryAsync(f)
+        | Implementation::ResourceAsync(f) => match f {
             FnImpl::Closure(c) => (closure_deps(c), quote!(#key), None),
             FnImpl::Expr(e) => (quote!(()), quote!(#key), Some(e.clone())),
         },
@@ -301,6 +306,8 @@ fn binding_deps(b: &Binding) -> syn::Result<LocalBinding> {
             (static_deps_of(&product), quote!(#product), None)
         }
         Implementation::Using(target, id) => (strict_key(target, id.as_ref()), quote!(#key), None),
+        // Checked by the planner, which plans the submodule with this module's keys.
+        Implementation::Subcontext(..) => (quote!(()), quote!(#key), None),
     };
     Ok(LocalBinding {
         span: b.impl_span,
@@ -317,8 +324,12 @@ fn element_deps(s: &SetDef, e: &Element) -> LocalBinding {
     let (deps, by, fn_check) = match &e.kind {
         ElementKind::Type(i) => (static_deps_of(i), quote!(#i), None),
         ElementKind::Value(_) => (quote!(()), quote!(#elem), None),
-        ElementKind::Fn(FnImpl::Closure(c)) => (closure_deps(c), quote!(#elem), None),
-        ElementKind::Fn(FnImpl::Expr(expr)) => (quote!(()), quote!(#elem), Some(expr.clone())),
+        ElementKind::Fn(FnImpl::Closure(c)) | ElementKind::Async(FnImpl::Closure(c)) => {
+            (closure_deps(c), quote!(#elem), None)
+        }
+        ElementKind::Fn(FnImpl::Expr(expr)) | ElementKind::Async(FnImpl::Expr(expr)) => {
+            (quote!(()), quote!(#elem), Some(expr.clone()))
+        }
         ElementKind::Ref(target, id) => (strict_key(target, id.as_ref()), quote!(#elem), None),
         // A weak reference to an absent key is ignored: nothing to check.
         ElementKind::Weak(..) => (quote!(()), quote!(#elem), None),

@@ -41,6 +41,14 @@ pub(crate) enum Implementation {
     TryFn(FnImpl),
     /// `.from_resource(f)`: `f` returns a `Lifecycle`.
     Resource(FnImpl),
+    /// `.from_async(f)`: `f` returns a future.
+    Async(FnImpl),
+    /// `.from_try_async(f)`: `f` returns a future of a `Result`.
+    TryAsync(FnImpl),
+    /// `.from_resource_async(f)`: `f` returns a `Lifecycle` with async steps.
+    ResourceAsync(FnImpl),
+    /// `.from_subcontext(module)` with its `.local<T>()`s: the key is `Subcontext<A>`.
+    Subcontext(Expr, Vec<(Type, Option<LitStr>)>),
     /// `.from_factory()`: the key is `Factory<U>`.
     Factory,
     /// `.using<X>()` / `.using_named<X>("id")`
@@ -88,6 +96,8 @@ pub(crate) enum ElementKind {
     Value(Expr),
     /// `.add_fn(f)`
     Fn(FnImpl),
+    /// `.add_async(f)`
+    Async(FnImpl),
     /// `.ref_<X>()` / `.ref_named<X>("id")`
     Ref(Type, Option<LitStr>),
     /// `.weak<X>()` / `.weak_named<X>("id")`

@@ -18,9 +18,10 @@ mod kw {
 }
 
 const MAKE_METHODS: &str = "`.named(\"id\")`, `.tagged(choice)`, `.from<Impl>()`, `.from(|deps…| …)`, \
-     `.from_value(value)`, `.from_try(|deps…| …)`, `.from_resource(f)`, `.from_factory()`, `.using<T>()`, \
-     `.using_named<T>(\"id\")`";
-const MANY_METHODS: &str = "`.named(\"id\")`, `.add<Impl>()`, `.add_value(value)`, `.add_fn(|deps…| …)`, \
+     `.from_value(value)`, `.from_try(|deps…| …)`, `.from_resource(f)`, `.from_async(|deps…| async move { … })`, \
+     `.from_try_async(f)`, `.from_resource_async(f)`, `.from_factory()`, `.from_subcontext(module)` with \
+     `.local<T>()`, `.using<T>()`, `.using_named<T>(\"id\")`";
+const MANY_METHODS: &str = "`.named(\"id\")`, `.add<Impl>()`, `.add_value(value)`, `.add_fn(|deps…| …)`, `.add_async(f)`, \
      `.ref_<T>()`, `.ref_named<T>(\"id\")`, `.weak<T>()`, `.weak_named<T>(\"id\")`, `.tagged(choice)`";
 
 /// Parses a module. A module whose statements have mistakes is still returned (without those
@@ -220,53 +221,7 @@ fn binding(input: ParseStream<'_>, span: Span, key: Type) -> syn::Result<Binding
     let mut implementation: Option<(Implementation, Span)> = None;
     let mut errors: Option<syn::Error> = None;
     for call in calls(input)? {
-        let result = (|| -> syn::Result<Option<Implementation>> {
-            let name = call.name.to_string();
-            Ok(match (name.as_str(), &call.generic) {
-                ("named", None) => {
-                    id = Some(
-                        syn::parse2::<LitStr>(call.args.clone())
-                            .map_err(|_| id_literal(call.span))?,
-                    );
-                    None
-                }
-                ("tagged", None) => {
-                    tags.push(syn::parse2::<Expr>(call.args.clone())?);
-                    None
-                }
-                ("from", Some(ty)) => {
-                    no_args(&call)?;
-                    Some(Implementation::Type(ty.clone()))
-                }
-                ("from", None) => Some(Implementation::Fn(fn_impl(call.args.clone(), call.span)?)),
-                ("from_value", None) => {
-                    Some(Implementation::Value(syn::parse2(call.args.clone())?))
-                }
-                ("from_try", None) => Some(Implementation::TryFn(fn_impl(
-                    call.args.clone(),
-                    call.span,
-                )?)),
-                ("from_resource", None) => Some(Implementation::Resource(fn_impl(
-                    call.args.clone(),
-                    call.span,
-                )?)),
-                ("from_factory", None) => {
-                    no_args(&call)?;
-                    Some(Implementation::Factory)
-                }
-                ("using", Some(ty)) => {
-                    no_args(&call)?;
-                    Some(Implementation::Using(ty.clone(), None))
-                }
-                ("using_named", Some(ty)) => {
-                    let target = syn::parse2::<LitStr>(call.args.clone())
-                        .map_err(|_| id_literal(call.span))?;
-                    Some(Implementation::Using(ty.clone(), Some(target)))
-                }
-                _ => return Err(unknown_method(&call, "make", MAKE_METHODS)),
-            })
-        })();
-        match result {
+        match binding_call(&call, &mut id, &mut tags, &mut implementation) {
             Ok(Some(imp)) => match &implementation {
                 Some((_, first)) => {
                     combine(
@@ -300,6 +255,70 @@ fn binding(input: ParseStream<'_>, span: Span, key: Type) -> syn::Result<Binding
         implementation,
         impl_span,
     })
+}
+
+/// One `.method(…)` of a `make`: an implementation to set, or a modifier applied in place.
+fn binding_call(
+    call: &Call,
+    id: &mut Option<LitStr>,
+    tags: &mut Vec<Expr>,
+    implementation: &mut Option<(Implementation, Span)>,
+) -> syn::Result<Option<Implementation>> {
+    let name = call.name.to_string();
+    let args = || call.args.clone();
+    Ok(Some(match (name.as_str(), &call.generic) {
+        ("named", None) => {
+            *id = Some(syn::parse2::<LitStr>(args()).map_err(|_| id_literal(call.span))?);
+            return Ok(None);
+        }
+        ("tagged", None) => {
+            tags.push(syn::parse2::<Expr>(args())?);
+            return Ok(None);
+        }
+        ("local" | "local_named", Some(ty)) => {
+            let local_id = if name == "local_named" {
+                Some(syn::parse2::<LitStr>(args()).map_err(|_| id_literal(call.span))?)
+            } else {
+                no_args(call)?;
+                None
+            };
+            return match implementation {
+                Some((Implementation::Subcontext(_, locals), _)) => {
+                    locals.push((ty.clone(), local_id));
+                    Ok(None)
+                }
+                _ => Err(syn::Error::new(
+                    call.span,
+                    "`.local<T>()` declares a subcontext's local: it comes after `.from_subcontext(module)`",
+                )),
+            };
+        }
+        ("from", Some(ty)) => {
+            no_args(call)?;
+            Implementation::Type(ty.clone())
+        }
+        ("from", None) => Implementation::Fn(fn_impl(args(), call.span)?),
+        ("from_value", None) => Implementation::Value(syn::parse2(args())?),
+        ("from_try", None) => Implementation::TryFn(fn_impl(args(), call.span)?),
+        ("from_resource", None) => Implementation::Resource(fn_impl(args(), call.span)?),
+        ("from_async", None) => Implementation::Async(fn_impl(args(), call.span)?),
+        ("from_try_async", None) => Implementation::TryAsync(fn_impl(args(), call.span)?),
+        ("from_resource_async", None) => Implementation::ResourceAsync(fn_impl(args(), call.span)?),
+        ("from_subcontext", None) => Implementation::Subcontext(syn::parse2(args())?, Vec::new()),
+        ("from_factory", None) => {
+            no_args(call)?;
+            Implementation::Factory
+        }
+        ("using", Some(ty)) => {
+            no_args(call)?;
+            Implementation::Using(ty.clone(), None)
+        }
+        ("using_named", Some(ty)) => {
+            let target = syn::parse2::<LitStr>(args()).map_err(|_| id_literal(call.span))?;
+            Implementation::Using(ty.clone(), Some(target))
+        }
+        _ => return Err(unknown_method(call, "make", MAKE_METHODS)),
+    }))
 }
 
 fn set(input: ParseStream<'_>, span: Span, element: Type) -> syn::Result<SetDef> {
@@ -340,6 +359,7 @@ fn set(input: ParseStream<'_>, span: Span, element: Type) -> syn::Result<SetDef>
                 }
                 ("add_value", None) => ElementKind::Value(syn::parse2(call.args.clone())?),
                 ("add_fn", None) => ElementKind::Fn(fn_impl(call.args.clone(), call.span)?),
+                ("add_async", None) => ElementKind::Async(fn_impl(call.args.clone(), call.span)?),
                 ("ref_", Some(ty)) => {
                     no_args(&call)?;
                     ElementKind::Ref(ty.clone(), None)

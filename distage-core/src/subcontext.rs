@@ -1,0 +1,249 @@
+//! Subcontexts: a submodule planned once with its parent, then produced per request (per job)
+//! with local values, sharing the parent's instances.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Weak};
+
+use crate::binding::{ImplKind, Instance, Origin, Produced, Provider};
+use crate::error::{BoxError, Error};
+use crate::functoid::RunFn;
+use crate::inject::{Arg, DepMode, Dependency, Inject, instance};
+use crate::key::{DIKey, Id, TypeInfo};
+use crate::locator::{LocatorInner, LocatorRef};
+use crate::module::Module;
+use crate::plan::Plan;
+use crate::planner;
+
+/// What a subcontext binding declares: checked when the parent is planned.
+pub(crate) struct SubcontextSpec {
+    pub(crate) module: Module,
+    pub(crate) root: DIKey,
+    pub(crate) locals: Vec<(DIKey, Origin)>,
+}
+
+impl fmt::Debug for SubcontextSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubcontextSpec")
+            .field("root", &self.root)
+            .field("locals", &self.locals)
+            .finish()
+    }
+}
+
+struct Shared {
+    plan: Plan,
+    locals: Vec<DIKey>,
+    parent: Weak<LocatorInner>,
+}
+
+/// A part of the object graph made anew for each run (a request, a job) from local values,
+/// sharing the instances of the locator it was produced in. Bind it with
+/// `make_subcontext::<A>(submodule).local::<RequestId>()`; inject it as `Subcontext<A>`.
+///
+/// Its plan is made once, when the parent locator is produced (and checked when the parent is
+/// planned); each run only produces the submodule's part, with no planning. Its bindings shadow
+/// the parent's; its resources are released when the run ends.
+pub struct Subcontext<A: ?Sized> {
+    shared: Arc<Shared>,
+    _root: PhantomData<fn() -> Arc<A>>,
+}
+
+impl<A: ?Sized> Clone for Subcontext<A> {
+    fn clone(&self) -> Self {
+        Subcontext {
+            shared: self.shared.clone(),
+            _root: PhantomData,
+        }
+    }
+}
+
+impl<A: ?Sized> fmt::Debug for Subcontext<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subcontext")
+            .field("root", &std::any::type_name::<A>())
+            .field("locals", &self.shared.locals)
+            .finish()
+    }
+}
+
+impl<A: ?Sized + Send + Sync + 'static> Subcontext<A> {
+    /// Starts a run with the local value `value` (the local `T`).
+    pub fn provide<T: Send + Sync + 'static>(&self, value: T) -> SubcontextRun<'_, A> {
+        SubcontextRun {
+            subcontext: self,
+            values: Vec::new(),
+        }
+        .provide(value)
+    }
+
+    /// Starts a run with the local `T` named `id`.
+    pub fn provide_named<T: Send + Sync + 'static>(
+        &self,
+        id: impl Into<Id>,
+        value: T,
+    ) -> SubcontextRun<'_, A> {
+        SubcontextRun {
+            subcontext: self,
+            values: Vec::new(),
+        }
+        .provide_named(id, value)
+    }
+
+    /// Runs without local values (for a subcontext that declares none).
+    pub fn run<M, R, F: RunFn<M, R>>(&self, f: F) -> Result<R, Error> {
+        SubcontextRun {
+            subcontext: self,
+            values: Vec::new(),
+        }
+        .run(f)
+    }
+
+    /// The plan each run produces.
+    pub fn plan(&self) -> &Plan {
+        &self.shared.plan
+    }
+
+    /// The locals each run must be given.
+    pub fn locals(&self) -> &[DIKey] {
+        &self.shared.locals
+    }
+}
+
+/// A subcontext run being given its local values.
+pub struct SubcontextRun<'a, A: ?Sized> {
+    subcontext: &'a Subcontext<A>,
+    values: Vec<(DIKey, Instance)>,
+}
+
+impl<A: ?Sized> fmt::Debug for SubcontextRun<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<&DIKey> = self.values.iter().map(|(k, _)| k).collect();
+        f.debug_struct("SubcontextRun")
+            .field("provided", &keys)
+            .finish()
+    }
+}
+
+impl<A: ?Sized + Send + Sync + 'static> SubcontextRun<'_, A> {
+    /// Gives the local `T`.
+    pub fn provide<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.values
+            .push((DIKey::of::<T>(), Box::new(Arc::new(value))));
+        self
+    }
+
+    /// Gives the local `T` named `id`.
+    pub fn provide_named<T: Send + Sync + 'static>(mut self, id: impl Into<Id>, value: T) -> Self {
+        self.values
+            .push((DIKey::named::<T>(id), Box::new(Arc::new(value))));
+        self
+    }
+
+    /// Produces the subcontext with the values given, calls `f` with its parameters injected
+    /// (from the subcontext, then the parent), and releases the subcontext's resources.
+    pub fn run<M, R, F: RunFn<M, R>>(self, f: F) -> Result<R, Error> {
+        let subcontext = self.subcontext;
+        let (parent, inputs) = self.prepare()?;
+        let locator = crate::producer::produce(&subcontext.shared.plan, Some(parent), inputs)?;
+        let result = locator.run(f);
+        locator.close()?;
+        result
+    }
+
+    /// Like [`run`](Self::run), for subcontexts with async bindings and async functions.
+    pub async fn run_async<M, Fut, F>(self, f: F) -> Result<Fut::Output, Error>
+    where
+        F: RunFn<M, Fut>,
+        Fut: std::future::Future,
+    {
+        let subcontext = self.subcontext;
+        let (parent, inputs) = self.prepare()?;
+        let locator =
+            crate::producer::produce_async(&subcontext.shared.plan, Some(parent), inputs).await?;
+        let locator = crate::locator::AsyncLocator { locator };
+        let result = locator.run(f).await;
+        locator.close().await?;
+        result
+    }
+
+    /// The parent, and the values in the order of the plan's locals.
+    fn prepare(self) -> Result<(Arc<LocatorInner>, crate::producer::Inputs), Error> {
+        let shared = &self.subcontext.shared;
+        let parent = shared.parent.upgrade().ok_or(Error::Closed { key: None })?;
+        let mut inputs: crate::producer::Inputs = (0..shared.locals.len()).map(|_| None).collect();
+        for (key, value) in self.values {
+            match shared.locals.iter().position(|l| *l == key) {
+                Some(i) => inputs[i] = Some(value),
+                None => {
+                    let locals: Vec<String> =
+                        shared.locals.iter().map(|l| format!("`{l}`")).collect();
+                    return Err(Error::UnknownLocal {
+                        key,
+                        locals: locals.join(", "),
+                    });
+                }
+            }
+        }
+        if let Some(i) = inputs.iter().position(Option::is_none) {
+            return Err(Error::MissingLocal {
+                key: shared.locals[i].clone(),
+            });
+        }
+        Ok((parent, inputs))
+    }
+}
+
+impl<A: ?Sized + Send + Sync + 'static> Inject for Subcontext<A> {
+    fn dependency(id: Option<Id>) -> Dependency {
+        Dependency::Key {
+            key: DIKey::of::<Subcontext<A>>().with_id(id),
+            mode: DepMode::Strict,
+        }
+    }
+    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
+        instance::<Arc<Subcontext<A>>>(arg).map(|s| Subcontext::clone(s))
+    }
+}
+
+/// The provider of `Subcontext<A>`: plans the submodule against the locator being produced.
+pub(crate) fn subcontext_provider<A: ?Sized + Send + Sync + 'static>(
+    module: Module,
+    locals: Vec<(DIKey, Origin)>,
+) -> Provider {
+    let spec = Arc::new(SubcontextSpec {
+        module,
+        root: DIKey::of::<A>(),
+        locals,
+    });
+    let for_call = spec.clone();
+    let mut provider = Provider::call(
+        vec![Dependency::Locator],
+        ImplKind::Subcontext(TypeInfo::of::<A>()),
+        move |args| {
+            let locator: LocatorRef = args.take()?;
+            let parent = locator
+                .inner
+                .upgrade()
+                .ok_or("distage: the parent locator is gone")?;
+            let plan = planner::plan_subcontext(
+                &for_call.module,
+                &parent.plan.activation,
+                &for_call.root,
+                &for_call.locals,
+                &parent,
+            )?;
+            let shared = Shared {
+                plan,
+                locals: for_call.locals.iter().map(|(k, _)| k.clone()).collect(),
+                parent: Arc::downgrade(&parent),
+            };
+            Ok(Produced::instance(Arc::new(Subcontext::<A> {
+                shared: Arc::new(shared),
+                _root: PhantomData,
+            })))
+        },
+    );
+    provider.subcontext = Some(spec);
+    provider
+}

@@ -1,0 +1,282 @@
+//! Subcontexts: a submodule planned once with its parent, produced per run with local values.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use distage::prelude::*;
+use distage::{DIKey, Error, Problem};
+
+struct Db {
+    name: &'static str,
+}
+
+#[derive(Debug, PartialEq)]
+struct RequestId(u32);
+
+#[derive(Injectable)]
+struct Handler {
+    db: Arc<Db>,
+    request: Arc<RequestId>,
+    #[id("limit")]
+    limit: u32,
+}
+
+#[derive(Injectable)]
+struct App {
+    handlers: Subcontext<Handler>,
+}
+
+module! {
+    RequestModule {
+        make<Handler>;
+        make<u32>.named("limit").from_value(10);
+        requires Db;        // from the parent
+        requires RequestId; // a local, given to each run
+    }
+}
+
+module! {
+    AppModule {
+        make<Db>.from_value(Db { name: "main" });
+        make<u32>.named("limit").from_value(1);
+        make<Subcontext<Handler>>.from_subcontext(RequestModule::module()).local<RequestId>();
+        make<App>;
+    }
+}
+
+fn produce(module: Module) -> Locator {
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(module).roots::<App>())
+        .unwrap();
+    injector.produce(&plan).unwrap()
+}
+
+#[test]
+fn each_run_gets_its_locals_and_shares_the_parents_instances() {
+    let locator = produce(AppModule::module());
+    let app = locator.get::<App>().unwrap();
+    let db = locator.get::<Db>().unwrap();
+    for id in [7, 8] {
+        let (request, same_db, limit) = app
+            .handlers
+            .provide(RequestId(id))
+            .run(|h: Arc<Handler>| (h.request.0, Arc::ptr_eq(&h.db, &db), h.limit))
+            .unwrap();
+        assert_eq!((request, same_db), (id, true));
+        assert_eq!(
+            limit, 10,
+            "the subcontext's own binding shadows the parent's"
+        );
+    }
+    assert_eq!(db.name, "main");
+    // The plan is made once; each run only produces the submodule's part.
+    let steps: Vec<String> = app
+        .handlers
+        .plan()
+        .steps()
+        .iter()
+        .map(|s| s.target().to_string())
+        .collect();
+    assert_eq!(steps, vec!["RequestId", "u32 @ \"limit\"", "Handler"]);
+    assert_eq!(app.handlers.locals(), &[DIKey::of::<RequestId>()]);
+}
+
+#[test]
+fn a_missing_or_unknown_local_is_an_error_naming_it() {
+    let locator = produce(AppModule::module());
+    let app = locator.get::<App>().unwrap();
+    let err = app.handlers.run(|_: Arc<Handler>| ()).unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingLocal { key } if *key == DIKey::of::<RequestId>()),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "missing local value: `RequestId` is a local of the subcontext, give it with `.provide(…)` before running"
+    );
+    let err = app
+        .handlers
+        .provide(RequestId(1))
+        .provide(5u8)
+        .run(|_: Arc<Handler>| ())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`u8` is not a local of this subcontext; its locals are `RequestId`"
+    );
+}
+
+#[test]
+fn the_submodule_is_checked_when_the_parent_is_planned() {
+    let parent = Module::build(|m| {
+        m.make_subcontext::<Handler>(RequestModule::module())
+            .local::<RequestId>();
+    });
+    let err = Injector::new()
+        .plan(&PlannerInput::new(parent).roots::<Subcontext<Handler>>())
+        .unwrap_err();
+    let Error::Plan(plan) = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        matches!(plan.problems(), [Problem::Missing { key, path, .. }]
+        if *key == DIKey::of::<Db>() && path[0] == "Subcontext<Handler>"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("missing binding: `Db` is required by `Handler`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn what_only_the_subcontext_needs_is_kept_and_produced_in_the_parent() {
+    let built = Arc::new(AtomicUsize::new(0));
+    let counter = built.clone();
+    let parent = Module::build(|m| {
+        m.make::<Db>().from_fn(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Db { name: "lazy" }
+        });
+        m.make::<u32>().named("limit").from_value(3);
+        m.make_subcontext::<Handler>(Module::build(|s| {
+            s.make::<Handler>().from::<Handler>();
+        }))
+        .local::<RequestId>();
+    });
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(parent).roots::<Subcontext<Handler>>())
+        .unwrap();
+    assert!(plan.contains(&DIKey::of::<Db>()), "{plan}");
+    let locator = injector.produce(&plan).unwrap();
+    let handlers = locator.get::<Subcontext<Handler>>().unwrap();
+    for i in 0..3 {
+        let limit = handlers
+            .provide(RequestId(i))
+            .run(|h: Arc<Handler>| h.limit)
+            .unwrap();
+        assert_eq!(limit, 3, "no local binding: the parent's");
+    }
+    assert_eq!(
+        built.load(Ordering::SeqCst),
+        1,
+        "the parent's instance is shared by every run"
+    );
+}
+
+struct Connection;
+
+#[test]
+fn a_runs_resources_are_released_when_it_ends() {
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let l = log.clone();
+    let sub = Module::build(move |s| {
+        s.make::<Connection>()
+            .from_resource(move |id: Arc<RequestId>| {
+                let (start, stop) = (l.clone(), l.clone());
+                let n = id.0;
+                Lifecycle::make(
+                    move || {
+                        start.lock().unwrap().push(format!("open {n}"));
+                        Connection
+                    },
+                    move |_| stop.lock().unwrap().push(format!("close {n}")),
+                )
+            });
+    });
+    let parent = Module::build(|m| {
+        m.make_subcontext::<Connection>(sub).local::<RequestId>();
+    });
+    let locator = produce_root::<Subcontext<Connection>>(parent);
+    let connections = locator.get::<Subcontext<Connection>>().unwrap();
+    connections
+        .provide(RequestId(1))
+        .run(|_: Arc<Connection>| log.lock().unwrap().push("use 1".into()))
+        .unwrap();
+    connections
+        .provide(RequestId(2))
+        .run(|_: Arc<Connection>| ())
+        .unwrap();
+    assert_eq!(
+        *log.lock().unwrap(),
+        vec!["open 1", "use 1", "close 1", "open 2", "close 2"]
+    );
+}
+
+fn produce_root<T: ?Sized + 'static>(module: Module) -> Locator {
+    let injector = Injector::new();
+    injector
+        .produce(
+            &injector
+                .plan(&PlannerInput::new(module).roots::<T>())
+                .unwrap(),
+        )
+        .unwrap()
+}
+
+struct Job(&'static str);
+
+#[test]
+fn subcontexts_of_different_types_or_names_never_collide() {
+    let parent = Module::build(|m| {
+        m.make::<Db>().from_value(Db { name: "shared" });
+        m.make_subcontext::<Handler>(RequestModule::module())
+            .local::<RequestId>();
+        m.make_subcontext::<Job>(Module::build(|s| {
+            s.make::<Job>()
+                .from_fn(|name: Value<&'static str>| Job(name.0));
+        }))
+        .local::<&'static str>();
+        m.make_subcontext::<Job>(Module::build(|s| {
+            s.make::<Job>().from_value(Job("nightly"));
+        }))
+        .named("nightly");
+    });
+    let injector = Injector::new();
+    let plan = injector.plan(&PlannerInput::new(parent)).unwrap();
+    let locator = injector.produce(&plan).unwrap();
+    let jobs = locator.get::<Subcontext<Job>>().unwrap();
+    let nightly = locator.get_named::<Subcontext<Job>>("nightly").unwrap();
+    assert_eq!(
+        jobs.provide("adhoc").run(|j: Arc<Job>| j.0).unwrap(),
+        "adhoc"
+    );
+    assert_eq!(nightly.run(|j: Arc<Job>| j.0).unwrap(), "nightly");
+    let handlers = locator.get::<Subcontext<Handler>>().unwrap();
+    assert_eq!(
+        handlers
+            .provide(RequestId(3))
+            .run(|h: Arc<Handler>| h.db.name)
+            .unwrap(),
+        "shared"
+    );
+}
+
+#[tokio::test]
+async fn an_async_subcontext_runs_with_run_async() {
+    let sub = Module::build(|s| {
+        s.make::<String>()
+            .from_async(|id: Arc<RequestId>| async move { format!("request {}", id.0) });
+    });
+    let parent = Module::build(|m| {
+        m.make_subcontext::<String>(sub).local::<RequestId>();
+    });
+    let injector = Injector::new();
+    let plan = injector.plan(&PlannerInput::new(parent)).unwrap();
+    let locator = injector.produce_async(&plan).await.unwrap();
+    let sub = locator.get::<Subcontext<String>>().unwrap();
+    let out = sub
+        .provide(RequestId(9))
+        .run_async(|s: Arc<String>| async move { s.len() })
+        .await
+        .unwrap();
+    assert_eq!(out, "request 9".len());
+    let err = sub
+        .provide(RequestId(9))
+        .run(|s: Arc<String>| s.len())
+        .unwrap_err();
+    assert!(matches!(err, Error::AsyncInSyncProduce { .. }), "{err}");
+}
