@@ -314,3 +314,49 @@ async fn produce_run_async_plans_only_what_the_function_needs() {
         .unwrap();
     assert_eq!(out, 42);
 }
+
+struct Session {
+    user: String,
+    db: Arc<A>,
+}
+
+impl distage::AssistedInjectable for Session {
+    type Assisted = String;
+    type Captured = Arc<A>;
+    fn dependencies() -> Vec<distage::Dependency> {
+        vec![<Arc<A> as distage::Inject>::dependency(None)]
+    }
+    fn capture(args: &mut distage::Args<'_>) -> Result<Self::Captured, distage::BoxError> {
+        args.take()
+    }
+    fn create(db: &Arc<A>, user: String) -> Self {
+        Session {
+            user,
+            db: db.clone(),
+        }
+    }
+    fn create_async(db: &Arc<A>, user: String) -> distage::BoxFuture<Self> {
+        let db = db.clone();
+        Box::pin(async move {
+            sleep(Duration::from_millis(1)).await;
+            Session {
+                user: format!("{user} (connected)"),
+                db,
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_factory_creates_asynchronously() {
+    let module = Module::build(|m| {
+        m.make::<A>().from_async(|| async { A });
+        m.make::<Factory<Session>>().from_factory();
+    });
+    let locator = Injector::new().produce_async(&plan(module)).await.unwrap();
+    let factory = locator.get::<Factory<Session>>().unwrap();
+    let session = factory.create_async("alice".to_string()).await;
+    assert_eq!(session.user, "alice (connected)");
+    assert!(Arc::ptr_eq(&session.db, &locator.get::<A>().unwrap()));
+    assert_eq!(factory.create("bob".to_string()).user, "bob");
+}

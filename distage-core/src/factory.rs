@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::binding::BoxFuture;
 use crate::error::BoxError;
 use crate::inject::{Arg, Args, DepMode, Dependency, Inject, instance};
 use crate::key::{DIKey, Id};
@@ -26,6 +27,16 @@ pub trait AssistedInjectable: Sized + 'static {
     fn capture(args: &mut Args<'_>) -> Result<Self::Captured, BoxError>;
     /// Builds a `T` from the injected parts and the assisted arguments.
     fn create(captured: &Self::Captured, assisted: Self::Assisted) -> Self;
+
+    /// Builds a `T` asynchronously; by default, [`create`](Self::create). Implement it for
+    /// products whose construction awaits (connecting a session, say).
+    fn create_async(captured: &Self::Captured, assisted: Self::Assisted) -> BoxFuture<Self>
+    where
+        Self: Send,
+    {
+        let value = Self::create(captured, assisted);
+        Box::pin(async move { value })
+    }
 }
 
 /// Makes a new `T` on every [`create`](Factory::create): its other dependencies come from the
@@ -44,6 +55,14 @@ impl<T: AssistedInjectable> Factory<T> {
     /// A new `T` from the assisted arguments.
     pub fn create(&self, assisted: T::Assisted) -> T {
         T::create(&self.captured, assisted)
+    }
+
+    /// A new `T` from the assisted arguments, awaiting its construction.
+    pub async fn create_async(&self, assisted: T::Assisted) -> T
+    where
+        T: Send,
+    {
+        T::create_async(&self.captured, assisted).await
     }
 }
 
