@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::error::BoxError;
 use crate::inject::{Args, Dependency, Inject};
 use crate::key::{Id, TypeInfo};
+use crate::locator::RunContext;
 
 type Call<R> = Arc<dyn Fn(&mut Args<'_>) -> Result<R, BoxError> + Send + Sync>;
 
@@ -93,9 +94,9 @@ impl<R> IntoFunctoid<Functoid<R>, R> for Functoid<R> {
 pub trait RunFn<M, R> {
     /// The parameters' dependencies, in order.
     fn dependencies() -> Vec<Dependency>;
-    /// Calls the function with the resolved arguments.
+    /// Calls the function with each parameter looked up in the locator.
     #[doc(hidden)]
-    fn call_once(self, args: &mut Args<'_>) -> Result<R, BoxError>;
+    fn call_in(self, context: &RunContext<'_>) -> Result<R, crate::Error>;
 }
 
 macro_rules! arities {
@@ -125,9 +126,9 @@ macro_rules! arities {
             fn dependencies() -> Vec<Dependency> {
                 vec![$($a::dependency(None)),*]
             }
-            #[allow(non_snake_case, unused_variables, unused_mut)]
-            fn call_once(self, args: &mut Args<'_>) -> Result<R, BoxError> {
-                $(let $a: $a = args.take()?;)*
+            #[allow(non_snake_case, unused_variables)]
+            fn call_in(self, context: &RunContext<'_>) -> Result<R, crate::Error> {
+                $(let $a: $a = $a::from_run(context)?;)*
                 Ok(self($($a),*))
             }
         }

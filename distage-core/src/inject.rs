@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::BoxError;
 use crate::key::{DIKey, Id};
-use crate::locator::{LocatorRef, SlotRef};
+use crate::locator::{LocatorRef, RunContext, SlotRef};
 use crate::logger::Logger;
 
 /// How a dependency constrains the plan.
@@ -159,6 +159,12 @@ pub trait Inject: Sized + 'static {
     /// Turns the resolved argument into the parameter value.
     #[doc(hidden)]
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError>;
+    /// The parameter's value for `locator.run(…)`, looked up directly.
+    #[doc(hidden)]
+    fn from_run(context: &RunContext<'_>) -> Result<Self, crate::Error> {
+        let arg = context.resolve(&Self::dependency(None))?;
+        Self::extract(&arg).map_err(|e| crate::Error::Internal(e.to_string()))
+    }
 }
 
 pub(crate) fn instance<'a, V: Any>(arg: &'a Arg<'_>) -> Result<&'a V, BoxError> {
@@ -187,6 +193,9 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
     }
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         instance::<Arc<T>>(arg).cloned()
+    }
+    fn from_run(context: &RunContext<'_>) -> Result<Self, crate::Error> {
+        context.get::<T>()
     }
 }
 

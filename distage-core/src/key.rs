@@ -162,6 +162,7 @@ impl fmt::Display for Id {
 
 /// What a key names: one instance, or the set collecting a `many` binding's elements.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[repr(u8)]
 pub enum KeyKind {
     /// One instance of the type (`make::<T>()`).
     Single,

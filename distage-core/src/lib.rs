@@ -43,7 +43,7 @@ pub use inject::{
 pub use injector::{Injector, PlannerInput};
 pub use key::{DIKey, Id, KeyKind, TypeInfo, short_type_name};
 pub use lifecycle::Lifecycle;
-pub use locator::{AsyncLocator, Lazy, Locator, LocatorRef, SlotRef};
+pub use locator::{AsyncLocator, Lazy, Locator, LocatorRef, RunContext, SlotRef};
 pub use logger::Logger;
 pub use module::{
     Make, Many, Module, ModuleBuilder, factory_provider, fn_async_provider, fn_provider,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use crate::binding::{Instance, Release};
 use crate::error::{BoxError, Error, Failure, ReleaseFailure};
 use crate::functoid::RunFn;
-use crate::inject::{Arg, Args, DepMode, Dependency, Inject};
+use crate::inject::{Arg, DepMode, Dependency, Inject};
 use crate::key::{DIKey, Id, KeyKind};
 use crate::logger::Logger;
 use crate::plan::{Plan, PlanData};
@@ -271,13 +271,7 @@ impl Locator {
     /// Calls `f` with its parameters injected from this locator:
     /// `locator.run(|users: Arc<UserService>, cfg: Value<Config>| …)`.
     pub fn run<M, R, F: RunFn<M, R>>(&self, f: F) -> Result<R, Error> {
-        let deps = F::dependencies();
-        let args = deps
-            .iter()
-            .map(|d| resolve_for_run(&self.inner, d))
-            .collect::<Result<Vec<_>, _>>()?;
-        f.call_once(&mut Args::new(&args))
-            .map_err(|e| Error::Internal(e.to_string()))
+        f.call_in(&RunContext { inner: &self.inner })
     }
 
     /// The plan this locator was produced from.
@@ -371,6 +365,42 @@ impl std::ops::Deref for AsyncLocator {
 impl fmt::Debug for AsyncLocator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("AsyncLocator").field(&self.locator).finish()
+    }
+}
+
+/// What `run` looks parameters up in.
+#[doc(hidden)]
+pub struct RunContext<'a> {
+    inner: &'a Arc<LocatorInner>,
+}
+
+impl<'a> RunContext<'a> {
+    /// The instance of `T`.
+    #[inline]
+    pub fn get<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, Error> {
+        self.inner
+            .get_typed::<Arc<T>>(TypeId::of::<T>(), KeyKind::Single, None, DIKey::of::<T>)
+            .map_err(|e| match e {
+                Error::NotFound {
+                    key,
+                    needed_by: None,
+                } => Error::NotFound {
+                    key,
+                    needed_by: Some("a function given to `run`".into()),
+                },
+                other => other,
+            })
+    }
+
+    /// The argument for any dependency.
+    pub fn resolve(&self, dependency: &Dependency) -> Result<Arg<'a>, Error> {
+        resolve_for_run(self.inner, dependency)
+    }
+}
+
+impl fmt::Debug for RunContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RunContext")
     }
 }
 

@@ -93,7 +93,7 @@ pub struct Step {
     pub(crate) origin: Origin,
     pub(crate) tags: Tags,
     pub(crate) kind: ImplKind,
-    pub(crate) deps: Vec<Dependency>,
+    pub(crate) deps: Arc<[Dependency]>,
     pub(crate) action: Action,
     pub(crate) args: Vec<ArgSource>,
     /// Local steps this one depends on (lazy ones included), for queries and rendering.
@@ -129,25 +129,63 @@ impl fmt::Debug for Step {
     }
 }
 
-/// Key → slot lookup, without allocating for named keys.
+/// Key → slot lookup by a hash of the key's parts, so a named lookup neither allocates nor
+/// scans the other keys of its type.
 #[derive(Default)]
 pub(crate) struct KeyIndex {
-    map: KeyMap<TypeId, Vec<(KeyKind, Option<Id>, usize)>>,
+    map: KeyMap<u64, Slots>,
+}
+
+/// The keys sharing one hash: almost always one.
+enum Slots {
+    One(TypeId, KeyKind, Option<Id>, usize),
+    Many(Vec<(TypeId, KeyKind, Option<Id>, usize)>),
+}
+
+fn key_hash(ty: TypeId, kind: KeyKind, id: Option<&str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = crate::hash::KeyHasher::default();
+    ty.hash(&mut h);
+    h.write_u8(kind as u8);
+    if let Some(id) = id {
+        h.write(id.as_bytes());
+        h.write_u8(0xff);
+    }
+    h.finish()
 }
 
 impl KeyIndex {
     pub(crate) fn insert(&mut self, key: &DIKey, slot: usize) {
-        self.map
-            .entry(key.type_info().type_id())
-            .or_default()
-            .push((key.kind(), key.id().cloned(), slot));
+        let ty = key.type_info().type_id();
+        let hash = key_hash(ty, key.kind(), key.id().map(Id::as_str));
+        let entry = (ty, key.kind(), key.id().cloned(), slot);
+        match self.map.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(Slots::One(entry.0, entry.1, entry.2, entry.3));
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let slots = o.get_mut();
+                if let Slots::One(t, k, i, s) = slots {
+                    *slots = Slots::Many(vec![(*t, *k, i.take(), *s)]);
+                }
+                if let Slots::Many(v) = slots {
+                    v.push(entry);
+                }
+            }
+        }
     }
 
     #[inline]
     pub(crate) fn find(&self, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Option<usize> {
-        self.map.get(&ty)?.iter().find_map(|(k, i, slot)| {
-            (*k == kind && i.as_ref().map(Id::as_str) == id).then_some(*slot)
-        })
+        let matches = |t: &TypeId, k: &KeyKind, i: &Option<Id>| {
+            *t == ty && *k == kind && i.as_ref().map(Id::as_str) == id
+        };
+        match self.map.get(&key_hash(ty, kind, id))? {
+            Slots::One(t, k, i, slot) => matches(t, k, i).then_some(*slot),
+            Slots::Many(v) => v
+                .iter()
+                .find_map(|(t, k, i, slot)| matches(t, k, i).then_some(*slot)),
+        }
     }
 
     pub(crate) fn find_key(&self, key: &DIKey) -> Option<usize> {
@@ -279,7 +317,7 @@ impl Plan {
                 };
                 let _ = writeln!(out, "  s{i} -> s{d}{style};");
             }
-            for dep in &s.deps {
+            for dep in s.deps.iter() {
                 if let Some(p) = dep
                     .key()
                     .and_then(|k| self.data.imported.iter().position(|x| x == k))

@@ -36,15 +36,27 @@ pub(crate) fn produce(
         });
     }
     let mut inner = Arc::new(LocatorInner::new(plan.data.clone(), parent));
+    // One argument buffer for every step, and the acquisitions kept here until the end: the
+    // per-step cost is the user's constructor plus a lookup per argument.
+    let mut args: Vec<Arg<'_>> = Vec::new();
+    let mut acquired = Vec::with_capacity(plan.data.steps.len());
     for (i, step) in plan.data.steps.iter().enumerate() {
-        match run_step(&inner, step, &mut inputs) {
-            Ok(produced) => complete(&inner, i, produced),
+        match run_step(&inner, step, &mut inputs, &mut args) {
+            Ok(produced) => {
+                // The slot is empty: each step runs once.
+                let _ = inner.slots[i].set(produced.instance);
+                acquired.push((i, produced.release));
+            }
             Err(cause) => {
+                drop(args);
+                *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired;
                 let release_failures = inner.shutdown();
                 return Err(produce_error(step, cause, Vec::new(), release_failures));
             }
         }
     }
+    drop(args);
+    *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired;
     Ok(Locator { inner })
 }
 
@@ -83,6 +95,7 @@ pub(crate) async fn produce_async(
         .collect();
     let mut in_flight: Concurrent<Result<Produced, BoxError>> = Concurrent::new();
     let mut failures: Vec<(usize, Failure)> = Vec::new();
+    let mut args: Vec<Arg<'_>> = Vec::new();
     let mut finish = |i: usize, produced: Produced, ready: &mut Vec<usize>| {
         complete(&inner, i, produced);
         for &d in &dependents[i] {
@@ -101,7 +114,7 @@ pub(crate) async fn produce_async(
                     Ok(future) => in_flight.push(i, future),
                     Err(cause) => failures.push((i, cause)),
                 },
-                _ => match run_step(&inner, &steps[i], &mut inputs) {
+                _ => match run_step(&inner, &steps[i], &mut inputs, &mut args) {
                     Ok(produced) => finish(i, produced, &mut ready),
                     Err(cause) => failures.push((i, cause)),
                 },
@@ -117,6 +130,7 @@ pub(crate) async fn produce_async(
             Err(panic) => failures.push((i, Failure::from_panic(panic))),
         }
     }
+    drop(args);
     if failures.is_empty() {
         return Ok(Locator { inner });
     }
@@ -181,25 +195,24 @@ fn start_async(
     }
 }
 
-/// Runs a sync step (constructor, set assembly, input).
-pub(crate) fn run_step(
-    inner: &Arc<LocatorInner>,
-    step: &Step,
+/// Runs a sync step (constructor, set assembly, input); `args` is a buffer for its arguments.
+pub(crate) fn run_step<'a>(
+    inner: &'a Arc<LocatorInner>,
+    step: &'a Step,
     inputs: &mut Inputs,
+    args: &mut Vec<Arg<'a>>,
 ) -> Result<Produced, Failure> {
-    let args = step
-        .args
-        .iter()
-        .map(|source| resolve_arg(inner, source))
-        .collect::<Result<Vec<_>, _>>()?;
+    args.clear();
+    for source in &step.args {
+        args.push(resolve_arg(inner, source)?);
+    }
+    let args = &args[..];
     match &step.action {
-        Action::Call(call) => {
-            match catch_unwind(AssertUnwindSafe(|| call(&mut Args::new(&args)))) {
-                Ok(Ok(produced)) => Ok(produced),
-                Ok(Err(e)) => Err(Failure::Error(e)),
-                Err(panic) => Err(Failure::from_panic(panic)),
-            }
-        }
+        Action::Call(call) => match catch_unwind(AssertUnwindSafe(|| call(&mut Args::new(args)))) {
+            Ok(Ok(produced)) => Ok(produced),
+            Ok(Err(e)) => Err(Failure::Error(e)),
+            Err(panic) => Err(Failure::from_panic(panic)),
+        },
         Action::Assemble {
             assemble,
             inherited,

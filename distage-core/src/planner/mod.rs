@@ -87,7 +87,7 @@ struct MissingEntry {
 /// (`PlanCheck` plans one module for every combination of axis choices).
 pub(crate) struct Index<'a> {
     bindings: &'a [Binding],
-    singles: KeyMap<&'a DIKey, Vec<usize>>,
+    singles: KeyMap<&'a DIKey, Candidates>,
     sets: KeyMap<&'a DIKey, SetBindings>,
     /// Keys in module order, so that "everything" and every listing is deterministic.
     key_order: Vec<&'a DIKey>,
@@ -98,19 +98,19 @@ impl<'a> Index<'a> {
         let bindings = module.bindings();
         let mut index = Index {
             bindings,
-            singles: KeyMap::default(),
+            singles: KeyMap::with_capacity_and_hasher(bindings.len(), Default::default()),
             sets: KeyMap::default(),
             key_order: Vec::new(),
         };
         for (i, b) in bindings.iter().enumerate() {
             match b.role {
-                BindingRole::Single => {
-                    let entry = index.singles.entry(&b.key).or_default();
-                    if entry.is_empty() {
+                BindingRole::Single => match index.singles.entry(&b.key) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(Candidates::One([i]));
                         index.key_order.push(&b.key);
                     }
-                    entry.push(i);
-                }
+                    std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().push(i),
+                },
                 BindingRole::SetElement { .. } | BindingRole::SetDeclaration => {
                     let entry = index.sets.entry(&b.key).or_default();
                     if entry.declarations.is_empty() && entry.elements.is_empty() {
@@ -129,7 +129,10 @@ impl<'a> Index<'a> {
 
     /// The bindings of a single key, by module position.
     pub(crate) fn candidates(&self, key: &DIKey) -> &[usize] {
-        self.singles.get(key).map(Vec::as_slice).unwrap_or_default()
+        self.singles
+            .get(key)
+            .map(Candidates::as_slice)
+            .unwrap_or_default()
     }
 
     pub(crate) fn bindings(&self) -> &'a [Binding] {
@@ -139,6 +142,28 @@ impl<'a> Index<'a> {
     /// Every key bound, in module order.
     pub(crate) fn keys(&self) -> &[&'a DIKey] {
         &self.key_order
+    }
+}
+
+/// The bindings of one key: almost always exactly one, kept without an allocation.
+enum Candidates {
+    One([usize; 1]),
+    Many(Vec<usize>),
+}
+
+impl Candidates {
+    fn push(&mut self, b: usize) {
+        match self {
+            Candidates::One([a]) => *self = Candidates::Many(vec![*a, b]),
+            Candidates::Many(v) => v.push(b),
+        }
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Candidates::One(one) => one,
+            Candidates::Many(v) => v,
+        }
     }
 }
 
@@ -266,8 +291,8 @@ fn traverse<'a>(
         provided,
         inputs,
         consulted: Vec::new(),
-        nodes: Vec::new(),
-        resolved: KeyMap::default(),
+        nodes: Vec::with_capacity(bindings.len()),
+        resolved: KeyMap::with_capacity_and_hasher(index.key_order.len(), Default::default()),
         ruled_out: KeyMap::default(),
         queue: VecDeque::new(),
         problems: Vec::new(),
@@ -768,7 +793,12 @@ impl<'a> Planner<'a> {
                             unreachable!("only call bindings become binding nodes")
                         }
                     };
-                    let logger_name: Arc<str> = node.target.to_string().into();
+                    // Named after the step only when something asks for a `Logger`.
+                    let logger_name: Option<Arc<str>> = node
+                        .edges
+                        .iter()
+                        .any(|e| matches!(e, Edge::Logger))
+                        .then(|| node.target.to_string().into());
                     let mut args = Vec::with_capacity(node.edges.len());
                     let mut dep_steps = Vec::new();
                     for (edge, dep) in node.edges.iter().zip(binding.provider.deps.iter()) {
@@ -795,7 +825,9 @@ impl<'a> Planner<'a> {
                             Edge::Parent(p, _) => ArgSource::Parent(*p),
                             Edge::Absent => ArgSource::Absent,
                             Edge::Locator => ArgSource::Locator,
-                            Edge::Logger => ArgSource::Logger(logger_name.clone()),
+                            Edge::Logger => {
+                                ArgSource::Logger(logger_name.clone().unwrap_or_default())
+                            }
                         });
                     }
                     dep_steps.extend(node.extra.iter().map(|&e| (step_of[e], false)));
@@ -804,7 +836,7 @@ impl<'a> Planner<'a> {
                         origin: binding.origin,
                         tags: binding.tags.clone(),
                         kind: binding.provider.kind.clone(),
-                        deps: binding.provider.deps.to_vec(),
+                        deps: binding.provider.deps.clone(),
                         action,
                         args,
                         dep_steps,
@@ -815,7 +847,7 @@ impl<'a> Planner<'a> {
                     origin: node.origin,
                     tags: Default::default(),
                     kind: ImplKind::Local,
-                    deps: Vec::new(),
+                    deps: Arc::new([]),
                     action: Action::Input(*k),
                     args: Vec::new(),
                     dep_steps: Vec::new(),
@@ -836,7 +868,7 @@ impl<'a> Planner<'a> {
                         origin: node.origin,
                         tags: Default::default(),
                         kind: ImplKind::Set,
-                        deps: Vec::new(),
+                        deps: Arc::new([]),
                         action: Action::Assemble {
                             assemble: *assemble,
                             inherited: *inherited,
