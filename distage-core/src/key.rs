@@ -173,50 +173,56 @@ pub enum KeyKind {
 /// A dependency-injection key: a type, an optional id, and whether it names a set.
 ///
 /// An unnamed request never matches a named binding, and vice versa.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone)]
 pub struct DIKey {
     ty: TypeInfo,
     kind: KeyKind,
     id: Option<Id>,
+    /// Computed once: keys are hashed on every planning step and lookup.
+    hash: u64,
+}
+
+/// The hash of a key's parts; the locator's index computes the same from a lookup's parts.
+pub(crate) fn key_hash(ty: TypeId, kind: KeyKind, id: Option<&str>) -> u64 {
+    let mut h = crate::hash::KeyHasher::default();
+    ty.hash(&mut h);
+    h.write_u8(kind as u8);
+    if let Some(id) = id {
+        h.write(id.as_bytes());
+        h.write_u8(0xff);
+    }
+    h.finish()
 }
 
 impl DIKey {
     /// The unnamed key of `T`.
     pub fn of<T: ?Sized + 'static>() -> Self {
-        DIKey {
-            ty: TypeInfo::of::<T>(),
-            kind: KeyKind::Single,
-            id: None,
-        }
+        Self::new(TypeInfo::of::<T>(), KeyKind::Single, None)
     }
 
     /// The key of `T` bound with `.named(id)`.
     pub fn named<T: ?Sized + 'static>(id: impl Into<Id>) -> Self {
-        DIKey {
-            ty: TypeInfo::of::<T>(),
-            kind: KeyKind::Single,
-            id: Some(id.into()),
-        }
+        Self::new(TypeInfo::of::<T>(), KeyKind::Single, Some(id.into()))
     }
 
     /// The key of the set of `T` elements (`many::<T>()`).
     pub fn set_of<T: ?Sized + 'static>() -> Self {
-        DIKey {
-            ty: TypeInfo::of::<T>(),
-            kind: KeyKind::Set,
-            id: None,
-        }
+        Self::new(TypeInfo::of::<T>(), KeyKind::Set, None)
     }
 
     /// Builds a key from its parts.
     pub fn new(ty: TypeInfo, kind: KeyKind, id: Option<Id>) -> Self {
-        DIKey { ty, kind, id }
+        let hash = key_hash(ty.type_id(), kind, id.as_ref().map(Id::as_str));
+        DIKey { ty, kind, id, hash }
     }
 
     /// The same key with `id` (or without one).
-    pub fn with_id(mut self, id: Option<Id>) -> Self {
-        self.id = id;
-        self
+    pub fn with_id(self, id: Option<Id>) -> Self {
+        Self::new(self.ty, self.kind, id)
+    }
+
+    pub(crate) fn cached_hash(&self) -> u64 {
+        self.hash
     }
 
     /// The bound type (the element type for set keys).
@@ -237,6 +243,31 @@ impl DIKey {
     /// True for set keys.
     pub fn is_set(&self) -> bool {
         self.kind == KeyKind::Set
+    }
+}
+
+impl PartialEq for DIKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash
+            && self.ty == other.ty
+            && self.kind == other.kind
+            && self.id == other.id
+    }
+}
+impl Eq for DIKey {}
+impl Hash for DIKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+impl PartialOrd for DIKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for DIKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.ty, self.kind, &self.id).cmp(&(other.ty, other.kind, &other.id))
     }
 }
 

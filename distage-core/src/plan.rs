@@ -9,7 +9,7 @@ use crate::axis::Tags;
 use crate::binding::{Assemble, AsyncCall, Binding, ImplKind, Origin, SyncCall};
 use crate::hash::KeyMap;
 use crate::inject::Dependency;
-use crate::key::{DIKey, Id, KeyKind};
+use crate::key::{DIKey, Id, KeyKind, key_hash};
 use crate::locator::LocatorInner;
 
 /// What a plan step produces: the instance of a key, or one element of a set.
@@ -96,11 +96,25 @@ pub struct Step {
     pub(crate) deps: Arc<[Dependency]>,
     pub(crate) action: Action,
     pub(crate) args: Vec<ArgSource>,
-    /// Local steps this one depends on (lazy ones included), for queries and rendering.
-    pub(crate) dep_steps: Vec<(usize, bool)>,
+    /// Steps that must be produced first without being arguments (what a subcontext will take
+    /// from this locator when it runs).
+    pub(crate) after: Vec<usize>,
 }
 
 impl Step {
+    /// Local steps this one depends on, with whether the dependency is lazy (which does not
+    /// order production).
+    pub(crate) fn dep_steps(&self) -> impl Iterator<Item = (usize, bool)> + '_ {
+        self.args
+            .iter()
+            .filter_map(|a| match a {
+                ArgSource::Local(i) => Some((*i, false)),
+                ArgSource::LazyLocal(i, _) => Some((*i, true)),
+                _ => None,
+            })
+            .chain(self.after.iter().map(|&i| (i, false)))
+    }
+
     /// What the step produces.
     pub fn target(&self) -> &StepTarget {
         &self.target
@@ -142,22 +156,16 @@ enum Slots {
     Many(Vec<(TypeId, KeyKind, Option<Id>, usize)>),
 }
 
-fn key_hash(ty: TypeId, kind: KeyKind, id: Option<&str>) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = crate::hash::KeyHasher::default();
-    ty.hash(&mut h);
-    h.write_u8(kind as u8);
-    if let Some(id) = id {
-        h.write(id.as_bytes());
-        h.write_u8(0xff);
-    }
-    h.finish()
-}
-
 impl KeyIndex {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        KeyIndex {
+            map: KeyMap::with_capacity_and_hasher(capacity, Default::default()),
+        }
+    }
+
     pub(crate) fn insert(&mut self, key: &DIKey, slot: usize) {
         let ty = key.type_info().type_id();
-        let hash = key_hash(ty, key.kind(), key.id().map(Id::as_str));
+        let hash = key.cached_hash();
         let entry = (ty, key.kind(), key.id().cloned(), slot);
         match self.map.entry(hash) {
             std::collections::hash_map::Entry::Vacant(v) => {
@@ -253,7 +261,7 @@ impl Plan {
     /// What `key` depends on, transitively, as a tree.
     pub fn dependencies(&self, key: &DIKey) -> Option<PlanTree> {
         let root = self.data.index.find_key(key)?;
-        Some(self.tree(root, |s| self.data.steps[s].dep_steps.clone()))
+        Some(self.tree(root, |s| self.data.steps[s].dep_steps().collect()))
     }
 
     /// What depends on `key`, transitively, as a tree.
@@ -261,7 +269,7 @@ impl Plan {
         let root = self.data.index.find_key(key)?;
         let mut reverse: Vec<Vec<(usize, bool)>> = vec![Vec::new(); self.data.steps.len()];
         for (i, step) in self.data.steps.iter().enumerate() {
-            for &(d, lazy) in &step.dep_steps {
+            for (d, lazy) in step.dep_steps() {
                 reverse[d].push((i, lazy));
             }
         }
@@ -309,7 +317,7 @@ impl Plan {
             let _ = writeln!(out, "  p{i} [label=\"{label}\", style=dashed];");
         }
         for (i, s) in self.data.steps.iter().enumerate() {
-            for &(d, lazy) in &s.dep_steps {
+            for (d, lazy) in s.dep_steps() {
                 let style = if lazy {
                     " [style=dashed, label=\"lazy\"]"
                 } else {
@@ -348,7 +356,7 @@ impl Plan {
             );
         }
         for (i, s) in self.data.steps.iter().enumerate() {
-            for &(d, lazy) in &s.dep_steps {
+            for (d, lazy) in s.dep_steps() {
                 let arrow = if lazy { "-.->|lazy|" } else { "-->" };
                 let _ = writeln!(out, "  s{i} {arrow} s{d}");
             }

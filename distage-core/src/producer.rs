@@ -78,11 +78,11 @@ pub(crate) async fn produce_async(
     // `waiting[i]`: steps `i` waits for; lazy dependencies do not order production.
     let mut waiting: Vec<usize> = steps
         .iter()
-        .map(|s| s.dep_steps.iter().filter(|(_, lazy)| !lazy).count())
+        .map(|s| s.dep_steps().filter(|(_, lazy)| !lazy).count())
         .collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
     for (i, step) in steps.iter().enumerate() {
-        for &(dep, lazy) in &step.dep_steps {
+        for (dep, lazy) in step.dep_steps() {
             if !lazy {
                 dependents[dep].push(i);
             }

@@ -61,8 +61,41 @@ enum Edge {
     Logger,
 }
 
+/// What a node produces, borrowed from the module: owned `StepTarget`s are made only for the
+/// plan's steps and for messages.
+#[derive(Clone, Copy)]
+enum NodeTarget<'a> {
+    Key(&'a DIKey),
+    Element(&'a Binding),
+}
+
+impl NodeTarget<'_> {
+    fn step_target(&self) -> StepTarget {
+        match self {
+            NodeTarget::Key(key) => StepTarget::Key((*key).clone()),
+            NodeTarget::Element(b) => StepTarget::SetElement {
+                set: b.key.clone(),
+                implementation: b.provider.kind.clone(),
+            },
+        }
+    }
+
+    fn key(&self) -> &DIKey {
+        match self {
+            NodeTarget::Key(key) => key,
+            NodeTarget::Element(b) => &b.key,
+        }
+    }
+}
+
+impl std::fmt::Display for NodeTarget<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.step_target(), f)
+    }
+}
+
 struct Node<'a> {
-    target: StepTarget,
+    target: NodeTarget<'a>,
     origin: Origin,
     source: Source<'a>,
     edges: Vec<Edge>,
@@ -83,14 +116,28 @@ struct MissingEntry {
     path: Vec<String>,
 }
 
+/// No key: a dependency on a key this module does not bind.
+const UNBOUND: u32 = u32::MAX;
+
 /// A module's bindings by key: built once per module, shared by every planning of it
-/// (`PlanCheck` plans one module for every combination of axis choices).
+/// (`PlanCheck` plans one module for every combination of axis choices). Every bound key gets a
+/// dense number, and every binding's dependencies are numbered once here, so that planning
+/// keeps its state in vectors and hashes only keys the module does not bind.
 pub(crate) struct Index<'a> {
     bindings: &'a [Binding],
-    singles: KeyMap<&'a DIKey, Candidates>,
-    sets: KeyMap<&'a DIKey, SetBindings>,
-    /// Keys in module order, so that "everything" and every listing is deterministic.
-    key_order: Vec<&'a DIKey>,
+    /// Bound keys in module order (so "everything" and every listing is deterministic).
+    keys: Vec<&'a DIKey>,
+    /// The bindings of each key, parallel to `keys`.
+    entries: Vec<Entry>,
+    ids: KeyMap<&'a DIKey, u32>,
+    /// Binding `b`'s dependencies' key numbers are `dep_ids[dep_start[b]..dep_start[b + 1]]`.
+    dep_ids: Vec<u32>,
+    dep_start: Vec<u32>,
+}
+
+enum Entry {
+    Single(Candidates),
+    Set(SetBindings),
 }
 
 impl<'a> Index<'a> {
@@ -98,41 +145,55 @@ impl<'a> Index<'a> {
         let bindings = module.bindings();
         let mut index = Index {
             bindings,
-            singles: KeyMap::with_capacity_and_hasher(bindings.len(), Default::default()),
-            sets: KeyMap::default(),
-            key_order: Vec::new(),
+            keys: Vec::new(),
+            entries: Vec::new(),
+            ids: KeyMap::with_capacity_and_hasher(bindings.len(), Default::default()),
+            dep_ids: Vec::with_capacity(bindings.len() * 2),
+            dep_start: Vec::with_capacity(bindings.len() + 1),
         };
         for (i, b) in bindings.iter().enumerate() {
-            match b.role {
-                BindingRole::Single => match index.singles.entry(&b.key) {
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(Candidates::One([i]));
-                        index.key_order.push(&b.key);
-                    }
-                    std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().push(i),
-                },
-                BindingRole::SetElement { .. } | BindingRole::SetDeclaration => {
-                    let entry = index.sets.entry(&b.key).or_default();
-                    if entry.declarations.is_empty() && entry.elements.is_empty() {
-                        index.key_order.push(&b.key);
-                    }
-                    if b.role == BindingRole::SetDeclaration {
-                        entry.declarations.push(i);
-                    } else {
-                        entry.elements.push(i);
-                    }
+            let id = match index.ids.entry(&b.key) {
+                std::collections::hash_map::Entry::Occupied(o) => *o.get() as usize,
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let id = index.keys.len();
+                    v.insert(id as u32);
+                    index.keys.push(&b.key);
+                    index.entries.push(match b.role {
+                        BindingRole::Single => Entry::Single(Candidates::None),
+                        _ => Entry::Set(SetBindings::default()),
+                    });
+                    id
                 }
+            };
+            // A key names one instance or one set, so its entry has the binding's shape.
+            match (&mut index.entries[id], b.role) {
+                (Entry::Single(candidates), BindingRole::Single) => candidates.push(i),
+                (Entry::Set(set), BindingRole::SetDeclaration) => set.declarations.push(i),
+                (Entry::Set(set), BindingRole::SetElement { .. }) => set.elements.push(i),
+                _ => {}
             }
         }
+        for b in bindings {
+            index.dep_start.push(index.dep_ids.len() as u32);
+            for dep in b.provider.deps.iter() {
+                let id = dep
+                    .key()
+                    .and_then(|k| index.ids.get(k))
+                    .copied()
+                    .unwrap_or(UNBOUND);
+                index.dep_ids.push(id);
+            }
+        }
+        index.dep_start.push(index.dep_ids.len() as u32);
         index
     }
 
     /// The bindings of a single key, by module position.
     pub(crate) fn candidates(&self, key: &DIKey) -> &[usize] {
-        self.singles
-            .get(key)
-            .map(Candidates::as_slice)
-            .unwrap_or_default()
+        match self.ids.get(key).map(|&id| &self.entries[id as usize]) {
+            Some(Entry::Single(candidates)) => candidates.as_slice(),
+            _ => &[],
+        }
     }
 
     pub(crate) fn bindings(&self) -> &'a [Binding] {
@@ -141,12 +202,22 @@ impl<'a> Index<'a> {
 
     /// Every key bound, in module order.
     pub(crate) fn keys(&self) -> &[&'a DIKey] {
-        &self.key_order
+        &self.keys
+    }
+
+    fn id(&self, key: &DIKey) -> Option<usize> {
+        self.ids.get(key).map(|&id| id as usize)
+    }
+
+    /// The key numbers of binding `b`'s dependencies ([`UNBOUND`] for keys bound elsewhere).
+    fn dep_ids(&self, b: usize) -> &[u32] {
+        &self.dep_ids[self.dep_start[b] as usize..self.dep_start[b + 1] as usize]
     }
 }
 
 /// The bindings of one key: almost always exactly one, kept without an allocation.
 enum Candidates {
+    None,
     One([usize; 1]),
     Many(Vec<usize>),
 }
@@ -154,6 +225,7 @@ enum Candidates {
 impl Candidates {
     fn push(&mut self, b: usize) {
         match self {
+            Candidates::None => *self = Candidates::One([b]),
             Candidates::One([a]) => *self = Candidates::Many(vec![*a, b]),
             Candidates::Many(v) => v.push(b),
         }
@@ -161,6 +233,7 @@ impl Candidates {
 
     fn as_slice(&self) -> &[usize] {
         match self {
+            Candidates::None => &[],
             Candidates::One(one) => one,
             Candidates::Many(v) => v,
         }
@@ -187,8 +260,11 @@ struct Planner<'a> {
     inputs: &'a [(DIKey, Origin)],
     consulted: Vec<AxisInfo>,
     nodes: Vec<Node<'a>>,
-    resolved: KeyMap<DIKey, Resolution>,
-    ruled_out: KeyMap<DIKey, Vec<usize>>,
+    /// Resolutions of bound keys, by key number.
+    state: Vec<Option<Resolution>>,
+    /// Resolutions of keys the module does not bind.
+    others: KeyMap<&'a DIKey, Resolution>,
+    ruled_out: KeyMap<&'a DIKey, Vec<usize>>,
     queue: VecDeque<usize>,
     problems: Vec<Problem>,
     missing: Vec<MissingEntry>,
@@ -263,12 +339,13 @@ pub(crate) fn check(
     provided: &KeySet<DIKey>,
 ) -> Outcome {
     let (planner, _, _) = traverse(index, activation, roots, &[], None, provided, &[]);
+    let reached = planner.reached();
     let mut consulted = planner.consulted;
     consulted.sort();
     consulted.dedup();
     Outcome {
         problems: planner.problems,
-        reached: planner.resolved.into_keys().collect(),
+        reached,
         consulted,
     }
 }
@@ -276,8 +353,8 @@ pub(crate) fn check(
 fn traverse<'a>(
     index: &'a Index<'a>,
     activation: &'a Activation,
-    roots: &Roots,
-    optional_roots: &[DIKey],
+    roots: &'a Roots,
+    optional_roots: &'a [DIKey],
     parent: Option<&'a Arc<LocatorInner>>,
     provided: &'a KeySet<DIKey>,
     inputs: &'a [(DIKey, Origin)],
@@ -292,7 +369,8 @@ fn traverse<'a>(
         inputs,
         consulted: Vec::new(),
         nodes: Vec::with_capacity(bindings.len()),
-        resolved: KeyMap::with_capacity_and_hasher(index.key_order.len(), Default::default()),
+        state: vec![None; index.keys.len()],
+        others: KeyMap::default(),
         ruled_out: KeyMap::default(),
         queue: VecDeque::new(),
         problems: Vec::new(),
@@ -306,25 +384,18 @@ fn traverse<'a>(
             .problems
             .push(Problem::ContradictoryActivation { first, second });
     }
-    let (root_keys, explicit) = match roots {
-        Roots::Everything => (
-            index
-                .key_order
-                .iter()
-                .map(|k| (*k).clone())
-                .collect::<Vec<_>>(),
-            false,
-        ),
+    let (root_keys, explicit): (Vec<&DIKey>, bool) = match roots {
+        Roots::Everything => (index.keys.clone(), false),
         Roots::Keys(keys) => {
             if keys.is_empty() && optional_roots.is_empty() {
                 planner.problems.push(Problem::NoRoots);
             }
-            (keys.clone(), true)
+            (keys.iter().collect(), true)
         }
     };
     let mut root_nodes = Vec::new();
-    let mut kept_roots = Vec::new();
-    for key in &root_keys {
+    let mut kept_roots = Vec::with_capacity(root_keys.len());
+    for key in root_keys {
         match planner.resolve(key, None) {
             Resolution::Node(n) => {
                 root_nodes.push(n);
@@ -371,17 +442,62 @@ impl<'a> Planner<'a> {
         None
     }
 
-    fn resolve(&mut self, key: &DIKey, from: Option<usize>) -> Resolution {
-        if let Some(r) = self.resolved.get(key) {
+    /// Resolves `key` once; `id` is its number when the caller knows it.
+    fn resolve(&mut self, key: &'a DIKey, from: Option<usize>) -> Resolution {
+        let id = self.index.id(key);
+        self.resolve_id(key, id, from)
+    }
+
+    fn resolve_id(&mut self, key: &'a DIKey, id: Option<usize>, from: Option<usize>) -> Resolution {
+        let Some(id) = id else {
+            if let Some(r) = self.others.get(key) {
+                return r.clone();
+            }
+            let r = match self.input(key, from) {
+                Some(node) => Resolution::Node(node),
+                None => self.elsewhere(key),
+            };
+            self.others.insert(key, r.clone());
+            return r;
+        };
+        if let Some(r) = &self.state[id] {
             return r.clone();
         }
         let r = if key.is_set() {
-            self.resolve_set(key, from)
+            self.resolve_set(key, id, from)
         } else {
-            self.resolve_single(key, from)
+            self.resolve_single(key, id, from)
         };
-        self.resolved.insert(key.clone(), r.clone());
+        self.state[id] = Some(r.clone());
         r
+    }
+
+    /// What the traversal reached: every key resolved.
+    fn reached(&self) -> KeySet<DIKey> {
+        let bound = self
+            .state
+            .iter()
+            .zip(&self.index.keys)
+            .filter(|(r, _)| r.is_some())
+            .map(|(_, k)| (*k).clone());
+        bound
+            .chain(self.others.keys().map(|k| (*k).clone()))
+            .collect()
+    }
+
+    /// How `key` was resolved, if it was.
+    fn resolution(&self, key: &DIKey) -> Option<&Resolution> {
+        match self.index.id(key) {
+            Some(id) => self.state[id].as_ref(),
+            None => self.others.get(key),
+        }
+    }
+
+    /// A subcontext's local value, given to each production.
+    fn input(&mut self, key: &'a DIKey, from: Option<usize>) -> Option<usize> {
+        let k = self.inputs.iter().position(|(input, _)| input == key)?;
+        let origin = self.inputs[k].1;
+        Some(self.add_node(NodeTarget::Key(key), origin, Source::Input(k), from))
     }
 
     fn elsewhere(&self, key: &DIKey) -> Resolution {
@@ -397,17 +513,15 @@ impl<'a> Planner<'a> {
             .extend(self.bindings[binding].tags.iter().map(|t| t.axis()));
     }
 
-    fn resolve_single(&mut self, key: &DIKey, from: Option<usize>) -> Resolution {
-        if let Some(k) = self.inputs.iter().position(|(input, _)| input == key) {
-            let origin = self.inputs[k].1;
-            return Resolution::Node(self.add_node(
-                StepTarget::Key(key.clone()),
-                origin,
-                Source::Input(k),
-                from,
-            ));
+    fn resolve_single(&mut self, key: &'a DIKey, id: usize, from: Option<usize>) -> Resolution {
+        if let Some(node) = self.input(key, from) {
+            return Resolution::Node(node);
         }
-        let candidates = self.index.candidates(key);
+        let index = self.index;
+        let Entry::Single(candidates) = &index.entries[id] else {
+            return self.elsewhere(key);
+        };
+        let candidates = candidates.as_slice();
         if candidates.is_empty() {
             return self.elsewhere(key);
         }
@@ -424,15 +538,19 @@ impl<'a> Planner<'a> {
                     });
                     return Resolution::Failed;
                 }
-                let target = StepTarget::Key(key.clone());
-                let node = self.add_node(target, binding.origin, Source::Binding(b, binding), from);
+                let node = self.add_node(
+                    NodeTarget::Key(key),
+                    binding.origin,
+                    Source::Binding(b, binding),
+                    from,
+                );
                 if let Some(spec) = &binding.provider.subcontext {
                     self.verify_subcontext(node, spec);
                 }
                 Resolution::Node(node)
             }
             Selection::Nothing(ruled_out) => {
-                self.ruled_out.insert(key.clone(), ruled_out);
+                self.ruled_out.insert(key, ruled_out);
                 self.elsewhere(key)
             }
             Selection::Conflict {
@@ -450,10 +568,10 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn resolve_set(&mut self, key: &DIKey, from: Option<usize>) -> Resolution {
+    fn resolve_set(&mut self, key: &'a DIKey, id: usize, from: Option<usize>) -> Resolution {
         let inherited = self.parent_slot(key);
         let index = self.index;
-        let Some(set) = index.sets.get(key) else {
+        let Entry::Set(set) = &index.entries[id] else {
             return self.elsewhere(key);
         };
         let assemble = set
@@ -474,7 +592,7 @@ impl<'a> Planner<'a> {
             self.used[d] = true;
         }
         let set_node = self.add_node(
-            StepTarget::Key(key.clone()),
+            NodeTarget::Key(key),
             origin,
             Source::Set {
                 assemble,
@@ -521,7 +639,16 @@ impl<'a> Planner<'a> {
                     needed_by,
                     mut path,
                     ruled_out,
-                } => match self.resolve(&key, Some(node)) {
+                } => match spec
+                    .module
+                    .bindings()
+                    .iter()
+                    .flat_map(|b| b.provider.deps.iter())
+                    .filter_map(Dependency::key)
+                    .find(|k| **k == key)
+                    .map(|k| self.resolve(k, Some(node)))
+                    .unwrap_or(Resolution::Missing)
+                {
                     Resolution::Node(n) => self.nodes[node].extra.push(n),
                     Resolution::Parent(_) | Resolution::Provided | Resolution::Failed => {}
                     Resolution::Missing => {
@@ -541,10 +668,7 @@ impl<'a> Planner<'a> {
 
     fn add_element(&mut self, set_node: usize, e: usize) {
         let binding = &self.bindings[e];
-        let target = StepTarget::SetElement {
-            set: binding.key.clone(),
-            implementation: binding.provider.kind.clone(),
-        };
+        let target = NodeTarget::Element(binding);
         let node = self.add_node(
             target,
             binding.origin,
@@ -558,7 +682,7 @@ impl<'a> Planner<'a> {
 
     fn add_node(
         &mut self,
-        target: StepTarget,
+        target: NodeTarget<'a>,
         origin: Origin,
         source: Source<'a>,
         from: Option<usize>,
@@ -590,14 +714,16 @@ impl<'a> Planner<'a> {
 
     /// Resolves the dependencies of every queued node, breadth-first.
     fn drain_queue(&mut self) {
+        let index = self.index;
         while let Some(node) = self.queue.pop_front() {
-            let Source::Binding(_, binding) = self.nodes[node].source else {
+            let Source::Binding(b, binding) = self.nodes[node].source else {
                 continue;
             };
             let mut edges = Vec::with_capacity(binding.provider.deps.len());
-            for dep in binding.provider.deps.iter() {
+            for (dep, &id) in binding.provider.deps.iter().zip(index.dep_ids(b)) {
+                let id = (id != UNBOUND).then_some(id as usize);
                 edges.push(match dep {
-                    Dependency::Key { key, mode } => match self.resolve(key, Some(node)) {
+                    Dependency::Key { key, mode } => match self.resolve_id(key, id, Some(node)) {
                         Resolution::Node(n) => Edge::Node(n, *mode),
                         Resolution::Parent(p) => Edge::Parent(p, *mode),
                         Resolution::Provided => Edge::Absent,
@@ -628,7 +754,7 @@ impl<'a> Planner<'a> {
                 .and_then(Dependency::key);
             let retained = referent.is_some_and(|k| {
                 matches!(
-                    self.resolved.get(k),
+                    self.resolution(k),
                     Some(Resolution::Node(_) | Resolution::Parent(_) | Resolution::Provided)
                 )
             });
@@ -641,7 +767,7 @@ impl<'a> Planner<'a> {
     fn add_missing(&mut self, key: &DIKey, from: Option<usize>) {
         let dependent = match from {
             Some(n) => Dependent {
-                target: Some(self.nodes[n].target.clone()),
+                target: Some(self.nodes[n].target.step_target()),
                 origin: Some(self.nodes[n].origin),
             },
             None => Dependent {
@@ -686,23 +812,18 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Edges that order production: everything but lazy dependencies.
-    fn ordering_edges(&self, n: usize) -> Vec<usize> {
+    /// Edges that order production (everything but lazy dependencies), appended to `out`.
+    fn push_ordering_edges(&self, n: usize, out: &mut Vec<usize>) {
         let node = &self.nodes[n];
-        let mut edges = match &node.source {
-            Source::Set { elements, .. } => elements.clone(),
-            Source::Input(_) => Vec::new(),
-            Source::Binding(..) => self.nodes[n]
-                .edges
-                .iter()
-                .filter_map(|e| match e {
-                    Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(*t),
-                    _ => None,
-                })
-                .collect(),
-        };
-        edges.extend(&node.extra);
-        edges
+        match &node.source {
+            Source::Set { elements, .. } => out.extend(elements),
+            Source::Input(_) => {}
+            Source::Binding(..) => out.extend(node.edges.iter().filter_map(|e| match e {
+                Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(*t),
+                _ => None,
+            })),
+        }
+        out.extend(&node.extra);
     }
 
     /// One iterative depth-first pass: post-order is the production order (dependencies first);
@@ -710,7 +831,15 @@ impl<'a> Planner<'a> {
     fn order_and_find_cycles(&mut self, root_nodes: &[usize]) -> Vec<usize> {
         const MAX_CYCLES: usize = 32;
         let n = self.nodes.len();
-        let adjacency: Vec<Vec<usize>> = (0..n).map(|v| self.ordering_edges(v)).collect();
+        // All nodes' edges in one array (`offsets[v]..offsets[v + 1]` are node `v`'s).
+        let mut targets = Vec::with_capacity(n * 2);
+        let mut offsets = Vec::with_capacity(n + 1);
+        for v in 0..n {
+            offsets.push(targets.len());
+            self.push_ordering_edges(v, &mut targets);
+        }
+        offsets.push(targets.len());
+        let adjacency = |v: usize| &targets[offsets[v]..offsets[v + 1]];
         let mut state = vec![0u8; n]; // 0 unvisited, 1 on the stack, 2 done
         let mut stack_pos = vec![usize::MAX; n];
         let mut order = Vec::with_capacity(n);
@@ -726,7 +855,7 @@ impl<'a> Planner<'a> {
             stack.push((start, 0));
             while let Some(top) = stack.last_mut() {
                 let (v, next) = *top;
-                if let Some(&w) = adjacency[v].get(next) {
+                if let Some(&w) = adjacency(v).get(next) {
                     top.1 += 1;
                     match state[w] {
                         0 => {
@@ -756,7 +885,7 @@ impl<'a> Planner<'a> {
             let mut path: Vec<CycleStep> = cycle
                 .iter()
                 .map(|&c| CycleStep {
-                    target: self.nodes[c].target.clone(),
+                    target: self.nodes[c].target.step_target(),
                     origin: self.nodes[c].origin,
                 })
                 .collect();
@@ -776,12 +905,12 @@ impl<'a> Planner<'a> {
         for (step, &node) in order.iter().enumerate() {
             step_of[node] = step;
         }
-        let mut index = KeyIndex::default();
+        let mut index = KeyIndex::with_capacity(order.len());
         let mut imported: Vec<DIKey> = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
         for (step_no, &n) in order.iter().enumerate() {
             let node = &self.nodes[n];
-            if let StepTarget::Key(key) = &node.target {
+            if let NodeTarget::Key(key) = &node.target {
                 index.insert(key, step_no);
             }
             let step = match &node.source {
@@ -800,22 +929,16 @@ impl<'a> Planner<'a> {
                         .any(|e| matches!(e, Edge::Logger))
                         .then(|| node.target.to_string().into());
                     let mut args = Vec::with_capacity(node.edges.len());
-                    let mut dep_steps = Vec::new();
+
                     for (edge, dep) in node.edges.iter().zip(binding.provider.deps.iter()) {
                         args.push(match edge {
-                            Edge::Node(t, DepMode::Lazy) => {
-                                dep_steps.push((step_of[*t], true));
-                                ArgSource::LazyLocal(
-                                    step_of[*t],
-                                    dep.key()
-                                        .cloned()
-                                        .unwrap_or_else(|| node.target.key().clone()),
-                                )
-                            }
-                            Edge::Node(t, _) => {
-                                dep_steps.push((step_of[*t], false));
-                                ArgSource::Local(step_of[*t])
-                            }
+                            Edge::Node(t, DepMode::Lazy) => ArgSource::LazyLocal(
+                                step_of[*t],
+                                dep.key()
+                                    .cloned()
+                                    .unwrap_or_else(|| node.target.key().clone()),
+                            ),
+                            Edge::Node(t, _) => ArgSource::Local(step_of[*t]),
                             Edge::Parent(p, DepMode::Lazy) => ArgSource::LazyParent(
                                 *p,
                                 dep.key()
@@ -830,27 +953,27 @@ impl<'a> Planner<'a> {
                             }
                         });
                     }
-                    dep_steps.extend(node.extra.iter().map(|&e| (step_of[e], false)));
+                    let after = node.extra.iter().map(|&e| step_of[e]).collect();
                     Step {
-                        target: node.target.clone(),
+                        target: node.target.step_target(),
                         origin: binding.origin,
                         tags: binding.tags.clone(),
                         kind: binding.provider.kind.clone(),
                         deps: binding.provider.deps.clone(),
                         action,
                         args,
-                        dep_steps,
+                        after,
                     }
                 }
                 Source::Input(k) => Step {
-                    target: node.target.clone(),
+                    target: node.target.step_target(),
                     origin: node.origin,
                     tags: Default::default(),
                     kind: ImplKind::Local,
                     deps: Arc::new([]),
                     action: Action::Input(*k),
                     args: Vec::new(),
-                    dep_steps: Vec::new(),
+                    after: Vec::new(),
                 },
                 Source::Set {
                     assemble,
@@ -864,7 +987,7 @@ impl<'a> Planner<'a> {
                         imported.push(node.target.key().clone());
                     }
                     Step {
-                        target: node.target.clone(),
+                        target: node.target.step_target(),
                         origin: node.origin,
                         tags: Default::default(),
                         kind: ImplKind::Set,
@@ -874,15 +997,20 @@ impl<'a> Planner<'a> {
                             inherited: *inherited,
                         },
                         args: element_steps.iter().map(|&s| ArgSource::Local(s)).collect(),
-                        dep_steps: element_steps.iter().map(|&s| (s, false)).collect(),
+                        after: Vec::new(),
                     }
                 }
             };
             steps.push(step);
         }
+        let bound = self
+            .state
+            .iter()
+            .zip(&self.index.keys)
+            .filter_map(|(r, k)| Some((*k, r.as_ref()?)));
         imported.extend(
-            self.resolved
-                .iter()
+            bound
+                .chain(self.others.iter().map(|(k, r)| (*k, r)))
                 .filter(|(_, r)| matches!(r, Resolution::Parent(_)))
                 .map(|(k, _)| k.clone()),
         );

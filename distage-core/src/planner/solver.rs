@@ -29,6 +29,14 @@ pub(crate) fn select(
     bindings: &[Binding],
     activation: &Activation,
 ) -> Selection {
+    // The common case, without allocating.
+    if let [one] = candidates {
+        return if activation.contradicts(&bindings[*one].tags) {
+            Selection::Nothing(vec![*one])
+        } else {
+            Selection::One(*one)
+        };
+    }
     let (alive, ruled_out): (Vec<usize>, Vec<usize>) = candidates
         .iter()
         .partition(|&&b| !activation.contradicts(&bindings[b].tags));
