@@ -441,9 +441,9 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
         let k_alias = names.item(format_args!("K{i}"));
         let key_trait = names.item(key_trait_name(node.set, node.named));
         let trait_args = if node.named {
-            quote!(#t_alias, #n_alias)
+            quote!(#n_alias, __DistageBy)
         } else {
-            quote!(#t_alias)
+            quote!(__DistageBy)
         };
         let wrapper = if node.set {
             quote!(#p::SetKey)
@@ -462,7 +462,7 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
             #[allow(non_camel_case_types, dead_code)]
             type #k_alias = #wrapper<#t_alias, #n_alias>;
             #[automatically_derived]
-            impl<__DistageBy: ?::core::marker::Sized> #key_trait<#trait_args, __DistageBy> for #marker {
+            impl<__DistageBy: ?::core::marker::Sized> #key_trait<#trait_args> for #t_alias {
                 const INDEX: usize = #i;
             }
         });
@@ -588,8 +588,10 @@ fn key_trait_name(set: bool, named: bool) -> &'static str {
     }
 }
 
-/// The module's own key traits, one per key shape, whose messages name the module and the
-/// missing type; `Binds` is implemented through them.
+/// The module's own key traits, one per key shape, implemented by the key types themselves
+/// (so the compiler finds a key's impl by its type instead of scanning every key of the
+/// module), with messages that name the module and the missing type; `Binds` is implemented
+/// through them.
 fn key_traits(names: &Names) -> TokenStream {
     let p = private();
     let marker = names.marker();
@@ -602,72 +604,61 @@ fn key_traits(names: &Names) -> TokenStream {
     let set = names.item("Set");
     let named_set = names.item("NamedSet");
     let single_msg = format!(
-        "missing binding: `{{T}}` is required by `{{By}}`, but module `{module}` does not bind it"
+        "missing binding: `{{Self}}` is required by `{{By}}`, but module `{module}` does not bind it"
     );
     let named_msg = format!(
-        "missing binding: `{{T}}` with id `{{N}}` is required by `{{By}}`, but module `{module}` does not bind it"
+        "missing binding: `{{Self}}` with id `{{N}}` is required by `{{By}}`, but module `{module}` does not bind it"
     );
     let set_msg = format!(
-        "missing binding: the set `Set<{{T}}>` is required by `{{By}}`, but module `{module}` declares no `many<{{T}}>`"
+        "missing binding: the set `Set<{{Self}}>` is required by `{{By}}`, but module `{module}` declares no `many<{{Self}}>`"
     );
     let named_set_msg = format!(
-        "missing binding: the set `Set<{{T}}>` with id `{{N}}` is required by `{{By}}`, but module `{module}` declares no such `many<{{T}}>`"
+        "missing binding: the set `Set<{{Self}}>` with id `{{N}}` is required by `{{By}}`, but module `{module}` declares no such `many<{{Self}}>`"
     );
-    let chars: Vec<Ident> = (0..32).map(|i| format_ident!("C{i}")).collect();
+    // Reserved names: a user type called `C0` in scope must not shadow them.
+    let chars: Vec<Ident> = (0..32).map(|i| format_ident!("__DISTAGE_C{i}")).collect();
     let id = quote!(#p::Named<#(#chars,)* __DistageNext>);
     let id_params = quote!(#(const #chars: char,)* __DistageNext);
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
-        #[diagnostic::on_unimplemented(message = #single_msg, label = "`{By}` needs `{T}`", note = #note)]
-        trait #single<T: ?::core::marker::Sized, By: ?::core::marker::Sized> {
+        #[diagnostic::on_unimplemented(message = #single_msg, label = "`{By}` needs `{Self}`", note = #note)]
+        trait #single<By: ?::core::marker::Sized> {
             const INDEX: usize;
         }
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
-        #[diagnostic::on_unimplemented(message = #named_msg, label = "`{By}` needs `{T}` with id `{N}`", note = #note)]
-        trait #named<T: ?::core::marker::Sized, N, By: ?::core::marker::Sized> {
+        #[diagnostic::on_unimplemented(message = #named_msg, label = "`{By}` needs `{Self}` with id `{N}`", note = #note)]
+        trait #named<N, By: ?::core::marker::Sized> {
             const INDEX: usize;
         }
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
-        #[diagnostic::on_unimplemented(message = #set_msg, label = "`{By}` needs `Set<{T}>`", note = #note)]
-        trait #set<T: ?::core::marker::Sized, By: ?::core::marker::Sized> {
+        #[diagnostic::on_unimplemented(message = #set_msg, label = "`{By}` needs `Set<{Self}>`", note = #note)]
+        trait #set<By: ?::core::marker::Sized> {
             const INDEX: usize;
         }
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
-        #[diagnostic::on_unimplemented(message = #named_set_msg, label = "`{By}` needs `Set<{T}>` with id `{N}`", note = #note)]
-        trait #named_set<T: ?::core::marker::Sized, N, By: ?::core::marker::Sized> {
+        #[diagnostic::on_unimplemented(message = #named_set_msg, label = "`{By}` needs `Set<{Self}>` with id `{N}`", note = #note)]
+        trait #named_set<N, By: ?::core::marker::Sized> {
             const INDEX: usize;
         }
         #[allow(private_bounds)]
-        impl<T: ?::core::marker::Sized, By: ?::core::marker::Sized> #p::Binds<#p::Key<T>, By> for #marker
-        where
-            #marker: #single<T, By>,
-        {
-            const INDEX: usize = <#marker as #single<T, By>>::INDEX;
+        impl<T: ?::core::marker::Sized + #single<By>, By: ?::core::marker::Sized> #p::Binds<#p::Key<T>, By> for #marker {
+            const INDEX: usize = <T as #single<By>>::INDEX;
         }
         #[allow(private_bounds)]
-        impl<T: ?::core::marker::Sized, #id_params, By: ?::core::marker::Sized> #p::Binds<#p::Key<T, #id>, By> for #marker
-        where
-            #marker: #named<T, #id, By>,
-        {
-            const INDEX: usize = <#marker as #named<T, #id, By>>::INDEX;
+        impl<T: ?::core::marker::Sized + #named<#id, By>, #id_params, By: ?::core::marker::Sized> #p::Binds<#p::Key<T, #id>, By> for #marker {
+            const INDEX: usize = <T as #named<#id, By>>::INDEX;
         }
         #[allow(private_bounds)]
-        impl<T: ?::core::marker::Sized, By: ?::core::marker::Sized> #p::Binds<#p::SetKey<T>, By> for #marker
-        where
-            #marker: #set<T, By>,
-        {
-            const INDEX: usize = <#marker as #set<T, By>>::INDEX;
+        impl<T: ?::core::marker::Sized + #set<By>, By: ?::core::marker::Sized> #p::Binds<#p::SetKey<T>, By> for #marker {
+            const INDEX: usize = <T as #set<By>>::INDEX;
         }
         #[allow(private_bounds)]
-        impl<T: ?::core::marker::Sized, #id_params, By: ?::core::marker::Sized> #p::Binds<#p::SetKey<T, #id>, By> for #marker
-        where
-            #marker: #named_set<T, #id, By>,
-        {
-            const INDEX: usize = <#marker as #named_set<T, #id, By>>::INDEX;
+        impl<T: ?::core::marker::Sized + #named_set<#id, By>, #id_params, By: ?::core::marker::Sized> #p::Binds<#p::SetKey<T, #id>, By> for #marker {
+            const INDEX: usize = <T as #named_set<#id, By>>::INDEX;
         }
     }
 }

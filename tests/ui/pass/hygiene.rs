@@ -14,6 +14,12 @@ struct String;
 struct Vec;
 struct Default;
 struct Clone;
+// Names the macros' generated generics must not collide with.
+struct C0;
+struct C7;
+struct T;
+struct By;
+struct N;
 
 #[derive(Injectable)]
 struct Config {
