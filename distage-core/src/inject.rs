@@ -134,12 +134,16 @@ impl<'a> Args<'a> {
 
     /// Takes the next argument as `T`.
     pub fn take<T: Inject>(&mut self) -> Result<T, BoxError> {
+        T::extract(self.next_arg()?)
+    }
+
+    fn next_arg(&mut self) -> Result<&'a Arg<'a>, BoxError> {
         let arg = self
             .items
             .get(self.next)
             .ok_or("distage: fewer arguments than dependencies")?;
         self.next += 1;
-        T::extract(arg)
+        Ok(arg)
     }
 }
 
@@ -167,6 +171,10 @@ pub trait Inject: Sized + 'static {
     }
 }
 
+fn mismatch(expected: &str, arg: &Arg<'_>) -> BoxError {
+    format!("distage: expected an instance of `{expected}`, got {arg:?}").into()
+}
+
 pub(crate) fn instance<'a, V: Any>(arg: &'a Arg<'_>) -> Result<&'a V, BoxError> {
     match arg {
         Arg::Instance(any) => any.downcast_ref::<V>().ok_or_else(|| {
@@ -191,8 +199,14 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
             mode: DepMode::Strict,
         }
     }
+    // Written out (no generic helpers, no closures): it is instantiated for every bound type.
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
-        instance::<Arc<T>>(arg).cloned()
+        if let Arg::Instance(any) = arg
+            && let Some(arc) = any.downcast_ref::<Arc<T>>()
+        {
+            return Ok(arc.clone());
+        }
+        Err(mismatch(std::any::type_name::<Arc<T>>(), arg))
     }
     fn from_run(context: &RunContext<'_>) -> Result<Self, crate::Error> {
         context.get::<T>()

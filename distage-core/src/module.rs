@@ -16,7 +16,7 @@ use crate::factory::{AssistedInjectable, Factory};
 use crate::functoid::IntoFunctoid;
 use crate::hash::KeySet;
 use crate::inject::{Args, Dependency, Injectable, IntoArc};
-use crate::key::{DIKey, Id, TypeInfo};
+use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
 use crate::set::assemble;
 use crate::subcontext::{Subcontext, subcontext_provider};
@@ -255,6 +255,34 @@ impl ModuleBuilder {
             self.module.requirements.push((key, origin));
         }
         self
+    }
+
+    /// Binds `I` to its own constructor (`make<I>;` in `module!`): one small function per
+    /// component, so that large modules stay cheap to compile.
+    #[doc(hidden)]
+    pub fn add_injectable<I: Injectable>(
+        &mut self,
+        origin: Origin,
+        id: Option<Id>,
+        tags: &[AxisChoice],
+    ) {
+        fn construct<I: Injectable>(args: &mut Args<'_>) -> Result<Produced, BoxError> {
+            Ok(Produced::instance(Arc::new(I::construct(args)?)))
+        }
+        let construct: fn(&mut Args<'_>) -> Result<Produced, BoxError> = construct::<I>;
+        let ty = TypeInfo::of::<I>();
+        let provider = Provider::call(I::dependencies(), ImplKind::Constructor(ty), construct);
+        let mut binding_tags = Tags::new();
+        for &tag in tags {
+            binding_tags.insert(tag);
+        }
+        self.push(
+            DIKey::new(ty, KeyKind::Single, id),
+            BindingRole::Single,
+            provider,
+            binding_tags,
+            origin,
+        );
     }
 
     /// Appends a new binding; fresh ids are unique, so there is nothing to deduplicate.

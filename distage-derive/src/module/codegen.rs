@@ -201,6 +201,20 @@ fn identity() -> TokenStream {
 
 fn binding_statement(b: &Binding, m: &Ident) -> TokenStream {
     let p = private();
+    if let Implementation::SelfType = b.implementation {
+        // `make<T>;`: one small generic call per component.
+        let key = &b.key;
+        let id = runtime_id(b.id.as_ref());
+        let tags = b
+            .tags
+            .iter()
+            .map(|t| quote_spanned!(t.span()=> ::core::convert::Into::into(#t)));
+        let origin = quote_spanned!(b.span=> #p::Origin::new(::core::file!(), ::core::line!(), ::core::column!()));
+        // Spanned at the type, so that "not injectable" points there (the local is not respanned:
+        // locals from two expansion contexts do not see each other).
+        let add = respan(quote!(add_injectable::<#key>), key.span());
+        return quote!(#m.#add(#origin, #id, &[#(#tags),*]););
+    }
     let key = &b.key;
     let named = b.id.as_ref().map(|id| quote!(.named(#id)));
     let tags = b

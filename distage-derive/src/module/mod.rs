@@ -133,7 +133,7 @@ mod tests {
         assert!(out.contains("pub fn module ()"), "{out}");
         assert!(out.contains("check_graph :: < 3usize >"), "{out}");
         assert!(
-            out.contains("__distage_App_Single < __distage_App_T0"),
+            out.contains("__distage_App_Single < __DistageBy > for __distage_App_T0"),
             "{out}"
         );
         assert!(
