@@ -60,7 +60,7 @@ pub mod __private {
     pub use distage_core::check::*;
     pub use distage_core::{
         Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, Functoid, Inject, Injectable,
-        Module, ModuleBuilder, Origin, Value,
+        Module, ModuleBuilder, Origin, TypeInfo, Value, construct_injectable,
     };
 }
 

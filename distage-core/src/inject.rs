@@ -134,7 +134,11 @@ impl<'a> Args<'a> {
 
     /// Takes the next argument as `T`.
     pub fn take<T: Inject>(&mut self) -> Result<T, BoxError> {
-        T::extract(self.next_arg()?)
+        // `match` rather than `?`: this is instantiated for every parameter type.
+        match self.next_arg() {
+            Ok(arg) => T::extract(arg),
+            Err(e) => Err(e),
+        }
     }
 
     fn next_arg(&mut self) -> Result<&'a Arg<'a>, BoxError> {
@@ -171,8 +175,10 @@ pub trait Inject: Sized + 'static {
     }
 }
 
-fn mismatch(expected: &str, arg: &Arg<'_>) -> BoxError {
-    format!("distage: expected an instance of `{expected}`, got {arg:?}").into()
+/// The planner types every argument, so this is a bug in distage; the message names no type
+/// to keep the (per-type) extraction code small.
+fn mismatch(arg: &Arg<'_>) -> BoxError {
+    format!("distage: an argument's stored type differs from its parameter's ({arg:?})").into()
 }
 
 pub(crate) fn instance<'a, V: Any>(arg: &'a Arg<'_>) -> Result<&'a V, BoxError> {
@@ -201,12 +207,14 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
     }
     // Written out (no generic helpers, no closures): it is instantiated for every bound type.
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
-        if let Arg::Instance(any) = arg
-            && let Some(arc) = any.downcast_ref::<Arc<T>>()
-        {
-            return Ok(arc.clone());
+        if let Arg::Instance(any) = arg {
+            // Through `dyn Any` itself: one downcast instantiation per type, not two.
+            let any: &dyn Any = *any;
+            if let Some(arc) = any.downcast_ref::<Arc<T>>() {
+                return Ok(arc.clone());
+            }
         }
-        Err(mismatch(std::any::type_name::<Arc<T>>(), arg))
+        Err(mismatch(arg))
     }
     fn from_run(context: &RunContext<'_>) -> Result<Self, crate::Error> {
         context.get::<T>()

@@ -46,8 +46,8 @@ pub use lifecycle::Lifecycle;
 pub use locator::{AsyncLocator, Lazy, Locator, LocatorRef, RunContext, SlotRef};
 pub use logger::Logger;
 pub use module::{
-    Make, Many, Module, ModuleBuilder, factory_provider, fn_async_provider, fn_provider,
-    injectable_provider, ref_provider, resource_async_provider, resource_provider,
+    Make, Many, Module, ModuleBuilder, construct_injectable, factory_provider, fn_async_provider,
+    fn_provider, injectable_provider, ref_provider, resource_async_provider, resource_provider,
     try_fn_async_provider, try_fn_provider, value_provider,
 };
 pub use plan::{Plan, PlanTree, Step, StepTarget, TreeNode};

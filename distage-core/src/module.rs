@@ -257,21 +257,20 @@ impl ModuleBuilder {
         self
     }
 
-    /// Binds `I` to its own constructor (`make<I>;` in `module!`): one small function per
-    /// component, so that large modules stay cheap to compile.
+    /// Binds a type to its own constructor (`make<I>;` in `module!`): the macro passes the
+    /// type, its dependencies and [`construct_injectable::<I>`] by pointer, so that nothing here
+    /// is compiled again for every component.
     #[doc(hidden)]
-    pub fn add_injectable<I: Injectable>(
+    pub fn add_constructor(
         &mut self,
+        ty: TypeInfo,
+        deps: Vec<Dependency>,
+        construct: fn(&mut Args<'_>) -> Result<Produced, BoxError>,
         origin: Origin,
         id: Option<Id>,
         tags: &[AxisChoice],
     ) {
-        fn construct<I: Injectable>(args: &mut Args<'_>) -> Result<Produced, BoxError> {
-            Ok(Produced::instance(Arc::new(I::construct(args)?)))
-        }
-        let construct: fn(&mut Args<'_>) -> Result<Produced, BoxError> = construct::<I>;
-        let ty = TypeInfo::of::<I>();
-        let provider = Provider::call(I::dependencies(), ImplKind::Constructor(ty), construct);
+        let provider = Provider::call(deps, ImplKind::Constructor(ty), construct);
         let mut binding_tags = Tags::new();
         for &tag in tags {
             binding_tags.insert(tag);
@@ -717,6 +716,16 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
 }
 
 // ---- providers: how each kind of implementation becomes a type-erased call ----
+
+/// An `Injectable` type's constructor as a plain function (what `module!` registers).
+#[doc(hidden)]
+pub fn construct_injectable<I: Injectable>(args: &mut Args<'_>) -> Result<Produced, BoxError> {
+    // `match` rather than `?`: instantiated for every component.
+    match I::construct(args) {
+        Ok(value) => Ok(Produced::instance(Arc::new(value))),
+        Err(e) => Err(e),
+    }
+}
 
 /// An `Injectable` type's constructor, its result converted to the key's type.
 #[doc(hidden)]

@@ -74,7 +74,13 @@ fn injectable_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
                 let inject = inject_type(&param.ty, kind);
                 let unwrap = (kind == Kind::Value).then(|| quote!(.0));
                 let take = respan(quote!(take::<#inject>), param.ty.span());
-                quote!(#args.#take()? #unwrap)
+                // `match` rather than `?`: `?` instantiates conversion code per field type.
+                quote! {
+                    match #args.#take() {
+                        ::core::result::Result::Ok(__distage_v) => __distage_v,
+                        ::core::result::Result::Err(__distage_e) => return ::core::result::Result::Err(__distage_e),
+                    } #unwrap
+                }
             }
             Role::Default => quote_spanned!(param.ty.span()=> ::core::default::Default::default()),
             Role::Assisted(_) => unreachable!("assisted components get a factory impl"),

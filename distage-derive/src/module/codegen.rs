@@ -212,8 +212,11 @@ fn binding_statement(b: &Binding, m: &Ident) -> TokenStream {
         let origin = quote_spanned!(b.span=> #p::Origin::new(::core::file!(), ::core::line!(), ::core::column!()));
         // Spanned at the type, so that "not injectable" points there (the local is not respanned:
         // locals from two expansion contexts do not see each other).
-        let add = respan(quote!(add_injectable::<#key>), key.span());
-        return quote!(#m.#add(#origin, #id, &[#(#tags),*]););
+        let args = respan(
+            quote!(#p::TypeInfo::of::<#key>(), <#key as #p::Injectable>::dependencies(), #p::construct_injectable::<#key>),
+            key.span(),
+        );
+        return quote!(#m.add_constructor(#args, #origin, #id, &[#(#tags),*]););
     }
     let key = &b.key;
     let named = b.id.as_ref().map(|id| quote!(.named(#id)));
@@ -465,6 +468,14 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
             quote!(#p::Key)
         };
         let span = node.span;
+        // The key as a `Key<…>` type is needed only to check included modules' requirements.
+        let k_alias = node.required.then(|| {
+            quote_spanned! {span=>
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code)]
+                type #k_alias = #wrapper<#t_alias, #n_alias>;
+            }
+        });
         items.push(quote_spanned! {span=>
             #[doc(hidden)]
             #[allow(non_camel_case_types, dead_code)]
@@ -472,9 +483,7 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
             #[doc(hidden)]
             #[allow(non_camel_case_types, dead_code)]
             type #n_alias = #n;
-            #[doc(hidden)]
-            #[allow(non_camel_case_types, dead_code)]
-            type #k_alias = #wrapper<#t_alias, #n_alias>;
+            #k_alias
             #[automatically_derived]
             impl<__DistageBy: ?::core::marker::Sized> #key_trait<#trait_args> for #t_alias {
                 const INDEX: usize = #i;
@@ -482,9 +491,9 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
         });
         let orders = orders_production(node);
         let mut node_edges = Vec::new();
+        let mut node_origin = None;
         for (b, binding) in node.bindings.iter().enumerate() {
             let deps_alias = names.item(format_args!("E{i}_{b}"));
-            let origin_const = names.constant(format_args!("O{i}_{b}"));
             let (deps, by, span, origin) = match (&binding.local, binding.included) {
                 (Some(local), _) => {
                     if let Some(expr) = &local.fn_check {
@@ -499,12 +508,11 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
                 (None, Some((inc, k, b))) => {
                     let path = &module.includes[inc];
                     let e = format_ident!("__E{k}_{b}");
-                    let o = format_ident!("__O{k}_{b}");
                     (
                         quote!(#path::#e),
                         struct_path(path),
                         path.span(),
-                        quote!(#path::#o),
+                        quote!(#path::__ORIGINS[#k]),
                     )
                 }
                 (None, None) => unreachable!("a binding is local or included"),
@@ -513,10 +521,10 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
                 #[doc(hidden)]
                 #[allow(non_camel_case_types, dead_code)]
                 type #deps_alias = #deps;
-                #[doc(hidden)]
-                #[allow(dead_code)]
-                const #origin_const: &str = #origin;
             });
+            if b == 0 {
+                node_origin = Some(origin);
+            }
             let indices = respan(
                 quote!(<#deps_alias as #p::DepIndices<#marker, #by>>::EDGES),
                 span,
@@ -529,19 +537,13 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
         }
         edges.push(quote!(&[#(#node_edges),*]));
         node_names.push(node.spelling.clone());
-        origins.push(match node.bindings.first() {
-            Some(_) => {
-                let origin_const = names.constant(format_args!("O{i}_0"));
-                quote!(#origin_const)
-            }
-            None => {
-                quote_spanned!(node.span=> ::core::concat!(::core::file!(), ":", ::core::line!()))
-            }
-        });
+        origins.push(node_origin.unwrap_or_else(
+            || quote_spanned!(node.span=> ::core::concat!(::core::file!(), ":", ::core::line!())),
+        ));
     }
 
     // What the included modules require must be bound here (or required in turn).
-    for (i, (meta, path)) in metas.iter().zip(&module.includes).enumerate() {
+    for (meta, path) in metas.iter().zip(&module.includes) {
         let by = struct_path(path);
         for r in 0..meta.requires.len() {
             let alias = format_ident!("__R{r}");
@@ -551,21 +553,24 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
             );
             extra_checks.push(quote!(let _: &[usize] = #check;));
         }
-        let _ = i;
     }
 
     let n = graph.nodes.len();
+    let origins_const = names.constant("ORIGINS");
     let fn_checks_name = names.item("fn_checks");
     let name_span = module.name.span();
     let check_graph = respan(quote!(const _: () = #p::check_graph::<#n>), name_span);
     let mut graph_args = proc_macro2::Group::new(
         proc_macro2::Delimiter::Parenthesis,
-        quote!(&[#(#edges),*], &[#(#node_names),*], &[#(#origins),*]),
+        quote!(&[#(#edges),*], &[#(#node_names),*], &#origins_const),
     );
     graph_args.set_span(name_span);
     let semi = quote_spanned!(name_span=> ;);
     quote! {
         #(#items)*
+        /// Where each key was bound, for the cycle check's message (and includers').
+        #[doc(hidden)]
+        const #origins_const: [&str; #n] = [#(#origins),*];
         #check_graph #graph_args #semi
         const _: () = { #(#extra_checks)* };
         #[doc(hidden)]
@@ -700,15 +705,13 @@ fn exports(graph: &Graph, names: &Names) -> TokenStream {
         });
         for b in 0..node.bindings.len() {
             let e = format_ident!("__E{k}_{b}");
-            let o = format_ident!("__O{k}_{b}");
             let local_e = names.item(format_args!("E{i}_{b}"));
-            let local_o = names.constant(format_args!("O{i}_{b}"));
-            items.push(quote! {
-                #[doc(hidden)] pub type #e = super::#local_e;
-                #[doc(hidden)] pub const #o: &str = super::#local_o;
-            });
+            items.push(quote!(#[doc(hidden)] pub type #e = super::#local_e;));
         }
     }
+    let origins_const = names.constant("ORIGINS");
+    let exported_origins = exported(graph).map(|(i, _)| quote!(super::#origins_const[#i]));
+    items.push(quote!(#[doc(hidden)] pub const __ORIGINS: &[&str] = &[#(#exported_origins),*];));
     for (r, (i, _)) in graph
         .nodes
         .iter()
