@@ -274,7 +274,7 @@ async fn get_after_close_is_an_error_and_run_awaits_the_function() {
         .await
         .unwrap();
     assert_eq!(answer, "42 n=41");
-    let handle = locator.as_ref();
+    let handle = locator.locator_ref();
     locator.close().await.unwrap();
     assert!(matches!(handle.get::<u32>(), Err(Error::Closed { .. })));
 }

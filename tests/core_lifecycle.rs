@@ -93,7 +93,7 @@ fn released_in_exact_reverse_order_exactly_once_on_drop() {
 fn a_handle_kept_alive_does_not_delay_or_repeat_release_on_close() {
     let log = Log::new();
     let locator = produce(chain(&log)).unwrap();
-    let handle = locator.as_ref();
+    let handle = locator.locator_ref();
     locator.close().unwrap();
     assert_eq!(log.entries()[3..], ["Z stop", "Y stop", "X stop"]);
     drop(handle);

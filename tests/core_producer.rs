@@ -278,7 +278,7 @@ fn produce_run_with_an_unbound_optional_parameter_gets_none() {
 #[test]
 fn lookups_after_close_fail_with_closed() {
     let locator = produce(module(&Drops::new()));
-    let handle = locator.as_ref();
+    let handle = locator.locator_ref();
     assert!(handle.get::<Db>().is_ok());
     assert!(!locator.is_closed());
     locator.close().unwrap();

@@ -21,11 +21,9 @@ graph stops compiling around N = 650 for reasons that have nothing to do with wi
   of CHUNK components each (no function with N droppable locals: lesson 3 of
   shared/notes/compile-scale.md), dependencies taken back out with `downcast`.
 
-The components live in `mod c` and are named by path (`c::C7`) where `module!` is invoked:
-`module!` (distage-derive/src/module/codegen.rs, `key_traits`) declares const generic parameters
-named `C0`..`C31` in its `Binds<Key<T, Named<C0, ..>>>` impl, and a type `C0`..`C31` in scope
-there wins the generic argument (E0747 "type provided when a constant was expected", then E0207
-for every parameter). `--flat` keeps the structs at the crate root to reproduce that.
+The components live in `mod c` and are named by path (`c::C7`) where `module!` is invoked.
+`--flat` keeps the structs at the crate root instead (names `C0`..`C31` once collided with
+`module!`'s generated const generics; `tests/ui/pass/hygiene.rs` now covers that).
 
 The project depends on distage by path (the repository root, computed from this file's
 location, or $DISTAGE_PATH) and gets a copy of that workspace's Cargo.lock, so no new resolution

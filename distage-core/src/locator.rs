@@ -282,7 +282,7 @@ impl Locator {
     }
 
     /// A weak handle to this locator (what a `LocatorRef` parameter receives).
-    pub fn as_ref(&self) -> LocatorRef {
+    pub fn locator_ref(&self) -> LocatorRef {
         LocatorRef {
             inner: Arc::downgrade(&self.inner),
         }
