@@ -67,11 +67,10 @@ struct B(#[allow(dead_code)] Arc<A>);
 struct C(#[allow(dead_code)] Arc<B>);
 struct D(#[allow(dead_code)] Arc<C>);
 
-#[tokio::test]
-async fn release_is_in_reverse_order_across_sync_and_async_resources() {
-    let log = Log::default();
+/// A (sync resource) <- B (async resource) <- C (sync resource) <- D (async constructor).
+fn mixed_chain(log: &Log) -> Module {
     let (l1, l2, l3, l4) = (log.clone(), log.clone(), log.clone(), log.clone());
-    let module = Module::build(|m| {
+    Module::build(|m| {
         m.make::<A>().from_resource(move || {
             let l = l1.clone();
             l.push("A start");
@@ -100,7 +99,13 @@ async fn release_is_in_reverse_order_across_sync_and_async_resources() {
                 D(c)
             }
         });
-    });
+    })
+}
+
+#[tokio::test]
+async fn release_is_in_reverse_order_across_sync_and_async_resources() {
+    let log = Log::default();
+    let module = mixed_chain(&log);
     let locator = Injector::new().produce_async(&plan(module)).await.unwrap();
     assert_eq!(log.take(), vec!["A start", "B start", "C start", "D start"]);
     locator.close().await.unwrap();
@@ -232,6 +237,49 @@ async fn dropping_an_async_locator_without_close_still_releases() {
     drop(locator);
     sleep(Duration::from_millis(30)).await;
     assert_eq!(log.take(), vec!["r start", "r stop"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_without_close_on_a_multi_thread_runtime_releases_in_order_before_returning() {
+    let log = Log::default();
+    let locator = Injector::new()
+        .produce_async(&plan(mixed_chain(&log)))
+        .await
+        .unwrap();
+    log.take();
+    drop(locator);
+    // Sync and async release steps interleave in reverse order, finished when `drop` returns.
+    assert_eq!(log.take(), vec!["C stop", "B stop", "A stop"]);
+}
+
+#[test]
+fn dropping_without_close_outside_any_runtime_releases_in_order() {
+    let log = Log::default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let locator = runtime
+        .block_on(Injector::new().produce_async(&plan(mixed_chain(&log))))
+        .unwrap();
+    drop(runtime);
+    log.take();
+    drop(locator);
+    assert_eq!(log.take(), vec!["C stop", "B stop", "A stop"]);
+}
+
+#[tokio::test]
+async fn dropping_without_close_on_a_current_thread_runtime_keeps_the_order() {
+    let log = Log::default();
+    let locator = Injector::new()
+        .produce_async(&plan(mixed_chain(&log)))
+        .await
+        .unwrap();
+    log.take();
+    drop(locator);
+    // Nothing can block here: the whole sequence is spawned, the sync steps included.
+    sleep(Duration::from_millis(30)).await;
+    assert_eq!(log.take(), vec!["C stop", "B stop", "A stop"]);
 }
 
 #[tokio::test]

@@ -113,45 +113,48 @@ impl LocatorInner {
 
     /// Runs the release steps in reverse order of acquisition, each exactly once. With `drop_slots`
     /// each instance is also dropped right after its release step, so `Drop` types are released
-    /// in the same reverse order. Async release steps cannot be awaited here: they are handed to
-    /// [`crate::release::detach`], in the same order.
+    /// in the same reverse order. Async release steps cannot be awaited here: when there is one,
+    /// the whole sequence goes to [`crate::release::detach`], which keeps its order.
     fn release(&self, mut drop_slots: Option<&mut [OnceLock<Instance>]>) -> Vec<ReleaseFailure> {
+        use crate::release::Deferred;
         self.closed.store(true, Ordering::Release);
         let acquired =
             std::mem::take(&mut *self.acquired.lock().unwrap_or_else(|e| e.into_inner()));
         let mut failures = Vec::new();
-        let mut detached = Vec::new();
+        let has_async = acquired
+            .iter()
+            .any(|(_, release)| matches!(release, Some(Release::Async(_))));
+        let mut deferred = Vec::new();
         for (slot, release) in acquired.into_iter().rev() {
-            match release {
-                Some(Release::Sync(release)) => {
-                    if let Some(cause) = crate::release::run_sync(release) {
-                        failures.push(self.release_failure(slot, cause));
-                    }
+            let instance = drop_slots
+                .as_deref_mut()
+                .and_then(|slots| slots[slot].take());
+            if has_async {
+                if let Some(release) = release {
+                    let step = &self.plan.steps[slot];
+                    deferred.push(Deferred::Release(step.target.clone(), step.origin, release));
                 }
-                Some(Release::Async(release)) => match catch_unwind(AssertUnwindSafe(release)) {
-                    Ok(future) => detached.push((
-                        self.plan.steps[slot].target.clone(),
-                        self.plan.steps[slot].origin,
-                        future,
-                    )),
-                    Err(panic) => {
-                        failures.push(self.release_failure(slot, Failure::from_panic(panic)))
-                    }
-                },
-                None => {}
+                deferred.extend(instance.map(Deferred::Drop));
+                continue;
             }
-            if let Some(slots) = drop_slots.as_deref_mut() {
-                drop_instance(slots[slot].take());
+            if let Some(Release::Sync(release)) = release {
+                if let Some(cause) = crate::release::run_sync(release) {
+                    failures.push(self.release_failure(slot, cause));
+                }
             }
+            drop_instance(instance);
         }
         // Instances released earlier without their slots (the state was shared at `close`).
         if let Some(slots) = drop_slots {
             for slot in slots.iter_mut().rev() {
-                drop_instance(slot.take());
+                match slot.take() {
+                    Some(instance) if has_async => deferred.push(Deferred::Drop(instance)),
+                    instance => drop_instance(instance),
+                }
             }
         }
-        if !detached.is_empty() {
-            crate::release::detach(detached);
+        if has_async {
+            crate::release::detach(deferred);
         }
         failures
     }
@@ -319,8 +322,11 @@ impl fmt::Debug for Locator {
 /// The produced instances of a plan made by `produce_async`. Lookups are those of
 /// [`Locator`] (through `Deref`); [`close`](AsyncLocator::close) awaits async release steps.
 ///
-/// Dropping it without `close` still releases everything: sync release steps at once, async
-/// ones on the current tokio runtime (or a temporary one when there is none).
+/// Dropping it without `close` still releases everything, in reverse order: on a multi-thread
+/// tokio runtime (via `block_in_place`) or outside any runtime (on a temporary one) before the
+/// drop returns; on a current-thread runtime, where blocking is impossible, in a spawned task
+/// that may not finish if the runtime stops first. `close().await` is the dependable path, and
+/// the one that reports release failures (a drop can only log them).
 pub struct AsyncLocator {
     pub(crate) locator: Locator,
 }

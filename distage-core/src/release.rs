@@ -36,50 +36,106 @@ pub(crate) fn catch_unwind_future<T>(
     })
 }
 
-/// An async release step with what it releases.
-pub(crate) type PendingRelease = (StepTarget, Origin, BoxFuture<Result<(), BoxError>>);
+/// One step of a release sequence that could not run in place (see [`detach`]).
+pub(crate) enum Deferred {
+    /// A release step, sync or async, with what it releases.
+    Release(StepTarget, Origin, Release),
+    /// Dropping an instance right after its release step.
+    Drop(Instance),
+}
 
-/// Async release steps nobody can await (a locator dropped without `close`, a cancelled
-/// `produce_async`): run in the given order on the current tokio runtime, or on a runtime made
-/// for them when there is none. Failures are logged.
-pub(crate) fn detach(steps: Vec<PendingRelease>) {
+/// Runs a release sequence holding async steps where nobody can await it (a locator dropped
+/// without `close().await`, a cancelled `produce_async`). The steps run strictly in the given
+/// order — sync releases, async releases and instance drops alike — so a resource is never
+/// released before one that depends on it. Failures are logged.
+///
+/// Where the sequence runs: on a multi-thread tokio runtime, to completion before this returns
+/// (`block_in_place`); with no runtime, on a temporary one, also to completion; on a
+/// current-thread runtime blocking is impossible, so it is spawned there and a warning says
+/// that it may not finish. `close().await` is the way to be sure.
+pub(crate) fn detach(steps: Vec<Deferred>) {
     let run = async move {
-        for (target, origin, future) in steps {
-            let cause = match catch_unwind_future(future).await {
-                Ok(Ok(())) => continue,
-                Ok(Err(e)) => Failure::Error(e),
-                Err(panic) => Failure::from_panic(panic),
-            };
-            tracing::error!(
-                "{}",
-                ReleaseFailure {
-                    target,
-                    origin,
-                    cause
+        for step in steps {
+            let (target, origin, release) = match step {
+                Deferred::Drop(instance) => {
+                    let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
+                    continue;
                 }
-            );
+                Deferred::Release(target, origin, release) => (target, origin, release),
+            };
+            let failure = match release {
+                Release::Sync(release) => run_sync(release),
+                Release::Async(release) => match catch_unwind(AssertUnwindSafe(release)) {
+                    Ok(future) => match catch_unwind_future(future).await {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(Failure::Error(e)),
+                        Err(panic) => Some(Failure::from_panic(panic)),
+                    },
+                    Err(panic) => Some(Failure::from_panic(panic)),
+                },
+            };
+            if let Some(cause) = failure {
+                tracing::error!(
+                    "{}",
+                    ReleaseFailure {
+                        target,
+                        origin,
+                        cause
+                    }
+                );
+            }
         }
     };
     #[cfg(feature = "tokio")]
     {
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(run);
-            return;
-        }
-        match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(runtime) => runtime.block_on(run),
-            Err(e) => tracing::error!("distage: no runtime to run async release steps on: {e}"),
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        match Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(move || handle.block_on(run));
+            }
+            Ok(handle) => {
+                tracing::warn!(
+                    "distage: a locator holding async resources was dropped on a current-thread \
+                     runtime; its release steps are spawned and may not finish. Close it with \
+                     `close().await`."
+                );
+                handle.spawn(run);
+            }
+            Err(_) => match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(run),
+                Err(e) => {
+                    tracing::error!("distage: no runtime to run async release steps on: {e}")
+                }
+            },
         }
     }
     #[cfg(not(feature = "tokio"))]
-    {
-        drop(run);
-        tracing::error!(
-            "distage: async release steps were skipped: close the locator with `close().await`, or enable the `tokio` feature"
-        );
+    block_on(run);
+}
+
+/// Polls `future` to completion on this thread, parking between wake-ups (no tokio: release
+/// steps that need a reactor will fail on their own terms).
+#[cfg(not(feature = "tokio"))]
+fn block_on<F: Future>(future: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
     }
 }
 
