@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use distage::prelude::*;
-use distage::{DIKey, Error, Problem};
+use distage::{AxisInfo, DIKey, Error, Problem};
 
 struct Db {
     name: &'static str,
@@ -279,4 +279,130 @@ async fn an_async_subcontext_runs_with_run_async() {
         .run(|s: Arc<String>| s.len())
         .unwrap_err();
     assert!(matches!(err, Error::AsyncInSyncProduce { .. }), "{err}");
+}
+
+struct Greeting(Option<Arc<Db>>);
+
+#[test]
+fn an_optional_dependency_on_the_parent_keeps_the_parents_binding() {
+    let parent = Module::build(|m| {
+        m.make::<Db>().from_value(Db { name: "optional" });
+        m.make_subcontext::<Greeting>(Module::build(|s| {
+            s.make::<Greeting>()
+                .from_fn(|db: Option<Arc<Db>>| Greeting(db));
+        }));
+    });
+    let locator = produce_root::<Subcontext<Greeting>>(parent);
+    let greetings = locator.get::<Subcontext<Greeting>>().unwrap();
+    let name = greetings
+        .run(|g: Arc<Greeting>| g.0.as_ref().map(|db| db.name))
+        .unwrap();
+    assert_eq!(name, Some("optional"), "not pruned from the parent's plan");
+
+    // Unbound in the parent too: absent, and not an error.
+    let parent = Module::build(|m| {
+        m.make_subcontext::<Greeting>(Module::build(|s| {
+            s.make::<Greeting>()
+                .from_fn(|db: Option<Arc<Db>>| Greeting(db));
+        }));
+    });
+    let locator = produce_root::<Subcontext<Greeting>>(parent);
+    let greetings = locator.get::<Subcontext<Greeting>>().unwrap();
+    assert!(greetings.run(|g: Arc<Greeting>| g.0.is_none()).unwrap());
+}
+
+struct Server {
+    handlers: Subcontext<Callback>,
+}
+struct Callback(Lazy<Server>);
+
+#[test]
+fn a_subcontext_needing_its_owner_lazily_is_not_a_cycle() {
+    let parent = Module::build(|m| {
+        m.make::<Server>()
+            .from_fn(|handlers: Arc<Subcontext<Callback>>| Server {
+                handlers: (*handlers).clone(),
+            });
+        m.make_subcontext::<Callback>(Module::build(|s| {
+            s.make::<Callback>()
+                .from_fn(|server: Lazy<Server>| Callback(server));
+        }));
+    });
+    let locator = produce_root::<Server>(parent);
+    let server = locator.get::<Server>().unwrap();
+    let same = server
+        .handlers
+        .run(|c: Arc<Callback>| Arc::ptr_eq(&c.0.get().unwrap(), &server))
+        .unwrap();
+    assert!(same);
+
+    // Needed strictly, the owner would have to exist before itself: a cycle, reported.
+    let parent = Module::build(|m| {
+        m.make::<Server>()
+            .from_fn(|handlers: Arc<Subcontext<Callback>>| Server {
+                handlers: (*handlers).clone(),
+            });
+        m.make_subcontext::<Callback>(Module::build(|s| {
+            s.make::<Callback>()
+                .from_fn(|_: Arc<Server>| Callback(unreachable_lazy()));
+        }));
+    });
+    let err = Injector::new()
+        .plan(&PlannerInput::new(parent).roots::<Server>())
+        .unwrap_err();
+    assert!(err.to_string().contains("dependency cycle"), "{err}");
+}
+
+fn unreachable_lazy() -> Lazy<Server> {
+    unreachable!("never produced: the plan fails")
+}
+
+struct Inner(Arc<Db>);
+struct Outer(Subcontext<Inner>);
+
+#[test]
+fn a_nested_subcontext_finds_what_it_needs_two_levels_up() {
+    let parent = Module::build(|m| {
+        m.make::<Db>().from_value(Db { name: "top" });
+        m.make_subcontext::<Outer>(Module::build(|s| {
+            s.make::<Outer>()
+                .from_fn(|inner: Arc<Subcontext<Inner>>| Outer((*inner).clone()));
+            s.make_subcontext::<Inner>(Module::build(|i| {
+                i.make::<Inner>().from_fn(|db: Arc<Db>| Inner(db));
+            }));
+        }));
+    });
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(parent).roots::<Subcontext<Outer>>())
+        .unwrap();
+    assert!(plan.contains(&DIKey::of::<Db>()), "{plan}");
+    let locator = injector.produce(&plan).unwrap();
+    let outer = locator.get::<Subcontext<Outer>>().unwrap();
+    let name = outer
+        .run(|o: Arc<Outer>| o.0.run(|i: Arc<Inner>| i.0.name).unwrap())
+        .unwrap();
+    assert_eq!(name, "top");
+}
+
+#[test]
+fn plan_check_varies_the_axes_only_a_subcontext_uses() {
+    let parent = Module::build(|m| {
+        m.make_subcontext::<Handler>(Module::build(|s| {
+            s.make::<Handler>().from::<Handler>();
+            s.make::<Db>()
+                .tagged(Mode::Prod)
+                .from_value(Db { name: "prod" });
+            s.make::<u32>().named("limit").from_value(1);
+        }))
+        .local::<RequestId>();
+    });
+    let report = PlanCheck::new(parent).run();
+    assert_eq!(report.axes(), &[AxisInfo::of::<Mode>()], "{report}");
+    let broken: Vec<String> = report
+        .broken()
+        .iter()
+        .map(|b| b.activation.to_string())
+        .collect();
+    assert_eq!(broken, vec!["{Mode::Test}"], "{report}");
 }

@@ -96,9 +96,9 @@ pub struct Step {
     pub(crate) deps: Arc<[Dependency]>,
     pub(crate) action: Action,
     pub(crate) args: Vec<ArgSource>,
-    /// Steps that must be produced first without being arguments (what a subcontext will take
-    /// from this locator when it runs).
-    pub(crate) after: Vec<usize>,
+    /// Steps kept for this one without being arguments (what a subcontext will take from this
+    /// locator when it runs), with whether the need is lazy (which does not order production).
+    pub(crate) after: Vec<(usize, bool)>,
 }
 
 impl Step {
@@ -112,7 +112,7 @@ impl Step {
                 ArgSource::LazyLocal(i, _) => Some((*i, true)),
                 _ => None,
             })
-            .chain(self.after.iter().map(|&i| (i, false)))
+            .chain(self.after.iter().copied())
     }
 
     /// What the step produces.

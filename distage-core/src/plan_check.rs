@@ -164,9 +164,16 @@ impl PlanCheck {
         problems: &mut Vec<Problem>,
     ) -> Vec<(AxisInfo, Vec<AxisChoice>)> {
         let mut axes: BTreeMap<AxisInfo, ()> = BTreeMap::new();
-        for b in index.bindings() {
-            for t in b.tags.iter() {
-                axes.insert(t.axis(), ());
+        // Subcontexts' modules are planned with each configuration too.
+        let mut pending: Vec<&[crate::binding::Binding]> = vec![index.bindings()];
+        while let Some(bindings) = pending.pop() {
+            for b in bindings {
+                for t in b.tags.iter() {
+                    axes.insert(t.axis(), ());
+                }
+                if let Some(spec) = &b.provider.subcontext {
+                    pending.push(spec.module.bindings());
+                }
             }
         }
         let mut out = Vec::new();

@@ -99,8 +99,9 @@ struct Node<'a> {
     origin: Origin,
     source: Source<'a>,
     edges: Vec<Edge>,
-    /// Ordering-only edges: what a subcontext will take from this locator when it runs.
-    extra: Vec<usize>,
+    /// What a subcontext will take from this locator when it runs, with how it is needed: kept
+    /// in the plan, and produced first unless needed lazily.
+    extra: Vec<(usize, DepMode)>,
     reached_from: Option<usize>,
 }
 
@@ -617,8 +618,9 @@ impl<'a> Planner<'a> {
     }
 
     /// Plans a subcontext's module under this activation, its locals given: its problems are this
-    /// plan's problems, and what it needs from this locator is resolved here (so it is kept and
-    /// produced before the subcontext can run).
+    /// plan's problems, the axes it consults are this plan's, and what it takes from this
+    /// locator is resolved here, so that it is kept (and, unless only needed lazily, produced
+    /// before the subcontext).
     fn verify_subcontext(&mut self, node: usize, spec: &'a crate::subcontext::SubcontextSpec) {
         let index = Index::new(&spec.module);
         let provided = KeySet::default();
@@ -632,37 +634,78 @@ impl<'a> Planner<'a> {
             &provided,
             &spec.locals,
         );
-        for problem in nested.problems {
-            match problem {
-                Problem::Missing {
-                    key,
-                    needed_by,
-                    mut path,
-                    ruled_out,
-                } => match spec
-                    .module
-                    .bindings()
-                    .iter()
-                    .flat_map(|b| b.provider.deps.iter())
-                    .filter_map(Dependency::key)
-                    .find(|k| **k == key)
-                    .map(|k| self.resolve(k, Some(node)))
-                    .unwrap_or(Resolution::Missing)
-                {
-                    Resolution::Node(n) => self.nodes[node].extra.push(n),
-                    Resolution::Parent(_) | Resolution::Provided | Resolution::Failed => {}
-                    Resolution::Missing => {
-                        path.insert(0, self.nodes[node].target.to_string());
-                        self.problems.push(Problem::Missing {
-                            key,
-                            needed_by,
-                            path,
-                            ruled_out,
-                        });
+        self.consulted.extend(nested.consulted.iter().copied());
+        // Keys the subcontext's module neither binds nor receives as locals, however they are
+        // needed (`Option<Arc<T>>` included): the subcontext finds them in this locator.
+        let bindings = spec.module.bindings();
+        let unbound = |key: &DIKey| matches!(nested.resolution(key), Some(Resolution::Missing));
+        let mut outer: Vec<(&'a DIKey, DepMode)> = Vec::new();
+        if unbound(&spec.root) {
+            outer.push((&spec.root, DepMode::Strict));
+        }
+        for n in &nested.nodes {
+            match &n.source {
+                Source::Binding(b, _) => {
+                    for (dep, edge) in bindings[*b].provider.deps.iter().zip(&n.edges) {
+                        if let (Dependency::Key { key, mode }, Edge::Absent) = (dep, edge) {
+                            if unbound(key) {
+                                outer.push((key, *mode));
+                            }
+                        }
                     }
-                },
-                other => self.problems.push(other),
+                }
+                // A set the subcontext declares also holds this locator's elements.
+                Source::Set { .. } => {
+                    if let Some(b) = bindings.iter().find(|b| b.key == *n.target.key()) {
+                        outer.push((&b.key, DepMode::Optional));
+                    }
+                }
+                Source::Input(_) => {}
             }
+        }
+        let mut missing: Vec<&'a DIKey> = Vec::new();
+        for &(key, mode) in &outer {
+            match self.resolve(key, Some(node)) {
+                Resolution::Node(n) => self.nodes[node].extra.push((n, mode)),
+                Resolution::Missing if mode != DepMode::Optional => missing.push(key),
+                _ => {}
+            }
+        }
+        for problem in nested.problems {
+            let Problem::Missing {
+                key,
+                needed_by,
+                mut path,
+                ruled_out,
+            } = problem
+            else {
+                self.problems.push(problem);
+                continue;
+            };
+            if !missing.contains(&&key) {
+                if outer.iter().any(|(k, _)| **k == key) {
+                    continue;
+                }
+                // Needed by a subcontext nested in this one: look for it here too.
+                let Some(found) = find_dependency(&spec.module, &key) else {
+                    continue;
+                };
+                match self.resolve(found, Some(node)) {
+                    Resolution::Node(n) => {
+                        self.nodes[node].extra.push((n, DepMode::Strict));
+                        continue;
+                    }
+                    Resolution::Missing => {}
+                    _ => continue,
+                }
+            }
+            path.insert(0, self.nodes[node].target.to_string());
+            self.problems.push(Problem::Missing {
+                key,
+                needed_by,
+                path,
+                ruled_out,
+            });
         }
     }
 
@@ -823,7 +866,12 @@ impl<'a> Planner<'a> {
                 _ => None,
             })),
         }
-        out.extend(&node.extra);
+        out.extend(
+            node.extra
+                .iter()
+                .filter(|(_, mode)| *mode != DepMode::Lazy)
+                .map(|(n, _)| *n),
+        );
     }
 
     /// One iterative depth-first pass: post-order is the production order (dependencies first);
@@ -953,7 +1001,11 @@ impl<'a> Planner<'a> {
                             }
                         });
                     }
-                    let after = node.extra.iter().map(|&e| step_of[e]).collect();
+                    let after = node
+                        .extra
+                        .iter()
+                        .map(|&(e, mode)| (step_of[e], mode == DepMode::Lazy))
+                        .collect();
                     Step {
                         target: node.target.step_target(),
                         origin: binding.origin,
@@ -1034,4 +1086,18 @@ impl<'a> Planner<'a> {
             }),
         }
     }
+}
+
+/// `key` as a dependency of some binding in `module` or in a subcontext nested in it.
+fn find_dependency<'m>(module: &'m Module, key: &DIKey) -> Option<&'m DIKey> {
+    module.bindings().iter().find_map(|b| {
+        let spec = b.provider.subcontext.as_deref();
+        b.provider
+            .deps
+            .iter()
+            .filter_map(Dependency::key)
+            .chain(spec.map(|s| &s.root))
+            .find(|k| *k == key)
+            .or_else(|| spec.and_then(|s| find_dependency(&s.module, key)))
+    })
 }
