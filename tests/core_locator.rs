@@ -247,7 +247,7 @@ fn a_parent_outlives_its_children_even_when_its_handle_is_dropped_first() {
 }
 
 #[test]
-fn closing_a_parent_with_a_live_child_releases_its_resources_once() {
+fn closing_a_parent_releases_a_live_childs_resources_first_and_once() {
     let log = Log::new();
     let (pl, cl) = (log.clone(), log.clone());
     let parent = produce_with(
@@ -268,12 +268,14 @@ fn closing_a_parent_with_a_live_child_releases_its_resources_once() {
         }),
     );
     parent.close().unwrap();
+    // The child's resource uses the parent's: released first.
     assert_eq!(
         log.entries(),
-        ["parent start", "child start", "parent stop"]
+        ["parent start", "child start", "child stop", "parent stop"]
     );
+    assert!(child.is_closed());
     assert!(matches!(
-        child.get::<Config>(),
+        child.get::<u8>(),
         Err(distage::Error::Closed { .. })
     ));
 
@@ -298,7 +300,8 @@ fn closing_a_parent_with_a_live_child_releases_its_resources_once() {
     drop(child);
     assert_eq!(
         log.entries(),
-        ["parent start", "child start", "parent stop", "child stop"]
+        ["parent start", "child start", "child stop", "parent stop"],
+        "released once"
     );
 }
 

@@ -24,6 +24,9 @@ pub(crate) struct LocatorInner {
     /// Produced steps in the order their production completed, with their release steps.
     pub(crate) acquired: Mutex<Vec<(usize, Option<Release>)>>,
     pub(crate) closed: AtomicBool,
+    /// Locators inheriting from this one (`Injector::inherit`, subcontext runs): closing this
+    /// one releases theirs first, since their instances may depend on this one's.
+    children: Mutex<Vec<Weak<LocatorInner>>>,
 }
 
 pub(crate) enum Lookup<'a> {
@@ -34,15 +37,33 @@ pub(crate) enum Lookup<'a> {
 }
 
 impl LocatorInner {
-    pub(crate) fn new(plan: Arc<PlanData>, parent: Option<Arc<LocatorInner>>) -> Self {
+    /// An empty locator state for `plan`, registered with its parent.
+    pub(crate) fn new(plan: Arc<PlanData>, parent: Option<Arc<LocatorInner>>) -> Arc<Self> {
         let slots = (0..plan.steps.len()).map(|_| OnceLock::new()).collect();
-        LocatorInner {
+        let inner = Arc::new(LocatorInner {
             plan,
             parent,
             slots,
             acquired: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
+            children: Mutex::new(Vec::new()),
+        });
+        if let Some(parent) = &inner.parent {
+            let mut children = parent.children.lock().unwrap_or_else(|e| e.into_inner());
+            // Forget ended children now and then, so that many short runs do not pile up.
+            if children.len() >= 16 && children.len().is_power_of_two() {
+                children.retain(|c| c.strong_count() > 0);
+            }
+            children.push(Arc::downgrade(&inner));
         }
+        inner
+    }
+
+    /// The children still alive, most recent first, taken from the list.
+    pub(crate) fn take_children(&self) -> Vec<Arc<LocatorInner>> {
+        let children =
+            std::mem::take(&mut *self.children.lock().unwrap_or_else(|e| e.into_inner()));
+        children.iter().rev().filter_map(Weak::upgrade).collect()
     }
 
     pub(crate) fn parent(&self) -> Option<&Arc<LocatorInner>> {
@@ -118,9 +139,12 @@ impl LocatorInner {
     fn release(&self, mut drop_slots: Option<&mut [OnceLock<Instance>]>) -> Vec<ReleaseFailure> {
         use crate::release::Deferred;
         self.closed.store(true, Ordering::Release);
+        let mut failures = Vec::new();
+        for child in self.take_children() {
+            failures.extend(child.release(None));
+        }
         let acquired =
             std::mem::take(&mut *self.acquired.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut failures = Vec::new();
         let has_async = acquired
             .iter()
             .any(|(_, release)| matches!(release, Some(Release::Async(_))));
@@ -292,7 +316,9 @@ impl Locator {
     }
 
     /// Releases every resource in reverse acquisition order and returns the failures together;
-    /// every release step runs even when one fails. After `close`, lookups fail with
+    /// every release step runs even when one fails. Live child locators
+    /// ([`Injector::inherit`](crate::Injector::inherit)) are closed first, since their instances
+    /// may use this one's. After `close`, lookups fail with
     /// [`Error::Closed`]. (A locator from `produce_async` is closed with `AsyncLocator::close`,
     /// which awaits async release steps.)
     pub fn close(mut self) -> Result<(), Error> {

@@ -35,7 +35,7 @@ pub(crate) fn produce(
             keys: async_steps.join(", "),
         });
     }
-    let mut inner = Arc::new(LocatorInner::new(plan.data.clone(), parent));
+    let mut inner = LocatorInner::new(plan.data.clone(), parent);
     // One argument buffer for every step, and the acquisitions kept here until the end: the
     // per-step cost is the user's constructor plus a lookup per argument.
     let mut args: Vec<Arg<'_>> = Vec::new();
@@ -74,7 +74,7 @@ pub(crate) async fn produce_async(
     mut inputs: Inputs,
 ) -> Result<Locator, Error> {
     let steps = &plan.data.steps;
-    let mut inner = Arc::new(LocatorInner::new(plan.data.clone(), parent));
+    let mut inner = LocatorInner::new(plan.data.clone(), parent);
     // `waiting[i]`: steps `i` waits for; lazy dependencies do not order production.
     let mut waiting: Vec<usize> = steps
         .iter()

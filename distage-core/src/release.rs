@@ -149,6 +149,10 @@ pub(crate) async fn release_concurrently(
     inner
         .closed
         .store(true, std::sync::atomic::Ordering::Release);
+    let mut failures = Vec::new();
+    for mut child in inner.take_children() {
+        failures.extend(Box::pin(child.shutdown_async()).await);
+    }
     let (acquired, mut releases): (Vec<usize>, Vec<Option<Release>>) =
         std::mem::take(&mut *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()))
             .into_iter()
@@ -173,7 +177,6 @@ pub(crate) async fn release_concurrently(
     // Ready resources; popped from the end, so kept in acquisition order: latest acquired first.
     let mut ready: Vec<usize> = (0..acquired.len()).filter(|&i| waiting[i] == 0).collect();
     let mut in_flight: Concurrent<Result<(), BoxError>> = Concurrent::new();
-    let mut failures = Vec::new();
     let mut done =
         |i: usize, ready: &mut Vec<usize>, slots: &mut Option<Vec<OnceLock<Instance>>>| {
             if let Some(slots) = slots.as_mut() {
