@@ -90,7 +90,18 @@ impl<T> Concurrent<T> {
         }
         // Registered before draining, so a wake-up between the drain and `Pending` is not lost.
         *lock(&self.woken.task) = Some(cx.waker().clone());
+        // Only the futures woken before this poll: one that wakes itself while polled (a yield,
+        // tokio's co-operative budget) is polled again on the next turn, after the executor has
+        // had its turn; polling it again here could spin forever.
+        let mut budget = lock(&self.woken.slots).len();
         loop {
+            if budget == 0 {
+                if !lock(&self.woken.slots).is_empty() {
+                    cx.waker().wake_by_ref();
+                }
+                return Poll::Pending;
+            }
+            budget -= 1;
             let Some(slot) = lock(&self.woken.slots).pop_front() else {
                 return Poll::Pending;
             };
@@ -129,6 +140,32 @@ mod tests {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
+    }
+
+    /// Wakes itself and yields until the executor has polled another task in between.
+    struct NeedsTheExecutor(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Future for NeedsTheExecutor {
+        type Output = u32;
+        fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+            if self.0.load(std::sync::atomic::Ordering::SeqCst) {
+                return Poll::Ready(1);
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    #[tokio::test]
+    async fn a_future_that_yields_lets_other_tasks_run() {
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let setter = flag.clone();
+        // On this current-thread runtime the spawned task runs only when ours yields.
+        tokio::spawn(async move { setter.store(true, std::sync::atomic::Ordering::SeqCst) });
+        let mut set: Concurrent<u32> = Concurrent::new();
+        set.push(1, Box::pin(NeedsTheExecutor(flag)));
+        let finished = tokio::time::timeout(std::time::Duration::from_secs(5), set.next()).await;
+        assert!(matches!(finished, Ok(Some((1, Ok(1))))));
     }
 
     #[tokio::test]
