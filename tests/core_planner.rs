@@ -476,6 +476,44 @@ fn a_make_without_implementation_is_reported_with_its_origin() {
 }
 
 #[test]
+fn builder_calls_that_cannot_apply_are_plan_problems_with_their_origin() {
+    let mut b = ModuleBuilder::new();
+    let tagged_line = line!() + 1;
+    b.many::<Db>().tagged(distage::Mode::Prod).add_value(Db);
+    let local_line = line!() + 2;
+    b.make::<distage::Subcontext<App>>()
+        .local::<Repo>()
+        .from_subcontext(Module::new());
+    let err = Injector::new()
+        .plan(&PlannerInput::new(b.build()).roots::<distage::Subcontext<App>>())
+        .unwrap_err();
+    let misuses: Vec<(String, u32)> = problems(&err)
+        .iter()
+        .filter_map(|p| match p {
+            Problem::Misuse { key, origin, .. } => Some((key.to_string(), origin.line())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        misuses,
+        vec![
+            ("Set<Db>".to_string(), tagged_line),
+            ("Repo".to_string(), local_line)
+        ],
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "misused builder for `Set<Db>` at {}: `.tagged(…)` on a set tags the element added last, and there is none yet",
+            at(file!(), tagged_line)
+        )),
+        "{text}"
+    );
+    assert!(text.contains("call `.from_subcontext(…)` first"), "{text}");
+}
+
+#[test]
 fn optional_dependencies_are_not_missing() {
     let module = Module::build(|m| {
         m.make::<App>().from_fn(|db: Option<Arc<Db>>| {

@@ -48,8 +48,7 @@ impl Activation {
     pub fn parse(spec: &str, known: &[AxisInfo]) -> Result<Self, Error> {
         let mut activation = Activation::new();
         for part in spec
-            .split([',', ' '])
-            .map(str::trim)
+            .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|p| !p.is_empty())
         {
             activation = activation.with(parse_choice(part, known)?);

@@ -208,6 +208,15 @@ pub enum Problem {
         /// Where the binding was written.
         origin: Origin,
     },
+    /// A builder call that could not apply, e.g. `.tagged(…)` on a set before any element.
+    Misuse {
+        /// The key the call was about.
+        key: DIKey,
+        /// Where the call was written.
+        origin: Origin,
+        /// What was wrong and how to fix it.
+        message: &'static str,
+    },
     /// Two choices were given for one axis.
     ContradictoryActivation {
         /// The first choice.
@@ -302,6 +311,11 @@ impl fmt::Display for Problem {
                 f,
                 "incomplete binding: `make::<{key}>()` at {origin} has no implementation; add `.from…(…)`"
             ),
+            Problem::Misuse {
+                key,
+                origin,
+                message,
+            } => write!(f, "misused builder for `{key}` at {origin}: {message}"),
             Problem::ContradictoryActivation { first, second } => write!(
                 f,
                 "contradictory activation: axis `{}` is set to both `{first}` and `{second}`",

@@ -28,6 +28,17 @@ use crate::subcontext::{Subcontext, subcontext_provider};
 pub struct Module {
     bindings: Vec<Binding>,
     requirements: Vec<(DIKey, Origin)>,
+    /// Builder calls that could not do what they say, reported when the module is planned.
+    misuses: Vec<Misuse>,
+}
+
+/// A builder call that could not apply (`.tagged` on a set before any element, `.local` before
+/// `.from_subcontext`): a plan-time problem rather than a silent no-op or a panic.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Misuse {
+    pub(crate) key: DIKey,
+    pub(crate) origin: Origin,
+    pub(crate) message: &'static str,
 }
 
 impl Module {
@@ -60,6 +71,10 @@ impl Module {
     /// Keys declared as provided from elsewhere (`requires`).
     pub fn requirements(&self) -> &[(DIKey, Origin)] {
         &self.requirements
+    }
+
+    pub(crate) fn misuses(&self) -> &[Misuse] {
+        &self.misuses
     }
 
     /// The distinct keys bound, in declaration order.
@@ -100,6 +115,7 @@ impl Module {
                 .cloned()
                 .collect(),
             requirements: self.requirements.clone(),
+            misuses: self.misuses.clone(),
         };
         kept + other.clone()
     }
@@ -115,6 +131,11 @@ impl Module {
                 self.requirements.push(r);
             }
         }
+        for m in other.misuses {
+            if !self.misuses.contains(&m) {
+                self.misuses.push(m);
+            }
+        }
     }
 }
 
@@ -126,6 +147,7 @@ impl FromIterator<Binding> for Module {
         module.extend(Module {
             bindings: bindings.into_iter().collect(),
             requirements: Vec::new(),
+            misuses: Vec::new(),
         });
         module
     }
@@ -133,8 +155,8 @@ impl FromIterator<Binding> for Module {
 
 impl Add for Module {
     type Output = Module;
-    /// The union of both modules; identical bindings (same key, tags, implementation and
-    /// origin) are kept once.
+    /// The union of both modules. A binding reached twice (a module included through two paths)
+    /// is kept once; two declarations are two bindings, however alike they look.
     fn add(mut self, other: Module) -> Module {
         self.extend(other);
         self
@@ -518,10 +540,18 @@ impl<A: ?Sized + Send + Sync + 'static> Make<'_, Subcontext<A>> {
     }
 
     fn local_key(mut self, key: DIKey, origin: Origin) -> Self {
-        if let Some(spec) = self.provider.as_ref().and_then(|p| p.subcontext.clone()) {
-            let mut locals = spec.locals.clone();
-            locals.push((key, origin));
-            self.provider = Some(subcontext_provider::<A>(spec.module.clone(), locals));
+        match self.provider.as_ref().and_then(|p| p.subcontext.clone()) {
+            Some(spec) => {
+                let mut locals = spec.locals.clone();
+                locals.push((key, origin));
+                self.provider = Some(subcontext_provider::<A>(spec.module.clone(), locals));
+            }
+            None => self.builder.module.misuses.push(Misuse {
+                key,
+                origin,
+                message: "`.local::<T>()` declares a local of a subcontext, and there is none yet; \
+                          call `.from_subcontext(…)` first",
+            }),
         }
         self
     }
@@ -585,10 +615,17 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
         self
     }
 
-    /// Tags the element added last.
+    /// Tags the element added last (before any element, it is a plan-time problem).
+    #[track_caller]
     pub fn tagged(mut self, choice: impl Into<AxisChoice>) -> Self {
-        if let Some(last) = self.elements.last_mut() {
-            last.tags.insert(choice.into());
+        match self.elements.last_mut() {
+            Some(last) => last.tags.insert(choice.into()),
+            None => self.builder.module.misuses.push(Misuse {
+                key: self.key.clone(),
+                origin: Origin::caller(),
+                message: "`.tagged(…)` on a set tags the element added last, and there is none yet; \
+                          add the element first: `.add::<I>().tagged(…)`",
+            }),
         }
         self
     }

@@ -126,6 +126,7 @@ const UNBOUND: u32 = u32::MAX;
 /// keeps its state in vectors and hashes only keys the module does not bind.
 pub(crate) struct Index<'a> {
     bindings: &'a [Binding],
+    misuses: &'a [crate::module::Misuse],
     /// Bound keys in module order (so "everything" and every listing is deterministic).
     keys: Vec<&'a DIKey>,
     /// The bindings of each key, parallel to `keys`.
@@ -146,6 +147,7 @@ impl<'a> Index<'a> {
         let bindings = module.bindings();
         let mut index = Index {
             bindings,
+            misuses: module.misuses(),
             keys: Vec::new(),
             entries: Vec::new(),
             ids: KeyMap::with_capacity_and_hasher(bindings.len(), Default::default()),
@@ -380,6 +382,13 @@ fn traverse<'a>(
         weak_pending: Vec::new(),
         used: vec![false; bindings.len()],
     };
+    for m in index.misuses {
+        planner.problems.push(Problem::Misuse {
+            key: m.key.clone(),
+            origin: m.origin,
+            message: m.message,
+        });
+    }
     for &(first, second) in activation.contradictions() {
         planner
             .problems
