@@ -438,13 +438,17 @@ impl fmt::Debug for RunContext<'_> {
 
 fn resolve_for_run<'a>(inner: &'a Arc<LocatorInner>, dep: &Dependency) -> Result<Arg<'a>, Error> {
     Ok(match dep {
+        // Resolved on first use: only its slot is found now.
+        Dependency::Key {
+            key,
+            mode: DepMode::Lazy,
+        } => Arg::Lazy(lazy_slot(inner, key)?),
         Dependency::Key { key, mode } => {
             let id = key.id().map(Id::as_str);
             let ty = key.type_info().type_id();
             match (inner.lookup(ty, key.kind(), id), mode) {
-                (Lookup::Found(any), DepMode::Strict | DepMode::Optional) => Arg::Instance(any),
+                (Lookup::Found(any), _) => Arg::Instance(any),
                 (Lookup::Absent, DepMode::Optional) => Arg::Absent,
-                (Lookup::Found(_), DepMode::Lazy) => Arg::Lazy(lazy_slot(inner, key)?),
                 (Lookup::Closed, _) => {
                     return Err(Error::Closed {
                         key: Some(key.clone()),
@@ -483,7 +487,7 @@ fn lazy_slot(inner: &Arc<LocatorInner>, key: &DIKey) -> Result<SlotRef, Error> {
             None => {
                 return Err(Error::NotFound {
                     key: key.clone(),
-                    needed_by: None,
+                    needed_by: Some("a function given to `run`".into()),
                 });
             }
         }

@@ -308,12 +308,17 @@ impl Plan {
             "digraph plan {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
         );
         for (i, s) in self.data.steps.iter().enumerate() {
-            let label = format!("{}\\n{}\\n{}", s.target, s.kind, s.origin).replace('"', "\\\"");
-            let label = label.replace("\\\\n", "\\n");
+            let label = [
+                s.target.to_string(),
+                s.kind.to_string(),
+                s.origin.to_string(),
+            ]
+            .map(|part| dot_escape(&part))
+            .join("\\n");
             let _ = writeln!(out, "  s{i} [label=\"{label}\"];");
         }
         for (i, key) in self.data.imported.iter().enumerate() {
-            let label = format!("{key}\\n(parent)").replace('"', "\\\"");
+            let label = format!("{}\\n(parent)", dot_escape(&key.to_string()));
             let _ = writeln!(out, "  p{i} [label=\"{label}\", style=dashed];");
         }
         for (i, s) in self.data.steps.iter().enumerate() {
@@ -481,4 +486,9 @@ impl fmt::Display for PlanTree {
         }
         Ok(())
     }
+}
+
+/// `s` inside a quoted DOT string.
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
 }

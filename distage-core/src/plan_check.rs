@@ -62,14 +62,7 @@ impl PlanCheck {
 
     /// Adds `key` to the roots.
     pub fn root_key(mut self, key: DIKey) -> Self {
-        match &mut self.roots {
-            Roots::Keys(keys) => {
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-            Roots::Everything => self.roots = Roots::Keys(vec![key]),
-        }
+        self.roots.push(key);
         self
     }
 

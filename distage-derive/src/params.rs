@@ -27,6 +27,24 @@ const INJECT_TYPES: &[&str] = &[
     "Value",
 ];
 
+/// An `#[id]` on `LocatorRef` or `Logger` is an error: they are handed over without a key, so an
+/// id would silently mean nothing.
+pub(crate) fn check_id(id: Option<&LitStr>, ty: &Type) -> syn::Result<()> {
+    let (Some(id), Type::Path(p)) = (id, ty) else {
+        return Ok(());
+    };
+    let Some(last) = p.path.segments.last() else {
+        return Ok(());
+    };
+    match ["LocatorRef", "Logger"].iter().find(|n| last.ident == n) {
+        Some(name) => Err(syn::Error::new(
+            id.span(),
+            format!("`#[id]` cannot apply to `{name}`: it is not looked up by key"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Classifies a type written by the user. Errors point at the type and say what to write.
 pub(crate) fn classify(ty: &Type) -> syn::Result<Kind> {
     let unsupported = |what: &str| Err(syn::Error::new(ty.span(), what.to_string()));
@@ -107,8 +125,8 @@ pub(crate) fn runtime_id(id: Option<&LitStr>) -> TokenStream {
     }
 }
 
-/// The id as a type: `()` unnamed, `Id<'d', 'b'>` named; more than 32 characters continue in a
-/// nested `Id` in the last parameter.
+/// The id as a type: `()` unnamed, `Named<'d', 'b'>` named; past 32 characters the rest continues
+/// in a nested `Named` as the 33rd parameter.
 pub(crate) fn id_type(id: Option<&LitStr>) -> TokenStream {
     let p = private();
     let Some(id) = id else { return quote!(()) };
@@ -120,9 +138,8 @@ pub(crate) fn id_type(id: Option<&LitStr>) -> TokenStream {
         if tail.is_empty() {
             quote_spanned!(span=> #p::Named<#(#lits),*>)
         } else {
-            let padding = std::iter::repeat_n(quote!('\0'), 32 - head.len());
             let next = chunked(tail, span, p);
-            quote_spanned!(span=> #p::Named<#(#lits,)* #(#padding,)* #next>)
+            quote_spanned!(span=> #p::Named<#(#lits,)* #next>)
         }
     }
     chunked(&chars, span, &p)

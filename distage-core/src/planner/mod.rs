@@ -29,6 +29,20 @@ pub(crate) enum Roots {
     Keys(Vec<DIKey>),
 }
 
+impl Roots {
+    /// Adds a root; the first one turns "everything" into "these keys".
+    pub(crate) fn push(&mut self, key: DIKey) {
+        match self {
+            Roots::Keys(keys) => {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+            Roots::Everything => *self = Roots::Keys(vec![key]),
+        }
+    }
+}
+
 #[derive(Clone)]
 enum Resolution {
     Node(usize),
@@ -283,24 +297,15 @@ pub(crate) fn plan(
     optional_roots: &[DIKey],
     parent: Option<&Arc<LocatorInner>>,
 ) -> Result<Plan, Error> {
-    let index = Index::new(module);
-    let provided = KeySet::default();
-    let (mut planner, order, kept_roots) = traverse(
-        &index,
+    plan_with(
+        module,
         activation,
         roots,
         optional_roots,
         parent,
-        &provided,
         &[],
-    );
-    if !planner.problems.is_empty() {
-        return Err(PlanError {
-            problems: std::mem::take(&mut planner.problems),
-        }
-        .into());
-    }
-    Ok(planner.build(order, kept_roots, parent.cloned()))
+        parent.cloned(),
+    )
 }
 
 /// Plans a subcontext's module against the locator it runs in: rooted at `root`, its `locals`
@@ -312,17 +317,30 @@ pub(crate) fn plan_subcontext(
     locals: &[(DIKey, Origin)],
     parent: &Arc<LocatorInner>,
 ) -> Result<Plan, Error> {
+    let roots = Roots::Keys(vec![root.clone()]);
+    plan_with(module, activation, &roots, &[], Some(parent), locals, None)
+}
+
+/// Plans `module`, failing with every problem found; the plan keeps `plan_parent`.
+fn plan_with(
+    module: &Module,
+    activation: &Activation,
+    roots: &Roots,
+    optional_roots: &[DIKey],
+    parent: Option<&Arc<LocatorInner>>,
+    inputs: &[(DIKey, Origin)],
+    plan_parent: Option<Arc<LocatorInner>>,
+) -> Result<Plan, Error> {
     let index = Index::new(module);
     let provided = KeySet::default();
-    let roots = Roots::Keys(vec![root.clone()]);
     let (mut planner, order, kept_roots) = traverse(
         &index,
         activation,
-        &roots,
-        &[],
-        Some(parent),
+        roots,
+        optional_roots,
+        parent,
         &provided,
-        locals,
+        inputs,
     );
     if !planner.problems.is_empty() {
         return Err(PlanError {
@@ -330,7 +348,7 @@ pub(crate) fn plan_subcontext(
         }
         .into());
     }
-    Ok(planner.build(order, kept_roots, None))
+    Ok(planner.build(order, kept_roots, plan_parent))
 }
 
 /// Plans `index` for `activation` without building a plan: every problem, and the bindings
@@ -452,11 +470,14 @@ impl<'a> Planner<'a> {
         None
     }
 
-    /// Resolves `key` once; `id` is its number when the caller knows it.
+    /// Resolves `key` for the node `from` (`None`: a root). Each key is resolved once; later
+    /// calls return the first resolution.
     fn resolve(&mut self, key: &'a DIKey, from: Option<usize>) -> Resolution {
         let id = self.index.id(key);
         self.resolve_id(key, id, from)
     }
+
+    /// [`resolve`](Self::resolve) with the key's number in the index, `None` when unbound.
 
     fn resolve_id(&mut self, key: &'a DIKey, id: Option<usize>, from: Option<usize>) -> Resolution {
         let Some(id) = id else {
@@ -988,24 +1009,19 @@ impl<'a> Planner<'a> {
                     let mut args = Vec::with_capacity(node.edges.len());
 
                     for (edge, dep) in node.edges.iter().zip(binding.provider.deps.iter()) {
-                        args.push(match edge {
-                            Edge::Node(t, DepMode::Lazy) => ArgSource::LazyLocal(
-                                step_of[*t],
-                                dep.key()
-                                    .cloned()
-                                    .unwrap_or_else(|| node.target.key().clone()),
-                            ),
-                            Edge::Node(t, _) => ArgSource::Local(step_of[*t]),
-                            Edge::Parent(p, DepMode::Lazy) => ArgSource::LazyParent(
-                                *p,
-                                dep.key()
-                                    .cloned()
-                                    .unwrap_or_else(|| node.target.key().clone()),
-                            ),
-                            Edge::Parent(p, _) => ArgSource::Parent(*p),
-                            Edge::Absent => ArgSource::Absent,
-                            Edge::Locator => ArgSource::Locator,
-                            Edge::Logger => {
+                        // A lazy argument keeps its key, to name it if it fails when used.
+                        args.push(match (edge, dep) {
+                            (Edge::Node(t, DepMode::Lazy), Dependency::Key { key, .. }) => {
+                                ArgSource::LazyLocal(step_of[*t], key.clone())
+                            }
+                            (Edge::Node(t, _), _) => ArgSource::Local(step_of[*t]),
+                            (Edge::Parent(p, DepMode::Lazy), Dependency::Key { key, .. }) => {
+                                ArgSource::LazyParent(*p, key.clone())
+                            }
+                            (Edge::Parent(p, _), _) => ArgSource::Parent(*p),
+                            (Edge::Absent, _) => ArgSource::Absent,
+                            (Edge::Locator, _) => ArgSource::Locator,
+                            (Edge::Logger, _) => {
                                 ArgSource::Logger(logger_name.clone().unwrap_or_default())
                             }
                         });

@@ -1,7 +1,6 @@
 //! From a struct or an `impl` block to a [`Component`]; checks each attribute on its own.
 
 use darling::Error;
-use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, FnArg, ImplItem, ItemImpl, Member, ReturnType, Type};
 
 use super::model::{Component, Ctor, Param, Role, Shape};
@@ -133,7 +132,7 @@ fn param(
         )
         .with_span(&id.span()));
     }
-    let _ = ty.span();
+    crate::params::check_id(id.as_ref(), ty)?;
     Ok(Param {
         ty: ty.clone(),
         role,

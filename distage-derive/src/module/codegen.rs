@@ -30,16 +30,14 @@ impl Names {
     fn item(&self, suffix: impl std::fmt::Display) -> Ident {
         format_ident!("{}_{}", self.prefix, suffix.to_string())
     }
-    /// A hidden constant's name.
-    fn constant(&self, suffix: impl std::fmt::Display) -> Ident {
-        format_ident!("{}", self.item(suffix).to_string().to_uppercase())
-    }
     fn marker(&self) -> TokenStream {
         let m = &self.module;
         quote!(#m::#m)
     }
 }
 
+/// The module's expansion; `graph` is given when its wiring is checked at compile time (every
+/// include checked too), `None` for a module checked only when planned.
 pub(crate) fn generate(
     module: &ModuleDef,
     graph: Option<&Graph>,
@@ -48,15 +46,13 @@ pub(crate) fn generate(
 ) -> TokenStream {
     let names = Names::new(&module.name);
     let runtime = runtime(module, &names);
-    let checked =
-        graph.is_some() && module.runtime_includes.is_empty() && metas.iter().all(|m| m.checked);
     let (checks, exports, meta) = match graph {
-        Some(graph) if checked => (
+        Some(graph) => (
             checks(module, graph, metas, &names),
             exports(graph, &names),
             export_meta(module, graph, site),
         ),
-        _ => (
+        None => (
             TokenStream::new(),
             TokenStream::new(),
             unchecked_meta(module, site),
@@ -284,7 +280,6 @@ fn binding_statement(b: &Binding, m: &Ident) -> TokenStream {
         }
     };
     let make = quote_spanned!(b.span=> #m.make::<#key>());
-    let _ = &p;
     quote!(#make #named #implementation #(#tags)*;)
 }
 
@@ -556,7 +551,7 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
     }
 
     let n = graph.nodes.len();
-    let origins_const = names.constant("ORIGINS");
+    let origins_const = names.item("ORIGINS");
     let fn_checks_name = names.item("fn_checks");
     let name_span = module.name.span();
     let check_graph = respan(quote!(const _: () = #p::check_graph::<#n>), name_span);
@@ -570,6 +565,7 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
         #(#items)*
         /// Where each key was bound, for the cycle check's message (and includers').
         #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
         const #origins_const: [&str; #n] = [#(#origins),*];
         #check_graph #graph_args #semi
         const _: () = { #(#extra_checks)* };
@@ -709,7 +705,7 @@ fn exports(graph: &Graph, names: &Names) -> TokenStream {
             items.push(quote!(#[doc(hidden)] pub type #e = super::#local_e;));
         }
     }
-    let origins_const = names.constant("ORIGINS");
+    let origins_const = names.item("ORIGINS");
     let exported_origins = exported(graph).map(|(i, _)| quote!(super::#origins_const[#i]));
     items.push(quote!(#[doc(hidden)] pub const __ORIGINS: &[&str] = &[#(#exported_origins),*];));
     for (r, (i, _)) in graph

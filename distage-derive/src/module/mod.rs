@@ -1,4 +1,4 @@
-//! `module!`: parse → model → validate (graph) → codegen.
+//! `module!`: parse → model → graph (relationships between bindings checked) → codegen.
 //!
 //! A module that includes others is expanded in several passes: each included module's
 //! callback macro adds what it binds (its [`Meta`]) to the state and invokes `module!` again;

@@ -1,14 +1,14 @@
 //! `module!`'s syntax: each statement is checked on its own here; relationships between
-//! bindings are checked in `validate`.
+//! bindings are checked when the graph is built (`graph.rs`).
 
 use proc_macro2::{Span, TokenStream};
-use syn::parse::{Parse, ParseStream};
+use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Ident, LitStr, Pat, Token, Type, Visibility, braced, parenthesized};
 
 use super::model::*;
-use crate::params::{classify, combine, take_id};
+use crate::params::{check_id, classify, combine, take_id};
 
 mod kw {
     syn::custom_keyword!(make);
@@ -33,17 +33,6 @@ pub(crate) fn parse_module(tokens: TokenStream) -> syn::Result<(ModuleDef, Optio
         tokens,
     )?;
     Ok((module, statement_errors))
-}
-
-impl Parse for ModuleDef {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut errors = None;
-        let module = module_def(input, &mut errors)?;
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(module),
-        }
-    }
 }
 
 fn module_def(input: ParseStream<'_>, errors: &mut Option<syn::Error>) -> syn::Result<ModuleDef> {
@@ -441,7 +430,9 @@ fn fn_impl(args: TokenStream, span: Span) -> syn::Result<FnImpl> {
     let inputs: Punctuated<Pat, Token![,]> = std::mem::take(&mut closure.inputs);
     for mut pat in inputs {
         match &mut pat {
-            Pat::Type(typed) => match take_id(&mut typed.attrs) {
+            Pat::Type(typed) => match take_id(&mut typed.attrs)
+                .and_then(|id| check_id(id.as_ref(), &typed.ty).map(|()| id))
+            {
                 Ok(id) => match classify(&typed.ty) {
                     Ok(kind) => params.push(ClosureParam {
                         ty: (*typed.ty).clone(),

@@ -1,0 +1,20 @@
+use distage::prelude::*;
+
+struct Server;
+
+module! {
+    AppModule {
+        make<Server>.from(|#[id("main")] log: Logger| {
+            log.info("starting");
+            Server
+        });
+    }
+}
+
+#[derive(Injectable)]
+struct Worker {
+    #[id("jobs")]
+    locator: LocatorRef,
+}
+
+fn main() {}
