@@ -161,10 +161,10 @@ impl LocatorInner {
                 deferred.extend(instance.map(Deferred::Drop));
                 continue;
             }
-            if let Some(Release::Sync(release)) = release {
-                if let Some(cause) = crate::release::run_sync(release) {
-                    failures.push(self.release_failure(slot, cause));
-                }
+            if let Some(Release::Sync(release)) = release
+                && let Some(cause) = crate::release::run_sync(release)
+            {
+                failures.push(self.release_failure(slot, cause));
             }
             drop_instance(instance);
         }

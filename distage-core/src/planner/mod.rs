@@ -478,7 +478,6 @@ impl<'a> Planner<'a> {
     }
 
     /// [`resolve`](Self::resolve) with the key's number in the index, `None` when unbound.
-
     fn resolve_id(&mut self, key: &'a DIKey, id: Option<usize>, from: Option<usize>) -> Resolution {
         let Some(id) = id else {
             if let Some(r) = self.others.get(key) {
@@ -677,10 +676,10 @@ impl<'a> Planner<'a> {
             match &n.source {
                 Source::Binding(b, _) => {
                     for (dep, edge) in bindings[*b].provider.deps.iter().zip(&n.edges) {
-                        if let (Dependency::Key { key, mode }, Edge::Absent) = (dep, edge) {
-                            if unbound(key) {
-                                outer.push((key, *mode));
-                            }
+                        if let (Dependency::Key { key, mode }, Edge::Absent) = (dep, edge)
+                            && unbound(key)
+                        {
+                            outer.push((key, *mode));
                         }
                     }
                 }
