@@ -151,8 +151,8 @@ pub enum ImplKind {
     AsyncResource,
     /// A `Factory<T>` for assisted injection.
     Factory(TypeInfo),
-    /// The instance of another key.
-    Reference(DIKey),
+    /// The instance of another key (boxed: every step carries an `ImplKind`).
+    Reference(Box<DIKey>),
     /// A set declaration (`many`).
     Set,
     /// A subcontext of the given root type.

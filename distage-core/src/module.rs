@@ -820,7 +820,7 @@ pub fn ref_provider<I: ?Sized + Send + Sync + 'static, T: ?Sized + Send + Sync +
 ) -> Provider {
     Provider::call(
         vec![Dependency::strict(key.clone())],
-        ImplKind::Reference(key),
+        ImplKind::Reference(Box::new(key)),
         move |args: &mut Args<'_>| Ok(Produced::instance(coerce(args.take::<Arc<I>>()?))),
     )
 }

@@ -21,8 +21,8 @@ pub enum StepTarget {
     SetElement {
         /// The set's key.
         set: DIKey,
-        /// How the element is made.
-        implementation: ImplKind,
+        /// How the element is made (boxed: every step carries a `StepTarget`).
+        implementation: Box<ImplKind>,
     },
 }
 
@@ -68,8 +68,10 @@ pub(crate) enum ArgSource {
     Local(usize),
     Parent(ParentSlot),
     Absent,
-    LazyLocal(usize, DIKey),
-    LazyParent(ParentSlot, DIKey),
+    // The key names a lazy argument when it fails on use; boxed, as lazy arguments are rare
+    // and every argument of every step has this enum's size.
+    LazyLocal(usize, Box<DIKey>),
+    LazyParent(ParentSlot, Box<DIKey>),
     Locator,
     Logger(Arc<str>),
 }

@@ -277,12 +277,12 @@ fn resolve_arg<'a>(
         ArgSource::LazyLocal(slot, key) => Arg::Lazy(SlotRef {
             locator: Arc::downgrade(inner),
             slot: *slot,
-            key: key.clone(),
+            key: (**key).clone(),
         }),
         ArgSource::LazyParent(p, key) => Arg::Lazy(SlotRef {
             locator: Arc::downgrade(ancestor(inner, p)?),
             slot: p.slot,
-            key: key.clone(),
+            key: (**key).clone(),
         }),
         ArgSource::Locator => Arg::Locator(LocatorRef {
             inner: Arc::downgrade(inner),

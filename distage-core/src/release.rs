@@ -107,7 +107,10 @@ pub(crate) fn detach(steps: Vec<Deferred>) {
             {
                 Ok(runtime) => runtime.block_on(run),
                 Err(e) => {
-                    tracing::error!("distage: no runtime to run async release steps on: {e}")
+                    tracing::warn!(
+                        "distage: no tokio runtime for async release steps ({e}); polling them here"
+                    );
+                    block_on(run);
                 }
             },
         }
@@ -116,9 +119,8 @@ pub(crate) fn detach(steps: Vec<Deferred>) {
     block_on(run);
 }
 
-/// Polls `future` to completion on this thread, parking between wake-ups (no tokio: release
-/// steps that need a reactor will fail on their own terms).
-#[cfg(not(feature = "tokio"))]
+/// Polls `future` to completion on this thread, parking between wake-ups (without a tokio
+/// runtime, release steps that need its reactor fail on their own terms).
 fn block_on<F: Future>(future: F) -> F::Output {
     use std::sync::Arc;
     use std::task::{Context, Poll, Wake, Waker};

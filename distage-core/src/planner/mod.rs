@@ -89,7 +89,7 @@ impl NodeTarget<'_> {
             NodeTarget::Key(key) => StepTarget::Key((*key).clone()),
             NodeTarget::Element(b) => StepTarget::SetElement {
                 set: b.key.clone(),
-                implementation: b.provider.kind.clone(),
+                implementation: Box::new(b.provider.kind.clone()),
             },
         }
     }
@@ -1011,11 +1011,11 @@ impl<'a> Planner<'a> {
                         // A lazy argument keeps its key, to name it if it fails when used.
                         args.push(match (edge, dep) {
                             (Edge::Node(t, DepMode::Lazy), Dependency::Key { key, .. }) => {
-                                ArgSource::LazyLocal(step_of[*t], key.clone())
+                                ArgSource::LazyLocal(step_of[*t], Box::new(key.clone()))
                             }
                             (Edge::Node(t, _), _) => ArgSource::Local(step_of[*t]),
                             (Edge::Parent(p, DepMode::Lazy), Dependency::Key { key, .. }) => {
-                                ArgSource::LazyParent(*p, key.clone())
+                                ArgSource::LazyParent(*p, Box::new(key.clone()))
                             }
                             (Edge::Parent(p, _), _) => ArgSource::Parent(*p),
                             (Edge::Absent, _) => ArgSource::Absent,
