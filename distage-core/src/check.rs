@@ -216,30 +216,7 @@ macro_rules! static_values {
     )*};
 }
 
-static_values!(
-    String,
-    &'static str,
-    bool,
-    char,
-    u8,
-    u16,
-    u32,
-    u64,
-    u128,
-    usize,
-    i8,
-    i16,
-    i32,
-    i64,
-    i128,
-    isize,
-    f32,
-    f64,
-    std::path::PathBuf,
-    std::time::Duration,
-    std::net::SocketAddr,
-    std::net::IpAddr,
-);
+crate::inject::for_value_types!(static_values);
 
 /// Checks, in a function body, that a function's parameters are bound in module `M` (used for
 /// `.from(path)` where the parameters are not visible to the macro).

@@ -293,30 +293,39 @@ macro_rules! value_types {
     )*};
 }
 
-value_types!(
-    String,
-    &'static str,
-    bool,
-    char,
-    u8,
-    u16,
-    u32,
-    u64,
-    u128,
-    usize,
-    i8,
-    i16,
-    i32,
-    i64,
-    i128,
-    isize,
-    f32,
-    f64,
-    std::path::PathBuf,
-    std::time::Duration,
-    std::net::SocketAddr,
-    std::net::IpAddr,
-);
+/// The plain value types a parameter takes as they are (without `Value<…>`): every list of impls
+/// over them is made from this one list.
+macro_rules! for_value_types {
+    ($m:ident) => {
+        $m!(
+            String,
+            &'static str,
+            bool,
+            char,
+            u8,
+            u16,
+            u32,
+            u64,
+            u128,
+            usize,
+            i8,
+            i16,
+            i32,
+            i64,
+            i128,
+            isize,
+            f32,
+            f64,
+            std::path::PathBuf,
+            std::time::Duration,
+            std::net::SocketAddr,
+            std::net::IpAddr,
+        );
+    };
+}
+pub(crate) use for_value_types;
+
+for_value_types!(value_types);
 
 impl<T: InjectableValue> Inject for Vec<T> {
     fn dependency(id: Option<Id>) -> Dependency {
