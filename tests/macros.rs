@@ -358,3 +358,57 @@ fn derived_axes_have_names_choices_and_parse() {
     let activation = Activation::parse("region:us", &[distage::AxisInfo::of::<Region>()]).unwrap();
     assert_eq!(activation, Activation::new().with(Region::Us));
 }
+
+struct Wide(u64);
+
+#[allow(clippy::too_many_arguments)]
+fn make_wide(
+    a: u8,
+    b: u16,
+    c: u32,
+    d: u64,
+    e: u128,
+    f: i8,
+    g: i16,
+    h: i32,
+    i: i64,
+    j: i128,
+    k: usize,
+    l: isize,
+    m: bool,
+    n: char,
+) -> Wide {
+    let ints = [a as u64, b as u64, c as u64, d, e as u64, k as u64];
+    let signed = [f as i64, g as i64, h as i64, i, j as i64, l as i64];
+    Wide(ints.iter().sum::<u64>() + signed.iter().sum::<i64>() as u64 + m as u64 + n as u64)
+}
+
+module! {
+    WideModule {
+        make<Wide>.from(make_wide);
+        make<u8>.from_value(1);
+        make<u16>.from_value(1);
+        make<u32>.from_value(1);
+        make<u64>.from_value(1);
+        make<u128>.from_value(1);
+        make<i8>.from_value(1);
+        make<i16>.from_value(1);
+        make<i32>.from_value(1);
+        make<i64>.from_value(1);
+        make<i128>.from_value(1);
+        make<usize>.from_value(1);
+        make<isize>.from_value(1);
+        make<bool>.from_value(true);
+        make<char>.from_value('\u{1}');
+    }
+}
+
+#[test]
+fn a_function_given_by_path_may_take_up_to_16_parameters() {
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(WideModule::module()).roots::<Wide>())
+        .unwrap();
+    let locator = injector.produce(&plan).unwrap();
+    assert_eq!(locator.get::<Wide>().unwrap().0, 14);
+}

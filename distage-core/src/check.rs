@@ -243,19 +243,7 @@ macro_rules! fn_deps {
     };
 }
 
-fn_deps!();
-fn_deps!(A1);
-fn_deps!(A1 A2);
-fn_deps!(A1 A2 A3);
-fn_deps!(A1 A2 A3 A4);
-fn_deps!(A1 A2 A3 A4 A5);
-fn_deps!(A1 A2 A3 A4 A5 A6);
-fn_deps!(A1 A2 A3 A4 A5 A6 A7);
-fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8);
-fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9);
-fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);
-fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11);
-fn_deps!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12);
+crate::functoid::for_arities!(fn_deps);
 
 /// Turns what a `module!` closure or value gives into an `Arc` for key `K`, by autoref
 /// specialization, most specific first: a `K` is wrapped (`&&Wrap<K, K>`), an `Arc<X>` is used
