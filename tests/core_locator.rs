@@ -186,9 +186,9 @@ fn a_child_still_reports_what_neither_binds() {
     );
 }
 
-#[test]
-fn dropping_a_child_releases_only_the_childs_resources() {
-    let log = Log::new();
+/// A parent holding a `Config` resource and a child holding a `u8` resource that uses it, both
+/// logging their start and stop.
+fn parent_and_child(log: &Log) -> (Locator, Locator) {
     let (pl, cl) = (log.clone(), log.clone());
     let parent = produce_with(
         &Injector::new(),
@@ -206,6 +206,13 @@ fn dropping_a_child_releases_only_the_childs_resources() {
                 .from_resource(move |_: Arc<Config>| cl.resource("child", 1u8));
         }),
     );
+    (parent, child)
+}
+
+#[test]
+fn dropping_a_child_releases_only_the_childs_resources() {
+    let log = Log::new();
+    let (parent, child) = parent_and_child(&log);
     drop(child);
     assert_eq!(log.entries(), ["parent start", "child start", "child stop"]);
     assert!(parent.get::<Config>().is_ok());
@@ -219,23 +226,7 @@ fn dropping_a_child_releases_only_the_childs_resources() {
 #[test]
 fn a_parent_outlives_its_children_even_when_its_handle_is_dropped_first() {
     let log = Log::new();
-    let (pl, cl) = (log.clone(), log.clone());
-    let parent = produce_with(
-        &Injector::new(),
-        Module::build(move |m| {
-            let pl = pl.clone();
-            m.make::<Config>()
-                .from_resource(move || pl.resource("parent", Config("p")));
-        }),
-    );
-    let child = produce_with(
-        &Injector::inherit(&parent),
-        Module::build(move |m| {
-            let cl = cl.clone();
-            m.make::<u8>()
-                .from_resource(move |_: Arc<Config>| cl.resource("child", 1u8));
-        }),
-    );
+    let (parent, child) = parent_and_child(&log);
     drop(parent);
     assert_eq!(log.entries(), ["parent start", "child start"]);
     assert_eq!(child.get::<Config>().unwrap().0, "p");
@@ -249,24 +240,8 @@ fn a_parent_outlives_its_children_even_when_its_handle_is_dropped_first() {
 #[test]
 fn closing_a_parent_releases_a_live_childs_resources_first_and_once() {
     let log = Log::new();
-    let (pl, cl) = (log.clone(), log.clone());
-    let parent = produce_with(
-        &Injector::new(),
-        Module::build(move |m| {
-            let pl = pl.clone();
-            m.make::<Config>()
-                .from_resource(move || pl.resource("parent", Config("p")));
-        }),
-    );
+    let (parent, child) = parent_and_child(&log);
     let child_injector = Injector::inherit(&parent);
-    let child = produce_with(
-        &child_injector,
-        Module::build(move |m| {
-            let cl = cl.clone();
-            m.make::<u8>()
-                .from_resource(move |_: Arc<Config>| cl.resource("child", 1u8));
-        }),
-    );
     parent.close().unwrap();
     // The child's resource uses the parent's: released first.
     assert_eq!(
