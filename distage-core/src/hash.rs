@@ -10,9 +10,18 @@ pub(crate) struct KeyHasher(u64);
 const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 impl Hasher for KeyHasher {
+    /// Mixes every bit of the state into every bit of the hash (murmur3's finalizer). Without
+    /// it the low bits, which pick a hash table's bucket, would depend only on the low bits of
+    /// the words written: ids such as `n1`…`n9999` differ in their high bytes, and shared a few
+    /// dozen buckets.
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 
     #[inline]
