@@ -58,8 +58,8 @@ impl fmt::Debug for StepTarget {
 /// (a subcontext's) does not keep that locator alive.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ParentSlot {
-    pub(crate) depth: usize,
-    pub(crate) slot: usize,
+    pub(crate) depth: u32,
+    pub(crate) slot: u32,
 }
 
 /// Where a call's argument comes from.
@@ -97,26 +97,16 @@ pub struct Step {
     pub(crate) kind: ImplKind,
     pub(crate) deps: Arc<[Dependency]>,
     pub(crate) action: Action,
-    pub(crate) args: Vec<ArgSource>,
+    /// The step's arguments are `PlanData::args[args.0..args.1]`: one array for the whole plan,
+    /// not an allocation per step.
+    pub(crate) args: (u32, u32),
     /// Steps kept for this one without being arguments (what a subcontext will take from this
-    /// locator when it runs), with whether the need is lazy (which does not order production).
-    pub(crate) after: Vec<(usize, bool)>,
+    /// locator when it runs), with whether the need is lazy (which does not order production):
+    /// `PlanData::after[after.0..after.1]`.
+    pub(crate) after: (u32, u32),
 }
 
 impl Step {
-    /// Local steps this one depends on, with whether the dependency is lazy (which does not
-    /// order production).
-    pub(crate) fn dep_steps(&self) -> impl Iterator<Item = (usize, bool)> + '_ {
-        self.args
-            .iter()
-            .filter_map(|a| match a {
-                ArgSource::Local(i) => Some((*i, false)),
-                ArgSource::LazyLocal(i, _) => Some((*i, true)),
-                _ => None,
-            })
-            .chain(self.after.iter().copied())
-    }
-
     /// What the step produces.
     pub fn target(&self) -> &StepTarget {
         &self.target
@@ -146,56 +136,87 @@ impl fmt::Debug for Step {
 }
 
 /// Key → slot lookup by a hash of the key's parts, so a named lookup neither allocates nor
-/// scans the other keys of its type.
+/// scans the other keys of its type. An entry is 32 bytes (the ids live beside the table), so
+/// a 10,000-key index is about half a megabyte.
 #[derive(Default)]
 pub(crate) struct KeyIndex {
-    map: KeyMap<u64, Slots>,
+    map: KeyMap<u64, Entry>,
+    /// Ids of named keys, by [`Entry::name`].
+    names: Vec<Id>,
+    /// Keys whose 64-bit hash equals another key's (in practice, none).
+    collisions: Vec<(u64, Entry)>,
 }
 
-/// The keys sharing one hash: almost always one.
-enum Slots {
-    One(TypeId, KeyKind, Option<Id>, usize),
-    Many(Vec<(TypeId, KeyKind, Option<Id>, usize)>),
+#[derive(Clone, Copy)]
+struct Entry {
+    ty: TypeId,
+    slot: u32,
+    /// Position in `names`, or [`UNNAMED`].
+    name: u32,
+    kind: KeyKind,
 }
+
+const UNNAMED: u32 = u32::MAX;
 
 impl KeyIndex {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         KeyIndex {
             map: KeyMap::with_capacity_and_hasher(capacity, Default::default()),
+            names: Vec::new(),
+            collisions: Vec::new(),
         }
     }
 
     pub(crate) fn insert(&mut self, key: &DIKey, slot: usize) {
-        let ty = key.type_info().type_id();
-        let hash = key.cached_hash();
-        let entry = (ty, key.kind(), key.id().cloned(), slot);
+        self.insert_hashed(key.cached_hash(), key, slot);
+    }
+
+    fn insert_hashed(&mut self, hash: u64, key: &DIKey, slot: usize) {
+        let name = match key.id() {
+            Some(id) => {
+                self.names.push(id.clone());
+                (self.names.len() - 1) as u32
+            }
+            None => UNNAMED,
+        };
+        let entry = Entry {
+            ty: key.type_info().type_id(),
+            slot: slot as u32,
+            name,
+            kind: key.kind(),
+        };
         match self.map.entry(hash) {
             std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(Slots::One(entry.0, entry.1, entry.2, entry.3));
+                v.insert(entry);
             }
-            std::collections::hash_map::Entry::Occupied(mut o) => {
-                let slots = o.get_mut();
-                if let Slots::One(t, k, i, s) = slots {
-                    *slots = Slots::Many(vec![(*t, *k, i.take(), *s)]);
-                }
-                if let Slots::Many(v) = slots {
-                    v.push(entry);
-                }
-            }
+            std::collections::hash_map::Entry::Occupied(_) => self.collisions.push((hash, entry)),
         }
     }
 
     #[inline]
     pub(crate) fn find(&self, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Option<usize> {
-        let matches = |t: &TypeId, k: &KeyKind, i: &Option<Id>| {
-            *t == ty && *k == kind && i.as_ref().map(Id::as_str) == id
+        self.find_hashed(key_hash(ty, kind, id), ty, kind, id)
+    }
+
+    #[inline]
+    fn find_hashed(&self, hash: u64, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Option<usize> {
+        let matches = |e: &Entry| {
+            e.ty == ty
+                && e.kind == kind
+                && match (e.name, id) {
+                    (UNNAMED, None) => true,
+                    (UNNAMED, Some(_)) | (_, None) => false,
+                    (name, Some(id)) => self.names[name as usize].as_str() == id,
+                }
         };
-        match self.map.get(&key_hash(ty, kind, id))? {
-            Slots::One(t, k, i, slot) => matches(t, k, i).then_some(*slot),
-            Slots::Many(v) => v
-                .iter()
-                .find_map(|(t, k, i, slot)| matches(t, k, i).then_some(*slot)),
+        let entry = self.map.get(&hash)?;
+        if matches(entry) {
+            return Some(entry.slot as usize);
         }
+        self.collisions
+            .iter()
+            .find(|(h, e)| *h == hash && matches(e))
+            .map(|(_, e)| e.slot as usize)
     }
 
     pub(crate) fn find_key(&self, key: &DIKey) -> Option<usize> {
@@ -209,12 +230,42 @@ impl KeyIndex {
 
 pub(crate) struct PlanData {
     pub(crate) steps: Vec<Step>,
+    /// Every step's arguments, step after step (see [`Step::args`]).
+    pub(crate) args: Vec<ArgSource>,
+    /// Every step's other kept steps (see [`Step::after`]).
+    pub(crate) after: Vec<(usize, bool)>,
     pub(crate) index: KeyIndex,
     pub(crate) roots: Vec<DIKey>,
     pub(crate) removed: Vec<Binding>,
     pub(crate) imported: Vec<DIKey>,
     pub(crate) activation: Activation,
     pub(crate) parent: Option<Arc<LocatorInner>>,
+}
+
+impl PlanData {
+    /// Where `step`'s arguments come from, in parameter order.
+    #[inline]
+    pub(crate) fn args(&self, step: &Step) -> &[ArgSource] {
+        &self.args[step.args.0 as usize..step.args.1 as usize]
+    }
+
+    /// Local steps step `step` depends on, with whether the dependency is lazy (which does not
+    /// order production).
+    pub(crate) fn dep_steps(&self, step: usize) -> impl Iterator<Item = (usize, bool)> + '_ {
+        let step = &self.steps[step];
+        self.args(step)
+            .iter()
+            .filter_map(|a| match a {
+                ArgSource::Local(i) => Some((*i, false)),
+                ArgSource::LazyLocal(i, _) => Some((*i, true)),
+                _ => None,
+            })
+            .chain(
+                self.after[step.after.0 as usize..step.after.1 as usize]
+                    .iter()
+                    .copied(),
+            )
+    }
 }
 
 /// An ordered, checked recipe for producing a locator: every key reachable from the roots,
@@ -263,15 +314,15 @@ impl Plan {
     /// What `key` depends on, transitively, as a tree.
     pub fn dependencies(&self, key: &DIKey) -> Option<PlanTree> {
         let root = self.data.index.find_key(key)?;
-        Some(self.tree(root, |s| self.data.steps[s].dep_steps().collect()))
+        Some(self.tree(root, |s| self.data.dep_steps(s).collect()))
     }
 
     /// What depends on `key`, transitively, as a tree.
     pub fn dependees(&self, key: &DIKey) -> Option<PlanTree> {
         let root = self.data.index.find_key(key)?;
         let mut reverse: Vec<Vec<(usize, bool)>> = vec![Vec::new(); self.data.steps.len()];
-        for (i, step) in self.data.steps.iter().enumerate() {
-            for (d, lazy) in step.dep_steps() {
+        for i in 0..self.data.steps.len() {
+            for (d, lazy) in self.data.dep_steps(i) {
                 reverse[d].push((i, lazy));
             }
         }
@@ -324,7 +375,7 @@ impl Plan {
             let _ = writeln!(out, "  p{i} [label=\"{label}\", style=dashed];");
         }
         for (i, s) in self.data.steps.iter().enumerate() {
-            for (d, lazy) in s.dep_steps() {
+            for (d, lazy) in self.data.dep_steps(i) {
                 let style = if lazy {
                     " [style=dashed, label=\"lazy\"]"
                 } else {
@@ -362,8 +413,8 @@ impl Plan {
                 s.origin
             );
         }
-        for (i, s) in self.data.steps.iter().enumerate() {
-            for (d, lazy) in s.dep_steps() {
+        for i in 0..self.data.steps.len() {
+            for (d, lazy) in self.data.dep_steps(i) {
                 let arrow = if lazy { "-.->|lazy|" } else { "-->" };
                 let _ = writeln!(out, "  s{i} {arrow} s{d}");
             }
@@ -394,7 +445,7 @@ impl fmt::Display for Plan {
                 if !deps.is_empty() {
                     let _ = write!(how, "({})", deps.join(", "));
                 } else if let Action::Assemble { .. } = s.action {
-                    let _ = write!(how, " of {}", s.args.len());
+                    let _ = write!(how, " of {}", d.args(s).len());
                 }
                 if !s.tags.is_empty() {
                     let _ = write!(how, " {}", s.tags);
@@ -493,4 +544,40 @@ impl fmt::Display for PlanTree {
 /// `s` inside a quoted DOT string.
 fn dot_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_index_tells_apart_keys_whose_hashes_collide() {
+        let keys = [
+            DIKey::of::<u8>(),
+            DIKey::named::<u8>("a"),
+            DIKey::named::<u8>("b"),
+            DIKey::set_of::<u8>(),
+            DIKey::of::<u16>(),
+        ];
+        let mut index = KeyIndex::with_capacity(keys.len());
+        for (slot, key) in keys.iter().enumerate() {
+            index.insert_hashed(7, key, slot);
+        }
+        for (slot, key) in keys.iter().enumerate() {
+            let found = index.find_hashed(
+                7,
+                key.type_info().type_id(),
+                key.kind(),
+                key.id().map(Id::as_str),
+            );
+            assert_eq!(found, Some(slot), "{key}");
+        }
+        let absent = index.find_hashed(7, TypeId::of::<u8>(), KeyKind::Single, Some("c"));
+        assert_eq!(absent, None);
+        assert_eq!(
+            index.find_key(&DIKey::named::<u8>("a")),
+            None,
+            "hashed as 7"
+        );
+    }
 }

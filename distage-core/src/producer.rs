@@ -76,13 +76,12 @@ pub(crate) async fn produce_async(
     let steps = &plan.data.steps;
     let mut inner = LocatorInner::new(plan.data.clone(), parent);
     // `waiting[i]`: steps `i` waits for; lazy dependencies do not order production.
-    let mut waiting: Vec<usize> = steps
-        .iter()
-        .map(|s| s.dep_steps().filter(|(_, lazy)| !lazy).count())
+    let mut waiting: Vec<usize> = (0..steps.len())
+        .map(|s| plan.data.dep_steps(s).filter(|(_, lazy)| !lazy).count())
         .collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
-    for (i, step) in steps.iter().enumerate() {
-        for (dep, lazy) in step.dep_steps() {
+    for i in 0..steps.len() {
+        for (dep, lazy) in plan.data.dep_steps(i) {
             if !lazy {
                 dependents[dep].push(i);
             }
@@ -183,8 +182,9 @@ fn start_async(
     step: &Step,
     call: &AsyncCall,
 ) -> Result<BoxFuture<Result<Produced, BoxError>>, Failure> {
-    let args = step
-        .args
+    let args = inner
+        .plan
+        .args(step)
         .iter()
         .map(|source| resolve_arg(inner, source))
         .collect::<Result<Vec<_>, _>>()?;
@@ -203,7 +203,7 @@ pub(crate) fn run_step<'a>(
     args: &mut Vec<Arg<'a>>,
 ) -> Result<Produced, Failure> {
     args.clear();
-    for source in &step.args {
+    for source in inner.plan.args(step) {
         args.push(resolve_arg(inner, source)?);
     }
     let args = &args[..];
@@ -218,7 +218,7 @@ pub(crate) fn run_step<'a>(
             inherited,
         } => {
             let inherited = match inherited {
-                Some(p) => Some(found(ancestor(inner, p)?.slot(p.slot))?),
+                Some(p) => Some(found(ancestor(inner, p)?.slot(p.slot as usize))?),
                 None => None,
             };
             let elements: Vec<&(dyn Any + Send + Sync)> = args
@@ -251,7 +251,7 @@ pub(crate) fn run_step<'a>(
 }
 
 fn ancestor<'a>(inner: &'a LocatorInner, p: &ParentSlot) -> Result<&'a Arc<LocatorInner>, Failure> {
-    inner.ancestor(p.depth).ok_or_else(|| {
+    inner.ancestor(p.depth as usize).ok_or_else(|| {
         Failure::Error("distage: the plan needs a parent locator it was not given".into())
     })
 }
@@ -272,7 +272,7 @@ fn resolve_arg<'a>(
 ) -> Result<Arg<'a>, Failure> {
     Ok(match source {
         ArgSource::Local(slot) => Arg::Instance(found(inner.slot(*slot))?),
-        ArgSource::Parent(p) => Arg::Instance(found(ancestor(inner, p)?.slot(p.slot))?),
+        ArgSource::Parent(p) => Arg::Instance(found(ancestor(inner, p)?.slot(p.slot as usize))?),
         ArgSource::Absent => Arg::Absent,
         ArgSource::LazyLocal(slot, key) => Arg::Lazy(SlotRef {
             locator: Arc::downgrade(inner),
@@ -281,7 +281,7 @@ fn resolve_arg<'a>(
         }),
         ArgSource::LazyParent(p, key) => Arg::Lazy(SlotRef {
             locator: Arc::downgrade(ancestor(inner, p)?),
-            slot: p.slot,
+            slot: p.slot as usize,
             key: (**key).clone(),
         }),
         ArgSource::Locator => Arg::Locator(LocatorRef {

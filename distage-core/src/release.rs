@@ -169,7 +169,7 @@ pub(crate) async fn release_concurrently(
     let mut waiting = vec![0usize; acquired.len()];
     let mut depends_on: Vec<Vec<usize>> = vec![Vec::new(); acquired.len()];
     for (i, &step) in acquired.iter().enumerate() {
-        for (dep, lazy) in steps[step].dep_steps() {
+        for (dep, lazy) in inner.plan.dep_steps(step) {
             if !lazy && position[dep] != usize::MAX {
                 waiting[position[dep]] += 1;
                 depends_on[i].push(position[dep]);

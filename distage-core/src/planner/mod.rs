@@ -112,7 +112,8 @@ struct Node<'a> {
     target: NodeTarget<'a>,
     origin: Origin,
     source: Source<'a>,
-    edges: Vec<Edge>,
+    /// The node's dependencies' resolutions are `Planner::edges[edges.0..edges.1]`.
+    edges: (u32, u32),
     /// What a subcontext will take from this locator when it runs, with how it is needed: kept
     /// in the plan, and produced first unless needed lazily.
     extra: Vec<(usize, DepMode)>,
@@ -277,6 +278,8 @@ struct Planner<'a> {
     inputs: &'a [(DIKey, Origin)],
     consulted: Vec<AxisInfo>,
     nodes: Vec<Node<'a>>,
+    /// Every node's edges, node after node (see [`Node::edges`]).
+    edges: Vec<Edge>,
     /// Resolutions of bound keys, by key number.
     state: Vec<Option<Resolution>>,
     /// Resolutions of keys the module does not bind.
@@ -390,6 +393,7 @@ fn traverse<'a>(
         inputs,
         consulted: Vec::new(),
         nodes: Vec::with_capacity(bindings.len()),
+        edges: Vec::with_capacity(index.dep_ids.len()),
         state: vec![None; index.keys.len()],
         others: KeyMap::default(),
         ruled_out: KeyMap::default(),
@@ -462,7 +466,10 @@ impl<'a> Planner<'a> {
         let mut depth = 0;
         while let Some(locator) = next {
             if let Some(slot) = locator.plan.index.find_key(key) {
-                return Some(ParentSlot { depth, slot });
+                return Some(ParentSlot {
+                    depth,
+                    slot: slot as u32,
+                });
             }
             next = locator.parent();
             depth += 1;
@@ -675,7 +682,8 @@ impl<'a> Planner<'a> {
         for n in &nested.nodes {
             match &n.source {
                 Source::Binding(b, _) => {
-                    for (dep, edge) in bindings[*b].provider.deps.iter().zip(&n.edges) {
+                    let edges = &nested.edges[n.edges.0 as usize..n.edges.1 as usize];
+                    for (dep, edge) in bindings[*b].provider.deps.iter().zip(edges) {
                         if let (Dependency::Key { key, mode }, Edge::Absent) = (dep, edge)
                             && unbound(key)
                         {
@@ -767,7 +775,7 @@ impl<'a> Planner<'a> {
             target,
             origin,
             source,
-            edges: Vec::new(),
+            edges: (0, 0),
             extra: Vec::new(),
             reached_from: from,
         });
@@ -791,10 +799,10 @@ impl<'a> Planner<'a> {
             let Source::Binding(b, binding) = self.nodes[node].source else {
                 continue;
             };
-            let mut edges = Vec::with_capacity(binding.provider.deps.len());
+            let start = self.edges.len() as u32;
             for (dep, &id) in binding.provider.deps.iter().zip(index.dep_ids(b)) {
                 let id = (id != UNBOUND).then_some(id as usize);
-                edges.push(match dep {
+                let edge = match dep {
                     Dependency::Key { key, mode } => match self.resolve_id(key, id, Some(node)) {
                         Resolution::Node(n) => Edge::Node(n, *mode),
                         Resolution::Parent(p) => Edge::Parent(p, *mode),
@@ -809,9 +817,10 @@ impl<'a> Planner<'a> {
                     },
                     Dependency::Locator => Edge::Locator,
                     Dependency::Logger => Edge::Logger,
-                });
+                };
+                self.edges.push(edge);
             }
-            self.nodes[node].edges = edges;
+            self.nodes[node].edges = (start, self.edges.len() as u32);
         }
     }
 
@@ -884,13 +893,18 @@ impl<'a> Planner<'a> {
         }
     }
 
+    fn edges_of(&self, n: usize) -> &[Edge] {
+        let (start, end) = self.nodes[n].edges;
+        &self.edges[start as usize..end as usize]
+    }
+
     /// Edges that order production (everything but lazy dependencies), appended to `out`.
     fn push_ordering_edges(&self, n: usize, out: &mut Vec<usize>) {
         let node = &self.nodes[n];
         match &node.source {
             Source::Set { elements, .. } => out.extend(elements),
             Source::Input(_) => {}
-            Source::Binding(..) => out.extend(node.edges.iter().filter_map(|e| match e {
+            Source::Binding(..) => out.extend(self.edges_of(n).iter().filter_map(|e| match e {
                 Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(*t),
                 _ => None,
             })),
@@ -985,7 +999,10 @@ impl<'a> Planner<'a> {
         let mut index = KeyIndex::with_capacity(order.len());
         let mut imported: Vec<DIKey> = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
+        let mut args: Vec<ArgSource> = Vec::with_capacity(self.edges.len());
+        let mut after: Vec<(usize, bool)> = Vec::new();
         for (step_no, &n) in order.iter().enumerate() {
+            let args_start = args.len() as u32;
             let node = &self.nodes[n];
             if let NodeTarget::Key(key) = &node.target {
                 index.insert(key, step_no);
@@ -1000,14 +1017,12 @@ impl<'a> Planner<'a> {
                         }
                     };
                     // Named after the step only when something asks for a `Logger`.
-                    let logger_name: Option<Arc<str>> = node
-                        .edges
+                    let edges = &self.edges[node.edges.0 as usize..node.edges.1 as usize];
+                    let logger_name: Option<Arc<str>> = edges
                         .iter()
                         .any(|e| matches!(e, Edge::Logger))
                         .then(|| node.target.to_string().into());
-                    let mut args = Vec::with_capacity(node.edges.len());
-
-                    for (edge, dep) in node.edges.iter().zip(binding.provider.deps.iter()) {
+                    for (edge, dep) in edges.iter().zip(binding.provider.deps.iter()) {
                         // A lazy argument keeps its key, to name it if it fails when used.
                         args.push(match (edge, dep) {
                             (Edge::Node(t, DepMode::Lazy), Dependency::Key { key, .. }) => {
@@ -1025,11 +1040,12 @@ impl<'a> Planner<'a> {
                             }
                         });
                     }
-                    let after = node
-                        .extra
-                        .iter()
-                        .map(|&(e, mode)| (step_of[e], mode == DepMode::Lazy))
-                        .collect();
+                    let after_start = after.len() as u32;
+                    after.extend(
+                        node.extra
+                            .iter()
+                            .map(|&(e, mode)| (step_of[e], mode == DepMode::Lazy)),
+                    );
                     Step {
                         target: node.target.step_target(),
                         origin: binding.origin,
@@ -1037,8 +1053,8 @@ impl<'a> Planner<'a> {
                         kind: binding.provider.kind.clone(),
                         deps: binding.provider.deps.clone(),
                         action,
-                        args,
-                        after,
+                        args: (args_start, args.len() as u32),
+                        after: (after_start, after.len() as u32),
                     }
                 }
                 Source::Input(k) => Step {
@@ -1048,8 +1064,8 @@ impl<'a> Planner<'a> {
                     kind: ImplKind::Local,
                     deps: Arc::new([]),
                     action: Action::Input(*k),
-                    args: Vec::new(),
-                    after: Vec::new(),
+                    args: (args_start, args_start),
+                    after: (0, 0),
                 },
                 Source::Set {
                     assemble,
@@ -1072,8 +1088,11 @@ impl<'a> Planner<'a> {
                             assemble: *assemble,
                             inherited: *inherited,
                         },
-                        args: element_steps.iter().map(|&s| ArgSource::Local(s)).collect(),
-                        after: Vec::new(),
+                        args: {
+                            args.extend(element_steps.iter().map(|&s| ArgSource::Local(s)));
+                            (args_start, args.len() as u32)
+                        },
+                        after: (0, 0),
                     }
                 }
             };
@@ -1101,6 +1120,8 @@ impl<'a> Planner<'a> {
         Plan {
             data: Arc::new(PlanData {
                 steps,
+                args,
+                after,
                 index,
                 roots,
                 removed,
