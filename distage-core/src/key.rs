@@ -217,9 +217,9 @@ pub struct DIKey {
 
 /// The hash of a key's parts; the locator's index computes the same from a lookup's parts.
 pub(crate) fn key_hash(ty: TypeId, kind: KeyKind, id: Option<&str>) -> u64 {
-    let mut h = crate::hash::KeyHasher::default();
+    // The kind picks the starting state, so an unnamed key costs one multiply (the `TypeId`).
+    let mut h = crate::hash::KeyHasher::starting_at(kind as u64);
     ty.hash(&mut h);
-    h.write_u8(kind as u8);
     if let Some(id) = id {
         h.write(id.as_bytes());
         h.write_u8(0xff);

@@ -10,7 +10,7 @@ use crate::binding::{Instance, Release};
 use crate::error::{BoxError, Error, Failure, ReleaseFailure};
 use crate::functoid::RunFn;
 use crate::inject::{Arg, DepMode, Dependency, Inject};
-use crate::key::{DIKey, Id, KeyKind};
+use crate::key::{DIKey, Id, KeyKind, key_hash};
 use crate::logger::Logger;
 use crate::plan::{Plan, PlanData};
 use crate::set::Set;
@@ -81,12 +81,24 @@ impl LocatorInner {
 
     #[inline]
     pub(crate) fn lookup(&self, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Lookup<'_> {
+        self.lookup_hashed(key_hash(ty, kind, id), ty, kind, id)
+    }
+
+    /// [`lookup`](Self::lookup) of a key whose hash is known.
+    #[inline]
+    pub(crate) fn lookup_key(&self, key: &DIKey) -> Lookup<'_> {
+        let id = key.id().map(Id::as_str);
+        self.lookup_hashed(key.cached_hash(), key.type_info().type_id(), key.kind(), id)
+    }
+
+    #[inline]
+    fn lookup_hashed(&self, hash: u64, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Lookup<'_> {
         let mut this = self;
         loop {
             if this.closed.load(Ordering::Acquire) {
                 return Lookup::Closed;
             }
-            if let Some(slot) = this.plan.index.find(ty, kind, id) {
+            if let Some(slot) = this.plan.index.find_hashed(hash, ty, kind, id) {
                 return this.slot(slot);
             }
             match this.parent() {
@@ -443,28 +455,24 @@ fn resolve_for_run<'a>(inner: &'a Arc<LocatorInner>, dep: &Dependency) -> Result
             key,
             mode: DepMode::Lazy,
         } => Arg::Lazy(lazy_slot(inner, key)?),
-        Dependency::Key { key, mode } => {
-            let id = key.id().map(Id::as_str);
-            let ty = key.type_info().type_id();
-            match (inner.lookup(ty, key.kind(), id), mode) {
-                (Lookup::Found(any), _) => Arg::Instance(any),
-                (Lookup::Absent, DepMode::Optional) => Arg::Absent,
-                (Lookup::Closed, _) => {
-                    return Err(Error::Closed {
-                        key: Some(key.clone()),
-                    });
-                }
-                (Lookup::NotYetProduced, _) => {
-                    return Err(Error::NotYetProduced { key: key.clone() });
-                }
-                (Lookup::Absent, _) => {
-                    return Err(Error::NotFound {
-                        key: key.clone(),
-                        needed_by: Some("a function given to `run`".into()),
-                    });
-                }
+        Dependency::Key { key, mode } => match (inner.lookup_key(key), mode) {
+            (Lookup::Found(any), _) => Arg::Instance(any),
+            (Lookup::Absent, DepMode::Optional) => Arg::Absent,
+            (Lookup::Closed, _) => {
+                return Err(Error::Closed {
+                    key: Some(key.clone()),
+                });
             }
-        }
+            (Lookup::NotYetProduced, _) => {
+                return Err(Error::NotYetProduced { key: key.clone() });
+            }
+            (Lookup::Absent, _) => {
+                return Err(Error::NotFound {
+                    key: key.clone(),
+                    needed_by: Some("a function given to `run`".into()),
+                });
+            }
+        },
         Dependency::Locator => Arg::Locator(LocatorRef {
             inner: Arc::downgrade(inner),
         }),

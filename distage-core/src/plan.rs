@@ -7,9 +7,9 @@ use std::sync::Arc;
 use crate::activation::Activation;
 use crate::axis::Tags;
 use crate::binding::{Assemble, AsyncCall, Binding, ImplKind, Origin, SyncCall};
-use crate::hash::KeyMap;
+use crate::hash::PrehashedMap;
 use crate::inject::Dependency;
-use crate::key::{DIKey, Id, KeyKind, key_hash};
+use crate::key::{DIKey, Id, KeyKind};
 use crate::locator::LocatorInner;
 
 /// What a plan step produces: the instance of a key, or one element of a set.
@@ -140,7 +140,7 @@ impl fmt::Debug for Step {
 /// a 10,000-key index is about half a megabyte.
 #[derive(Default)]
 pub(crate) struct KeyIndex {
-    map: KeyMap<u64, Entry>,
+    map: PrehashedMap<Entry>,
     /// Ids of named keys, by [`Entry::name`].
     names: Vec<Id>,
     /// Keys whose 64-bit hash equals another key's (in practice, none).
@@ -161,7 +161,7 @@ const UNNAMED: u32 = u32::MAX;
 impl KeyIndex {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         KeyIndex {
-            map: KeyMap::with_capacity_and_hasher(capacity, Default::default()),
+            map: PrehashedMap::with_capacity_and_hasher(capacity, Default::default()),
             names: Vec::new(),
             collisions: Vec::new(),
         }
@@ -193,13 +193,15 @@ impl KeyIndex {
         }
     }
 
+    /// The slot of the key with these parts, `hash` being their [`key_hash`].
     #[inline]
-    pub(crate) fn find(&self, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Option<usize> {
-        self.find_hashed(key_hash(ty, kind, id), ty, kind, id)
-    }
-
-    #[inline]
-    fn find_hashed(&self, hash: u64, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Option<usize> {
+    pub(crate) fn find_hashed(
+        &self,
+        hash: u64,
+        ty: TypeId,
+        kind: KeyKind,
+        id: Option<&str>,
+    ) -> Option<usize> {
         let matches = |e: &Entry| {
             e.ty == ty
                 && e.kind == kind
@@ -220,7 +222,8 @@ impl KeyIndex {
     }
 
     pub(crate) fn find_key(&self, key: &DIKey) -> Option<usize> {
-        self.find(
+        self.find_hashed(
+            key.cached_hash(),
             key.type_info().type_id(),
             key.kind(),
             key.id().map(Id::as_str),
