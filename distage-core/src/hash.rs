@@ -68,7 +68,6 @@ impl Hasher for Prehashed {
     fn write(&mut self, bytes: &[u8]) {
         // Not a single `u64`: mix it like any other key.
         self.0.write(bytes);
-        self.0.0 = self.0.finish();
     }
 
     #[inline]

@@ -136,7 +136,7 @@ impl Id {
     }
 
     /// The id's bytes: what equality, ordering and hashing use.
-    fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             IdRepr::Inline { len, bytes } => &bytes[..*len as usize],
             IdRepr::Static(s) => s.as_bytes(),

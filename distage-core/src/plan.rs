@@ -193,7 +193,8 @@ impl KeyIndex {
         }
     }
 
-    /// The slot of the key with these parts, `hash` being their [`key_hash`].
+    /// The slot of the key with these parts, `hash` being their
+    /// [`key_hash`](crate::key::key_hash).
     #[inline]
     pub(crate) fn find_hashed(
         &self,
@@ -208,7 +209,7 @@ impl KeyIndex {
                 && match (e.name, id) {
                     (UNNAMED, None) => true,
                     (UNNAMED, Some(_)) | (_, None) => false,
-                    (name, Some(id)) => self.names[name as usize].as_str() == id,
+                    (name, Some(id)) => self.names[name as usize].as_bytes() == id.as_bytes(),
                 }
         };
         let entry = self.map.get(&hash)?;

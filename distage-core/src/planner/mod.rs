@@ -679,11 +679,10 @@ impl<'a> Planner<'a> {
         if unbound(&spec.root) {
             outer.push((&spec.root, DepMode::Strict));
         }
-        for n in &nested.nodes {
+        for (i, n) in nested.nodes.iter().enumerate() {
             match &n.source {
                 Source::Binding(b, _) => {
-                    let edges = &nested.edges[n.edges.0 as usize..n.edges.1 as usize];
-                    for (dep, edge) in bindings[*b].provider.deps.iter().zip(edges) {
+                    for (dep, edge) in bindings[*b].provider.deps.iter().zip(nested.edges_of(i)) {
                         if let (Dependency::Key { key, mode }, Edge::Absent) = (dep, edge)
                             && unbound(key)
                         {
@@ -1017,7 +1016,7 @@ impl<'a> Planner<'a> {
                         }
                     };
                     // Named after the step only when something asks for a `Logger`.
-                    let edges = &self.edges[node.edges.0 as usize..node.edges.1 as usize];
+                    let edges = self.edges_of(n);
                     let logger_name: Option<Arc<str>> = edges
                         .iter()
                         .any(|e| matches!(e, Edge::Logger))
