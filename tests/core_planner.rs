@@ -41,6 +41,25 @@ fn position(plan: &distage::Plan, key: &DIKey) -> usize {
 }
 
 #[test]
+fn a_plan_without_roots_is_for_every_binding_and_names_none() {
+    let module = Module::build(|m| {
+        m.make::<Svc>().from_fn(|_: Arc<Db>| Svc);
+        m.make::<Db>().from_fn(|| Db);
+    });
+    let plan = Injector::new().plan(&PlannerInput::new(module)).unwrap();
+    assert_eq!(
+        step_keys(&plan),
+        vec![DIKey::of::<Db>(), DIKey::of::<Svc>()]
+    );
+    assert!(plan.roots().is_empty());
+    assert!(
+        plan.to_string()
+            .starts_with("plan: 2 steps, roots: every binding"),
+        "{plan}"
+    );
+}
+
+#[test]
 fn only_keys_reachable_from_the_roots_are_planned() {
     let module = Module::build(|m| {
         m.make::<App>().from_fn(|_: Arc<Svc>| App);

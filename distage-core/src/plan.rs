@@ -159,10 +159,11 @@ struct Entry {
 const UNNAMED: u32 = u32::MAX;
 
 impl KeyIndex {
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
+    /// An index for `capacity` keys, `named` of them with an id.
+    pub(crate) fn with_capacity(capacity: usize, named: usize) -> Self {
         KeyIndex {
             map: PrehashedMap::with_capacity_and_hasher(capacity, Default::default()),
-            names: Vec::new(),
+            names: Vec::with_capacity(named),
             collisions: Vec::new(),
         }
     }
@@ -239,7 +240,8 @@ pub(crate) struct PlanData {
     /// Every step's other kept steps (see [`Step::after`]).
     pub(crate) after: Vec<(usize, bool)>,
     pub(crate) index: KeyIndex,
-    pub(crate) roots: Vec<DIKey>,
+    /// `None` for a plan of every binding.
+    pub(crate) roots: Option<Vec<DIKey>>,
     pub(crate) removed: Vec<Binding>,
     pub(crate) imported: Vec<DIKey>,
     pub(crate) activation: Activation,
@@ -285,9 +287,10 @@ impl Plan {
         &self.data.steps
     }
 
-    /// The roots the plan was made for (every bound key when none were given).
+    /// The roots the plan was made for; empty when it was made for every binding (no roots
+    /// given).
     pub fn roots(&self) -> &[DIKey] {
-        &self.data.roots
+        self.data.roots.as_deref().unwrap_or_default()
     }
 
     /// The bindings left out: unreachable from the roots, or ruled out by the activation.
@@ -430,13 +433,15 @@ impl Plan {
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.data;
-        let roots: Vec<String> = d.roots.iter().map(|r| r.to_string()).collect();
-        write!(
-            f,
-            "plan: {} steps, roots: {}",
-            d.steps.len(),
-            roots.join(", ")
-        )?;
+        let roots = match &d.roots {
+            Some(roots) => roots
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => "every binding".to_string(),
+        };
+        write!(f, "plan: {} steps, roots: {roots}", d.steps.len())?;
         if !d.activation.is_empty() {
             write!(f, ", activation {}", d.activation)?;
         }
@@ -563,7 +568,7 @@ mod tests {
             DIKey::set_of::<u8>(),
             DIKey::of::<u16>(),
         ];
-        let mut index = KeyIndex::with_capacity(keys.len());
+        let mut index = KeyIndex::with_capacity(keys.len(), keys.len());
         for (slot, key) in keys.iter().enumerate() {
             index.insert_hashed(7, key, slot);
         }

@@ -56,19 +56,25 @@ enum Resolution {
 }
 
 enum Source<'a> {
-    Binding(usize, &'a Binding),
+    /// The binding, and its position in the module.
+    Binding(u32, &'a Binding),
     /// A value given to each production (a subcontext's local), by position.
-    Input(usize),
-    Set {
-        assemble: crate::binding::Assemble,
-        inherited: Option<ParentSlot>,
-        elements: Vec<usize>,
-    },
+    Input(u32),
+    /// Boxed: sets are few, and every node has this enum's size.
+    Set(Box<SetNode>),
+}
+
+struct SetNode {
+    assemble: crate::binding::Assemble,
+    inherited: Option<ParentSlot>,
+    elements: Vec<usize>,
+    /// Where the set was declared.
+    origin: Origin,
 }
 
 #[derive(Clone)]
 enum Edge {
-    Node(usize, DepMode),
+    Node(u32, DepMode),
     Parent(ParentSlot, DepMode),
     Absent,
     Locator,
@@ -108,17 +114,22 @@ impl std::fmt::Display for NodeTarget<'_> {
     }
 }
 
+/// A 10,000-binding plan has 10,000 of these: keep them small.
 struct Node<'a> {
     target: NodeTarget<'a>,
-    origin: Origin,
     source: Source<'a>,
     /// The node's dependencies' resolutions are `Planner::edges[edges.0..edges.1]`.
     edges: (u32, u32),
     /// What a subcontext will take from this locator when it runs, with how it is needed: kept
     /// in the plan, and produced first unless needed lazily.
-    extra: Vec<(usize, DepMode)>,
-    reached_from: Option<usize>,
+    /// (Boxed: 8 bytes instead of a `Vec`'s 24 on every node, for what only subcontexts have.)
+    #[allow(clippy::box_collection)]
+    extra: Option<Box<Vec<(usize, DepMode)>>>,
+    reached_from: Option<u32>,
 }
+
+// Guards against growing a node back: it was 160 bytes.
+const _: () = assert!(std::mem::size_of::<Node<'static>>() <= 56);
 
 #[derive(Default)]
 struct SetBindings {
@@ -154,8 +165,11 @@ pub(crate) struct Index<'a> {
 
 enum Entry {
     Single(Candidates),
-    Set(SetBindings),
+    /// Boxed: sets are few, and every bound key has an entry.
+    Set(Box<SetBindings>),
 }
+
+const _: () = assert!(std::mem::size_of::<Entry>() <= 32);
 
 impl<'a> Index<'a> {
     pub(crate) fn new(module: &'a Module) -> Self {
@@ -163,10 +177,12 @@ impl<'a> Index<'a> {
         let mut index = Index {
             bindings,
             misuses: module.misuses(),
-            keys: Vec::new(),
-            entries: Vec::new(),
+            // Sized up front: growing arrays this large (10,000 bindings) copies them and, in
+            // glibc, hands back pages that the next planning faults in again.
+            keys: Vec::with_capacity(bindings.len()),
+            entries: Vec::with_capacity(bindings.len()),
             ids: KeyMap::with_capacity_and_hasher(bindings.len(), Default::default()),
-            dep_ids: Vec::with_capacity(bindings.len() * 2),
+            dep_ids: Vec::with_capacity(bindings.iter().map(|b| b.provider.deps.len()).sum()),
             dep_start: Vec::with_capacity(bindings.len() + 1),
         };
         for (i, b) in bindings.iter().enumerate() {
@@ -178,7 +194,7 @@ impl<'a> Index<'a> {
                     index.keys.push(&b.key);
                     index.entries.push(match b.role {
                         BindingRole::Single => Entry::Single(Candidates::None),
-                        _ => Entry::Set(SetBindings::default()),
+                        _ => Entry::Set(Box::default()),
                     });
                     id
                 }
@@ -351,6 +367,7 @@ fn plan_with(
         }
         .into());
     }
+    let kept_roots = matches!(roots, Roots::Keys(_)).then_some(kept_roots);
     Ok(planner.build(order, kept_roots, plan_parent))
 }
 
@@ -425,15 +442,21 @@ fn traverse<'a>(
             (keys.iter().collect(), true)
         }
     };
-    let mut root_nodes = Vec::new();
-    let mut kept_roots = Vec::with_capacity(root_keys.len());
+    let mut root_nodes = Vec::with_capacity(root_keys.len());
+    // A plan for everything names no roots (rather than a copy of every key).
+    let mut kept_roots = Vec::new();
     for key in root_keys {
         match planner.resolve(key, None) {
             Resolution::Node(n) => {
                 root_nodes.push(n);
-                kept_roots.push(key.clone());
+                if explicit {
+                    kept_roots.push(key.clone());
+                }
             }
-            Resolution::Parent(_) | Resolution::Provided => kept_roots.push(key.clone()),
+            Resolution::Parent(_) | Resolution::Provided if explicit => {
+                kept_roots.push(key.clone())
+            }
+            Resolution::Parent(_) | Resolution::Provided => {}
             // With "everything", a key whose bindings the activation rules out is simply absent.
             Resolution::Missing if explicit => planner.add_missing(key, None),
             Resolution::Missing | Resolution::Failed => {}
@@ -533,8 +556,16 @@ impl<'a> Planner<'a> {
     /// A subcontext's local value, given to each production.
     fn input(&mut self, key: &'a DIKey, from: Option<usize>) -> Option<usize> {
         let k = self.inputs.iter().position(|(input, _)| input == key)?;
-        let origin = self.inputs[k].1;
-        Some(self.add_node(NodeTarget::Key(key), origin, Source::Input(k), from))
+        Some(self.add_node(NodeTarget::Key(key), Source::Input(k as u32), from))
+    }
+
+    /// Where node `n`'s binding (or local, or set declaration) was written.
+    fn origin(&self, n: usize) -> Origin {
+        match &self.nodes[n].source {
+            Source::Binding(_, binding) => binding.origin,
+            Source::Input(k) => self.inputs[*k as usize].1,
+            Source::Set(set) => set.origin,
+        }
     }
 
     fn elsewhere(&self, key: &DIKey) -> Resolution {
@@ -577,8 +608,7 @@ impl<'a> Planner<'a> {
                 }
                 let node = self.add_node(
                     NodeTarget::Key(key),
-                    binding.origin,
-                    Source::Binding(b, binding),
+                    Source::Binding(b as u32, binding),
                     from,
                 );
                 if let Some(spec) = &binding.provider.subcontext {
@@ -628,16 +658,13 @@ impl<'a> Planner<'a> {
         for d in declarations {
             self.used[d] = true;
         }
-        let set_node = self.add_node(
-            NodeTarget::Key(key),
+        let set = SetNode {
+            assemble,
+            inherited,
+            elements: Vec::new(),
             origin,
-            Source::Set {
-                assemble,
-                inherited,
-                elements: Vec::new(),
-            },
-            from,
-        );
+        };
+        let set_node = self.add_node(NodeTarget::Key(key), Source::Set(Box::new(set)), from);
         for e in elements {
             self.consult(e);
             let binding = &self.bindings[e];
@@ -682,7 +709,12 @@ impl<'a> Planner<'a> {
         for (i, n) in nested.nodes.iter().enumerate() {
             match &n.source {
                 Source::Binding(b, _) => {
-                    for (dep, edge) in bindings[*b].provider.deps.iter().zip(nested.edges_of(i)) {
+                    for (dep, edge) in bindings[*b as usize]
+                        .provider
+                        .deps
+                        .iter()
+                        .zip(nested.edges_of(i))
+                    {
                         if let (Dependency::Key { key, mode }, Edge::Absent) = (dep, edge)
                             && unbound(key)
                         {
@@ -702,7 +734,7 @@ impl<'a> Planner<'a> {
         let mut missing: Vec<&'a DIKey> = Vec::new();
         for &(key, mode) in &outer {
             match self.resolve(key, Some(node)) {
-                Resolution::Node(n) => self.nodes[node].extra.push((n, mode)),
+                Resolution::Node(n) => self.push_extra(node, n, mode),
                 Resolution::Missing if mode != DepMode::Optional => missing.push(key),
                 _ => {}
             }
@@ -728,7 +760,7 @@ impl<'a> Planner<'a> {
                 };
                 match self.resolve(found, Some(node)) {
                     Resolution::Node(n) => {
-                        self.nodes[node].extra.push((n, DepMode::Strict));
+                        self.push_extra(node, n, DepMode::Strict);
                         continue;
                     }
                     Resolution::Missing => {}
@@ -748,35 +780,28 @@ impl<'a> Planner<'a> {
     fn add_element(&mut self, set_node: usize, e: usize) {
         let binding = &self.bindings[e];
         let target = NodeTarget::Element(binding);
-        let node = self.add_node(
-            target,
-            binding.origin,
-            Source::Binding(e, binding),
-            Some(set_node),
-        );
-        if let Source::Set { elements, .. } = &mut self.nodes[set_node].source {
-            elements.push(node);
+        let node = self.add_node(target, Source::Binding(e as u32, binding), Some(set_node));
+        if let Source::Set(set) = &mut self.nodes[set_node].source {
+            set.elements.push(node);
         }
     }
 
     fn add_node(
         &mut self,
         target: NodeTarget<'a>,
-        origin: Origin,
         source: Source<'a>,
         from: Option<usize>,
     ) -> usize {
         if let Source::Binding(b, _) = &source {
-            self.used[*b] = true;
+            self.used[*b as usize] = true;
         }
         let id = self.nodes.len();
         self.nodes.push(Node {
             target,
-            origin,
             source,
             edges: (0, 0),
-            extra: Vec::new(),
-            reached_from: from,
+            extra: None,
+            reached_from: from.map(|f| f as u32),
         });
         self.queue.push_back(id);
         id
@@ -798,12 +823,13 @@ impl<'a> Planner<'a> {
             let Source::Binding(b, binding) = self.nodes[node].source else {
                 continue;
             };
+            let b = b as usize;
             let start = self.edges.len() as u32;
             for (dep, &id) in binding.provider.deps.iter().zip(index.dep_ids(b)) {
                 let id = (id != UNBOUND).then_some(id as usize);
                 let edge = match dep {
                     Dependency::Key { key, mode } => match self.resolve_id(key, id, Some(node)) {
-                        Resolution::Node(n) => Edge::Node(n, *mode),
+                        Resolution::Node(n) => Edge::Node(n as u32, *mode),
                         Resolution::Parent(p) => Edge::Parent(p, *mode),
                         Resolution::Provided => Edge::Absent,
                         Resolution::Missing => {
@@ -848,7 +874,7 @@ impl<'a> Planner<'a> {
         let dependent = match from {
             Some(n) => Dependent {
                 target: Some(self.nodes[n].target.step_target()),
-                origin: Some(self.nodes[n].origin),
+                origin: Some(self.origin(n)),
             },
             None => Dependent {
                 target: None,
@@ -865,7 +891,7 @@ impl<'a> Planner<'a> {
         let mut at = from;
         while let Some(n) = at {
             path.push(self.nodes[n].target.to_string());
-            at = self.nodes[n].reached_from;
+            at = self.nodes[n].reached_from.map(|f| f as usize);
         }
         path.reverse();
         self.missing_index.insert(key.clone(), self.missing.len());
@@ -892,6 +918,17 @@ impl<'a> Planner<'a> {
         }
     }
 
+    fn push_extra(&mut self, node: usize, kept: usize, mode: DepMode) {
+        self.nodes[node]
+            .extra
+            .get_or_insert_default()
+            .push((kept, mode));
+    }
+
+    fn extra_of(&self, n: usize) -> &[(usize, DepMode)] {
+        self.nodes[n].extra.as_deref().map_or(&[], Vec::as_slice)
+    }
+
     fn edges_of(&self, n: usize) -> &[Edge] {
         let (start, end) = self.nodes[n].edges;
         &self.edges[start as usize..end as usize]
@@ -901,15 +938,15 @@ impl<'a> Planner<'a> {
     fn push_ordering_edges(&self, n: usize, out: &mut Vec<usize>) {
         let node = &self.nodes[n];
         match &node.source {
-            Source::Set { elements, .. } => out.extend(elements),
+            Source::Set(set) => out.extend(&set.elements),
             Source::Input(_) => {}
             Source::Binding(..) => out.extend(self.edges_of(n).iter().filter_map(|e| match e {
-                Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(*t),
+                Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(*t as usize),
                 _ => None,
             })),
         }
         out.extend(
-            node.extra
+            self.extra_of(n)
                 .iter()
                 .filter(|(_, mode)| *mode != DepMode::Lazy)
                 .map(|(n, _)| *n),
@@ -922,7 +959,7 @@ impl<'a> Planner<'a> {
         const MAX_CYCLES: usize = 32;
         let n = self.nodes.len();
         // All nodes' edges in one array (`offsets[v]..offsets[v + 1]` are node `v`'s).
-        let mut targets = Vec::with_capacity(n * 2);
+        let mut targets = Vec::with_capacity(self.edges.len() + n);
         let mut offsets = Vec::with_capacity(n + 1);
         for v in 0..n {
             offsets.push(targets.len());
@@ -976,7 +1013,7 @@ impl<'a> Planner<'a> {
                 .iter()
                 .map(|&c| CycleStep {
                     target: self.nodes[c].target.step_target(),
-                    origin: self.nodes[c].origin,
+                    origin: self.origin(c),
                 })
                 .collect();
             path.push(path[0].clone());
@@ -988,14 +1025,18 @@ impl<'a> Planner<'a> {
     fn build(
         self,
         order: Vec<usize>,
-        roots: Vec<DIKey>,
+        roots: Option<Vec<DIKey>>,
         parent: Option<Arc<LocatorInner>>,
     ) -> Plan {
         let mut step_of = vec![usize::MAX; self.nodes.len()];
         for (step, &node) in order.iter().enumerate() {
             step_of[node] = step;
         }
-        let mut index = KeyIndex::with_capacity(order.len());
+        let named = order
+            .iter()
+            .filter(|&&n| matches!(self.nodes[n].target, NodeTarget::Key(k) if k.id().is_some()))
+            .count();
+        let mut index = KeyIndex::with_capacity(order.len(), named);
         let mut imported: Vec<DIKey> = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
         let mut args: Vec<ArgSource> = Vec::with_capacity(self.edges.len());
@@ -1025,9 +1066,9 @@ impl<'a> Planner<'a> {
                         // A lazy argument keeps its key, to name it if it fails when used.
                         args.push(match (edge, dep) {
                             (Edge::Node(t, DepMode::Lazy), Dependency::Key { key, .. }) => {
-                                ArgSource::LazyLocal(step_of[*t], Box::new(key.clone()))
+                                ArgSource::LazyLocal(step_of[*t as usize], Box::new(key.clone()))
                             }
-                            (Edge::Node(t, _), _) => ArgSource::Local(step_of[*t]),
+                            (Edge::Node(t, _), _) => ArgSource::Local(step_of[*t as usize]),
                             (Edge::Parent(p, DepMode::Lazy), Dependency::Key { key, .. }) => {
                                 ArgSource::LazyParent(*p, Box::new(key.clone()))
                             }
@@ -1041,7 +1082,7 @@ impl<'a> Planner<'a> {
                     }
                     let after_start = after.len() as u32;
                     after.extend(
-                        node.extra
+                        self.extra_of(n)
                             .iter()
                             .map(|&(e, mode)| (step_of[e], mode == DepMode::Lazy)),
                     );
@@ -1058,34 +1099,30 @@ impl<'a> Planner<'a> {
                 }
                 Source::Input(k) => Step {
                     target: node.target.step_target(),
-                    origin: node.origin,
+                    origin: self.inputs[*k as usize].1,
                     tags: Default::default(),
                     kind: ImplKind::Local,
                     deps: Arc::new([]),
-                    action: Action::Input(*k),
+                    action: Action::Input(*k as usize),
                     args: (args_start, args_start),
                     after: (0, 0),
                 },
-                Source::Set {
-                    assemble,
-                    inherited,
-                    elements,
-                } => {
+                Source::Set(set) => {
                     let mut element_steps: Vec<usize> =
-                        elements.iter().map(|&e| step_of[e]).collect();
+                        set.elements.iter().map(|&e| step_of[e]).collect();
                     element_steps.sort_unstable();
-                    if inherited.is_some() {
+                    if set.inherited.is_some() {
                         imported.push(node.target.key().clone());
                     }
                     Step {
                         target: node.target.step_target(),
-                        origin: node.origin,
+                        origin: set.origin,
                         tags: Default::default(),
                         kind: ImplKind::Set,
                         deps: Arc::new([]),
                         action: Action::Assemble {
-                            assemble: *assemble,
-                            inherited: *inherited,
+                            assemble: set.assemble,
+                            inherited: set.inherited,
                         },
                         args: {
                             args.extend(element_steps.iter().map(|&s| ArgSource::Local(s)));
