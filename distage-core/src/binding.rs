@@ -95,6 +95,16 @@ impl Produced {
         }
     }
 
+    /// [`instance`](Self::instance) of an instance already boxed (not generic: for code
+    /// instantiated per component).
+    #[doc(hidden)]
+    pub fn boxed(instance: Box<dyn Any + Send + Sync>) -> Self {
+        Produced {
+            instance,
+            release: None,
+        }
+    }
+
     pub(crate) fn with_release(value: impl Any + Send + Sync, release: Release) -> Self {
         Produced {
             instance: Box::new(value),

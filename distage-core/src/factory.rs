@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::binding::BoxFuture;
 use crate::error::BoxError;
-use crate::inject::{Arg, Args, DepMode, Dependency, Inject, instance};
-use crate::key::{DIKey, Id};
+use crate::inject::{Arg, Args, DepMode, DepShape, Dependency, Inject, instance};
+use crate::key::{KeyKind, TypeInfo};
 
 /// A type built by a [`Factory`]: some fields are injected once (`Captured`), the others
 /// (`#[assisted]` fields) are given to every [`Factory::create`] call. `#[derive(Injectable)]`
@@ -81,12 +81,11 @@ impl<T: AssistedInjectable> fmt::Debug for Factory<T> {
 }
 
 impl<T: AssistedInjectable> Inject for Factory<T> {
-    fn dependency(id: Option<Id>) -> Dependency {
-        Dependency::Key {
-            key: DIKey::of::<Factory<T>>().with_id(id),
-            mode: DepMode::Strict,
-        }
-    }
+    const SHAPE: DepShape = DepShape::Key {
+        ty: TypeInfo::of::<Factory<T>>(),
+        kind: KeyKind::Single,
+        mode: DepMode::Strict,
+    };
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         instance::<Arc<Factory<T>>>(arg).map(|f| Factory::clone(f))
     }

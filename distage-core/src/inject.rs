@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::BoxError;
-use crate::key::{DIKey, Id};
+use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::locator::{LocatorRef, RunContext, SlotRef};
 use crate::logger::Logger;
 
@@ -37,7 +37,39 @@ pub enum Dependency {
     Logger,
 }
 
+/// A dependency without its id: what an [`Inject`] type asks for, as a constant.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum DepShape {
+    /// A key of this type and kind, needed in this mode.
+    Key {
+        /// The key's type.
+        ty: TypeInfo,
+        /// Single instance or set.
+        kind: KeyKind,
+        /// Strict, optional or lazy.
+        mode: DepMode,
+    },
+    /// The locator.
+    Locator,
+    /// A logger.
+    Logger,
+}
+
 impl Dependency {
+    /// The dependency of this shape, with the parameter's id.
+    #[doc(hidden)]
+    pub fn from_shape(shape: DepShape, id: Option<Id>) -> Self {
+        match shape {
+            DepShape::Key { ty, kind, mode } => Dependency::Key {
+                key: DIKey::new(ty, kind, id),
+                mode,
+            },
+            DepShape::Locator => Dependency::Locator,
+            DepShape::Logger => Dependency::Logger,
+        }
+    }
+
     /// A strict dependency on `key`.
     pub fn strict(key: DIKey) -> Self {
         Dependency::Key {
@@ -141,7 +173,9 @@ impl<'a> Args<'a> {
         }
     }
 
-    fn next_arg(&mut self) -> Result<&'a Arg<'a>, BoxError> {
+    /// The next argument, for [`Inject::extract`] (what derived constructors call).
+    #[doc(hidden)]
+    pub fn next_arg(&mut self) -> Result<&'a Arg<'a>, BoxError> {
         let arg = self
             .items
             .get(self.next)
@@ -162,8 +196,14 @@ impl<'a> Args<'a> {
     note = "parameters can be `Arc<T>`, `Option<Arc<T>>`, `Set<T>`, `Factory<T>`, `Lazy<T>`, `LocatorRef`, `Logger`, common values such as `String`, or `Value<T>` for any other `Clone` value"
 )]
 pub trait Inject: Sized + 'static {
+    /// What [`dependency`](Self::dependency) makes, known to the compiler: code generated per
+    /// component reads this constant instead of instantiating a function per parameter type.
+    #[doc(hidden)]
+    const SHAPE: DepShape;
     /// The dependency this parameter creates (`id` from `#[id("…")]`).
-    fn dependency(id: Option<Id>) -> Dependency;
+    fn dependency(id: Option<Id>) -> Dependency {
+        Dependency::from_shape(Self::SHAPE, id)
+    }
     /// Turns the resolved argument into the parameter value.
     #[doc(hidden)]
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError>;
@@ -199,12 +239,11 @@ pub(crate) fn instance<'a, V: Any>(arg: &'a Arg<'_>) -> Result<&'a V, BoxError> 
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
-    fn dependency(id: Option<Id>) -> Dependency {
-        Dependency::Key {
-            key: DIKey::of::<T>().with_id(id),
-            mode: DepMode::Strict,
-        }
-    }
+    const SHAPE: DepShape = DepShape::Key {
+        ty: TypeInfo::of::<T>(),
+        kind: KeyKind::Single,
+        mode: DepMode::Strict,
+    };
     // Written out (no generic helpers, no closures): it is instantiated for every bound type.
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         if let Arg::Instance(any) = arg {
@@ -222,12 +261,11 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Inject for Option<Arc<T>> {
-    fn dependency(id: Option<Id>) -> Dependency {
-        Dependency::Key {
-            key: DIKey::of::<T>().with_id(id),
-            mode: DepMode::Optional,
-        }
-    }
+    const SHAPE: DepShape = DepShape::Key {
+        ty: TypeInfo::of::<T>(),
+        kind: KeyKind::Single,
+        mode: DepMode::Optional,
+    };
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         match arg {
             Arg::Absent => Ok(None),
@@ -269,12 +307,11 @@ pub trait InjectableValue: Clone + Send + Sync + 'static {}
 impl<T: Clone + Send + Sync + 'static> InjectableValue for T {}
 
 impl<T: InjectableValue> Inject for Value<T> {
-    fn dependency(id: Option<Id>) -> Dependency {
-        Dependency::Key {
-            key: DIKey::of::<T>().with_id(id),
-            mode: DepMode::Strict,
-        }
-    }
+    const SHAPE: DepShape = DepShape::Key {
+        ty: TypeInfo::of::<T>(),
+        kind: KeyKind::Single,
+        mode: DepMode::Strict,
+    };
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         instance::<Arc<T>>(arg).map(|a| Value(T::clone(a)))
     }
@@ -283,9 +320,7 @@ impl<T: InjectableValue> Inject for Value<T> {
 macro_rules! value_types {
     ($($t:ty),* $(,)?) => {$(
         impl Inject for $t {
-            fn dependency(id: Option<Id>) -> Dependency {
-                <Value<$t> as Inject>::dependency(id)
-            }
+            const SHAPE: DepShape = <Value<$t> as Inject>::SHAPE;
             fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
                 <Value<$t> as Inject>::extract(arg).map(Value::into_inner)
             }
@@ -328,9 +363,7 @@ pub(crate) use for_value_types;
 for_value_types!(value_types);
 
 impl<T: InjectableValue> Inject for Vec<T> {
-    fn dependency(id: Option<Id>) -> Dependency {
-        <Value<Vec<T>> as Inject>::dependency(id)
-    }
+    const SHAPE: DepShape = <Value<Vec<T>> as Inject>::SHAPE;
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         <Value<Vec<T>> as Inject>::extract(arg).map(Value::into_inner)
     }

@@ -10,15 +10,18 @@ use std::sync::Arc;
 #[derive(Clone, Copy)]
 pub struct TypeInfo {
     id: TypeId,
-    name: &'static str,
+    /// `type_name::<T>`, called only for messages: keeping the function rather than its result
+    /// lets `TypeInfo::of` be a `const fn`, so code generated per component can compute it at
+    /// compile time (`const { TypeInfo::of::<T>() }`) instead of instantiating it per type.
+    name: fn() -> &'static str,
 }
 
 impl TypeInfo {
     /// The `TypeInfo` of `T`.
-    pub fn of<T: ?Sized + 'static>() -> Self {
+    pub const fn of<T: ?Sized + 'static>() -> Self {
         TypeInfo {
             id: TypeId::of::<T>(),
-            name: std::any::type_name::<T>(),
+            name: std::any::type_name::<T>,
         }
     }
 
@@ -29,13 +32,13 @@ impl TypeInfo {
 
     /// The full path name, as `std::any::type_name` spells it.
     pub fn full_name(&self) -> &'static str {
-        self.name
+        (self.name)()
     }
 
     /// The name without module paths: `Arc<dyn Database>` rather than
     /// `alloc::sync::Arc<dyn app::db::Database>`.
     pub fn short_name(&self) -> String {
-        short_type_name(self.name)
+        short_type_name(self.full_name())
     }
 }
 
@@ -58,12 +61,14 @@ impl PartialOrd for TypeInfo {
 impl Ord for TypeInfo {
     /// By name first so that orders shown to users do not depend on `TypeId` values.
     fn cmp(&self, other: &Self) -> Ordering {
-        self.name.cmp(other.name).then(self.id.cmp(&other.id))
+        self.full_name()
+            .cmp(other.full_name())
+            .then(self.id.cmp(&other.id))
     }
 }
 impl fmt::Debug for TypeInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name)
+        f.write_str(self.full_name())
     }
 }
 impl fmt::Display for TypeInfo {
@@ -230,17 +235,21 @@ pub(crate) fn key_hash(ty: TypeId, kind: KeyKind, id: Option<&str>) -> u64 {
 impl DIKey {
     /// The unnamed key of `T`.
     pub fn of<T: ?Sized + 'static>() -> Self {
-        Self::new(TypeInfo::of::<T>(), KeyKind::Single, None)
+        Self::new(const { TypeInfo::of::<T>() }, KeyKind::Single, None)
     }
 
     /// The key of `T` bound with `.named(id)`.
     pub fn named<T: ?Sized + 'static>(id: impl Into<Id>) -> Self {
-        Self::new(TypeInfo::of::<T>(), KeyKind::Single, Some(id.into()))
+        Self::new(
+            const { TypeInfo::of::<T>() },
+            KeyKind::Single,
+            Some(id.into()),
+        )
     }
 
     /// The key of the set of `T` elements (`many::<T>()`).
     pub fn set_of<T: ?Sized + 'static>() -> Self {
-        Self::new(TypeInfo::of::<T>(), KeyKind::Set, None)
+        Self::new(const { TypeInfo::of::<T>() }, KeyKind::Set, None)
     }
 
     /// Builds a key from its parts.

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use crate::binding::{Instance, Release};
 use crate::error::{BoxError, Error, Failure, ReleaseFailure};
 use crate::functoid::RunFn;
-use crate::inject::{Arg, DepMode, Dependency, Inject};
-use crate::key::{DIKey, Id, KeyKind, key_hash};
+use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject};
+use crate::key::{DIKey, Id, KeyKind, TypeInfo, key_hash};
 use crate::logger::Logger;
 use crate::plan::{Plan, PlanData};
 use crate::set::Set;
@@ -553,9 +553,7 @@ impl fmt::Debug for LocatorRef {
 }
 
 impl Inject for LocatorRef {
-    fn dependency(_id: Option<Id>) -> Dependency {
-        Dependency::Locator
-    }
+    const SHAPE: DepShape = DepShape::Locator;
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         match arg {
             Arg::Locator(l) => Ok(l.clone()),
@@ -633,12 +631,11 @@ impl<T: ?Sized> fmt::Debug for Lazy<T> {
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Inject for Lazy<T> {
-    fn dependency(id: Option<Id>) -> Dependency {
-        Dependency::Key {
-            key: DIKey::of::<T>().with_id(id),
-            mode: DepMode::Lazy,
-        }
-    }
+    const SHAPE: DepShape = DepShape::Key {
+        ty: TypeInfo::of::<T>(),
+        kind: KeyKind::Single,
+        mode: DepMode::Lazy,
+    };
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         match arg {
             Arg::Lazy(slot) => Ok(Lazy {

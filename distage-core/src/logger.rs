@@ -4,8 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::BoxError;
-use crate::inject::{Arg, Dependency, Inject};
-use crate::key::Id;
+use crate::inject::{Arg, DepShape, Inject};
 
 /// A logger named after the component it is injected into. Events go to `tracing` with a
 /// `component` field; install any `tracing` subscriber to see them.
@@ -56,9 +55,7 @@ impl fmt::Debug for Logger {
 }
 
 impl Inject for Logger {
-    fn dependency(_id: Option<Id>) -> Dependency {
-        Dependency::Logger
-    }
+    const SHAPE: DepShape = DepShape::Logger;
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         match arg {
             Arg::Logger(l) => Ok(l.clone()),

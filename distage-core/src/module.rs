@@ -757,9 +757,10 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
 /// An `Injectable` type's constructor as a plain function (what `module!` registers).
 #[doc(hidden)]
 pub fn construct_injectable<I: Injectable>(args: &mut Args<'_>) -> Result<Produced, BoxError> {
-    // `match` rather than `?`: instantiated for every component.
+    // `match` rather than `?`, and `Produced::boxed` rather than the generic `Produced::instance`:
+    // this is instantiated for every component, and so is everything generic it calls.
     match I::construct(args) {
-        Ok(value) => Ok(Produced::instance(Arc::new(value))),
+        Ok(value) => Ok(Produced::boxed(Box::new(Arc::new(value)))),
         Err(e) => Err(e),
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use crate::binding::Instance;
 use crate::error::BoxError;
-use crate::inject::{Arg, DepMode, Dependency, Inject, instance};
-use crate::key::{DIKey, Id};
+use crate::inject::{Arg, DepMode, DepShape, Inject, instance};
+use crate::key::{KeyKind, TypeInfo};
 
 /// The elements of a set binding (`many::<T>()`), in plan (dependency) order.
 ///
@@ -82,12 +82,11 @@ impl<T: ?Sized> fmt::Debug for Set<T> {
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Inject for Set<T> {
-    fn dependency(id: Option<Id>) -> Dependency {
-        Dependency::Key {
-            key: DIKey::set_of::<T>().with_id(id),
-            mode: DepMode::Strict,
-        }
-    }
+    const SHAPE: DepShape = DepShape::Key {
+        ty: TypeInfo::of::<T>(),
+        kind: KeyKind::Set,
+        mode: DepMode::Strict,
+    };
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         instance::<Set<T>>(arg).cloned()
     }

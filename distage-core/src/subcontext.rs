@@ -8,8 +8,8 @@ use std::sync::{Arc, Weak};
 use crate::binding::{ImplKind, Instance, Origin, Produced, Provider};
 use crate::error::{BoxError, Error};
 use crate::functoid::RunFn;
-use crate::inject::{Arg, DepMode, Dependency, Inject, instance};
-use crate::key::{DIKey, Id, TypeInfo};
+use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject, instance};
+use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::locator::{LocatorInner, LocatorRef};
 use crate::module::Module;
 use crate::plan::Plan;
@@ -195,12 +195,11 @@ impl<A: ?Sized + Send + Sync + 'static> SubcontextRun<'_, A> {
 }
 
 impl<A: ?Sized + Send + Sync + 'static> Inject for Subcontext<A> {
-    fn dependency(id: Option<Id>) -> Dependency {
-        Dependency::Key {
-            key: DIKey::of::<Subcontext<A>>().with_id(id),
-            mode: DepMode::Strict,
-        }
-    }
+    const SHAPE: DepShape = DepShape::Key {
+        ty: TypeInfo::of::<Subcontext<A>>(),
+        kind: KeyKind::Single,
+        mode: DepMode::Strict,
+    };
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         instance::<Arc<Subcontext<A>>>(arg).map(|s| Subcontext::clone(s))
     }

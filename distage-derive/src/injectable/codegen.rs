@@ -22,8 +22,9 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
         let inject = inject_type(&param.ty, kind);
         let id = runtime_id(param.id.as_ref());
         // Errors about the field's type point at the field.
+        // The type's `SHAPE` is a constant: no function instantiated per parameter type.
         respan(
-            quote!(<#inject as #p::Inject>::dependency(#id)),
+            quote!(#p::Dependency::from_shape(<#inject as #p::Inject>::SHAPE, #id)),
             param.ty.span(),
         )
     });
@@ -73,11 +74,17 @@ fn injectable_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
             Role::Injected(kind) => {
                 let inject = inject_type(&param.ty, kind);
                 let unwrap = (kind == Kind::Value).then(|| quote!(.0));
-                let take = respan(quote!(take::<#inject>), param.ty.span());
-                // `match` rather than `?`: `?` instantiates conversion code per field type.
+                let extract = respan(quote!(<#inject as #p::Inject>::extract), param.ty.span());
+                // `match` rather than `?`: `?` instantiates conversion code per field type. The
+                // argument is taken by the non-generic `next_arg` and converted by the type's
+                // `extract`, which every dependent of the type shares: no generic `take::<T>`
+                // per field type.
                 quote! {
-                    match #args.#take() {
-                        ::core::result::Result::Ok(__distage_v) => __distage_v,
+                    match #args.next_arg() {
+                        ::core::result::Result::Ok(__distage_a) => match #extract(__distage_a) {
+                            ::core::result::Result::Ok(__distage_v) => __distage_v,
+                            ::core::result::Result::Err(__distage_e) => return ::core::result::Result::Err(__distage_e),
+                        },
                         ::core::result::Result::Err(__distage_e) => return ::core::result::Result::Err(__distage_e),
                     } #unwrap
                 }
