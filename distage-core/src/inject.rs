@@ -70,6 +70,15 @@ impl Dependency {
         }
     }
 
+    /// The dependencies of these shapes, each with its id (what derived `dependencies()` calls).
+    #[doc(hidden)]
+    pub fn from_shapes(shapes: &[(DepShape, Option<&'static str>)]) -> Vec<Dependency> {
+        shapes
+            .iter()
+            .map(|&(shape, id)| Dependency::from_shape(shape, id.map(Id::from)))
+            .collect()
+    }
+
     /// A strict dependency on `key`.
     pub fn strict(key: DIKey) -> Self {
         Dependency::Key {

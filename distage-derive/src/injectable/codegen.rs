@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{GenericParam, Generics, Type};
 
 use super::model::{Component, Ctor, Role, Shape};
-use crate::params::{Kind, inject_type, runtime_id, static_dep};
+use crate::params::{Kind, inject_type, static_dep};
 use crate::{private, respan};
 
 /// Dependency lists longer than this are not checked at compile time (the planner still is).
@@ -18,17 +18,22 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     let self_ty = &c.self_ty;
 
-    let dependencies = c.injected().map(|(_, param, kind)| {
+    // One constant slice of the parameters' `SHAPE`s (and ids), turned into dependencies by a
+    // non-generic function: the derived `dependencies()` is a single call, not a `Vec` built
+    // element by element in every component's code.
+    let shapes = c.injected().map(|(_, param, kind)| {
         let inject = inject_type(&param.ty, kind);
-        let id = runtime_id(param.id.as_ref());
+        let id = match param.id.as_ref() {
+            Some(id) => quote!(::core::option::Option::Some(#id)),
+            None => quote!(::core::option::Option::None),
+        };
         // Errors about the field's type point at the field.
-        // The type's `SHAPE` is a constant: no function instantiated per parameter type.
         respan(
-            quote!(#p::Dependency::from_shape(<#inject as #p::Inject>::SHAPE, #id)),
+            quote!((<#inject as #p::Inject>::SHAPE, #id)),
             param.ty.span(),
         )
     });
-    let dependencies = quote!(::std::vec![#(#dependencies),*]);
+    let dependencies = quote!(#p::Dependency::from_shapes(const { &[#(#shapes),*] }));
 
     let static_deps = {
         let deps: Vec<TokenStream> = c

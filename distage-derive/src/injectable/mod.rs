@@ -64,7 +64,10 @@ mod tests {
             out.contains("impl :: distage :: __private :: StaticDeps for S"),
             "{out}"
         );
-        assert!(out.contains("RuntimeId :: from (\"url\")"), "{out}");
+        assert!(
+            out.contains(":: SHAPE , :: core :: option :: Option :: Some (\"url\"))"),
+            "{out}"
+        );
         assert!(out.contains("Named < 'u' , 'r' , 'l' >"), "{out}");
         assert!(
             out.contains("n : :: core :: default :: Default :: default ()"),
