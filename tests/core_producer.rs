@@ -142,6 +142,41 @@ fn get_find_has_and_not_found() {
     assert_eq!(err.to_string(), "no instance of `NotBound` in this locator");
 }
 
+/// Ids of any length, bound from a `&'static str`, a `String` or an `Arc<str>`, are found by
+/// any of them (short ids are stored inside the key, long ones are not).
+#[test]
+fn named_keys_are_found_whatever_the_id_length_or_source() {
+    let long = "a-connection-string-name-longer-than-twenty-two-bytes";
+    let module = Module::build(|m| {
+        m.make::<String>()
+            .named("short")
+            .from_value("s".to_string());
+        m.make::<String>()
+            .named(long.to_string())
+            .from_value("l".to_string());
+        m.make::<u8>()
+            .named(Arc::<str>::from("exactly-22-bytes-long!"))
+            .from_value(22);
+        m.make::<u8>()
+            .named("exactly-23-bytes-long!!")
+            .from_value(23);
+    });
+    let locator = produce(module);
+    assert_eq!(*locator.get_named::<String>("short").unwrap(), "s");
+    assert_eq!(*locator.get_named::<String>(long).unwrap(), "l");
+    assert_eq!(
+        *locator.get_named::<u8>("exactly-22-bytes-long!").unwrap(),
+        22
+    );
+    assert_eq!(
+        *locator.get_named::<u8>("exactly-23-bytes-long!!").unwrap(),
+        23
+    );
+    assert!(locator.has_key(&DIKey::named::<String>(long.to_string())));
+    assert!(locator.find_named::<String>(&long[..22]).is_none());
+    assert!(locator.find_named::<u8>("exactly-22-bytes-long").is_none());
+}
+
 #[test]
 fn named_and_unnamed_keys_never_match_each_other() {
     let module = Module::build(|m| {
