@@ -177,6 +177,37 @@ fn named_keys_are_found_whatever_the_id_length_or_source() {
     assert!(locator.find_named::<u8>("exactly-22-bytes-long").is_none());
 }
 
+/// Ids that differ only by trailing zero bytes hash apart, and keys whose 64-bit hashes are
+/// equal would still be told apart: each is found, in its locator and from a child's.
+#[test]
+fn ids_differing_only_by_trailing_zero_bytes_are_different_keys() {
+    let module = Module::build(|m| {
+        m.make::<u8>().named("a").from_value(1);
+        m.make::<u8>().named("a\0").from_value(2);
+        m.make::<u8>().named("a\0\0\0\0\0\0\0").from_value(3);
+    });
+    let parent = produce(module);
+    assert_ne!(
+        DIKey::named::<u8>("a"),
+        DIKey::named::<u8>("a\0"),
+        "different ids"
+    );
+    let injector = Injector::inherit(&parent);
+    let child = injector
+        .produce(
+            &injector
+                .plan(&PlannerInput::new(Module::default()))
+                .unwrap(),
+        )
+        .unwrap();
+    for locator in [&parent, &child] {
+        assert_eq!(*locator.get_named::<u8>("a").unwrap(), 1);
+        assert_eq!(*locator.get_named::<u8>("a\0").unwrap(), 2);
+        assert_eq!(*locator.get_named::<u8>("a\0\0\0\0\0\0\0").unwrap(), 3);
+        assert!(locator.find_named::<u8>("a\0\0").is_none());
+    }
+}
+
 #[test]
 fn named_and_unnamed_keys_never_match_each_other() {
     let module = Module::build(|m| {

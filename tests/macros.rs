@@ -412,3 +412,52 @@ fn a_function_given_by_path_may_take_up_to_16_parameters() {
     let locator = injector.produce(&plan).unwrap();
     assert_eq!(locator.get::<Wide>().unwrap().0, 14);
 }
+
+#[derive(Injectable)]
+struct NamedKinds {
+    #[id("primary")]
+    primary: Option<Arc<dyn Database>>,
+    #[id("absent")]
+    absent: Option<Arc<dyn Database>>,
+    #[id("later")]
+    later: Lazy<Sqlite>,
+    #[id("port")]
+    port: u16,
+}
+
+/// `#[id]` on optional, lazy and value fields reaches the keys the derive asks for, and the
+/// instances it gets.
+#[test]
+fn ids_on_optional_lazy_and_value_fields_name_their_keys() {
+    let deps: Vec<String> = <NamedKinds as distage::Injectable>::dependencies()
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(
+        deps,
+        [
+            "dyn Database @ \"primary\"?",
+            "dyn Database @ \"absent\"?",
+            "lazy Sqlite @ \"later\"",
+            "u16 @ \"port\"",
+        ]
+    );
+    let module = Module::build(|m| {
+        m.make::<dyn Database>()
+            .named("primary")
+            .from_arc(Arc::new(Postgres));
+        m.make::<Sqlite>().named("later").from_value(Sqlite);
+        m.make::<u16>().named("port").from_value(5432);
+        m.make::<NamedKinds>().from::<NamedKinds>();
+    });
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(module).roots::<NamedKinds>())
+        .unwrap();
+    let locator = injector.produce(&plan).unwrap();
+    let got = locator.get::<NamedKinds>().unwrap();
+    assert_eq!(got.primary.as_ref().map(|d| d.name()), Some("postgres"));
+    assert!(got.absent.is_none());
+    assert_eq!(got.later.get().unwrap().name(), "sqlite");
+    assert_eq!(got.port, 5432);
+}

@@ -255,6 +255,47 @@ fn subcontexts_of_different_types_or_names_never_collide() {
     );
 }
 
+struct Cache(&'static str);
+struct UsesDb(&'static str);
+struct UsesCache(&'static str);
+
+/// Each subcontext keeps what it takes from the parent as its own step's needs (the plan keeps
+/// all of them in one array): one subcontext's needs never show up as the other's.
+#[test]
+fn two_subcontexts_each_keep_only_their_own_needs_from_the_parent() {
+    let parent = Module::build(|m| {
+        m.make::<Db>().from_value(Db { name: "db" });
+        m.make::<Cache>().from_value(Cache("cache"));
+        m.make_subcontext::<UsesDb>(Module::build(|s| {
+            s.make::<UsesDb>().from_fn(|db: Arc<Db>| UsesDb(db.name));
+        }));
+        m.make_subcontext::<UsesCache>(Module::build(|s| {
+            s.make::<UsesCache>()
+                .from_fn(|cache: Arc<Cache>| UsesCache(cache.0));
+        }));
+    });
+    let injector = Injector::new();
+    let input = PlannerInput::new(parent)
+        .roots::<Subcontext<UsesDb>>()
+        .roots::<Subcontext<UsesCache>>();
+    let plan = injector.plan(&input).unwrap();
+    let needs = |key: DIKey| -> Vec<String> {
+        let tree = plan.dependencies(&key).unwrap();
+        tree.targets().iter().map(|t| t.to_string()).collect()
+    };
+    assert_eq!(needs(DIKey::of::<Subcontext<UsesDb>>()), ["Db"], "{plan}");
+    assert_eq!(
+        needs(DIKey::of::<Subcontext<UsesCache>>()),
+        ["Cache"],
+        "{plan}"
+    );
+    let locator = injector.produce(&plan).unwrap();
+    let db = locator.get::<Subcontext<UsesDb>>().unwrap();
+    let cache = locator.get::<Subcontext<UsesCache>>().unwrap();
+    assert_eq!(db.run(|u: Arc<UsesDb>| u.0).unwrap(), "db");
+    assert_eq!(cache.run(|u: Arc<UsesCache>| u.0).unwrap(), "cache");
+}
+
 #[tokio::test]
 async fn an_async_subcontext_runs_with_run_async() {
     let sub = Module::build(|s| {

@@ -23,6 +23,8 @@ impl Hasher for KeyHasher {
         self.0
     }
 
+    /// Eight bytes at a time, then the length: the last word is padded with zeros, so without
+    /// the length `"a"` and `"a\0"` would hash alike.
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
         for chunk in bytes.chunks(8) {
@@ -30,6 +32,7 @@ impl Hasher for KeyHasher {
             word[..chunk.len()].copy_from_slice(chunk);
             self.write_u64(u64::from_le_bytes(word));
         }
+        self.write_u64(bytes.len() as u64);
     }
 
     #[inline]

@@ -209,7 +209,9 @@ pub trait Inject: Sized + 'static {
     /// component reads this constant instead of instantiating a function per parameter type.
     #[doc(hidden)]
     const SHAPE: DepShape;
-    /// The dependency this parameter creates (`id` from `#[id("…")]`).
+    /// The dependency this parameter creates (`id` from `#[id("…")]`): always
+    /// `Dependency::from_shape(Self::SHAPE, id)`. Do not override it: derived constructors read
+    /// `SHAPE` directly.
     fn dependency(id: Option<Id>) -> Dependency {
         Dependency::from_shape(Self::SHAPE, id)
     }

@@ -221,13 +221,12 @@ pub struct DIKey {
 }
 
 /// The hash of a key's parts; the locator's index computes the same from a lookup's parts.
-pub(crate) fn key_hash(ty: TypeId, kind: KeyKind, id: Option<&str>) -> u64 {
+pub(crate) fn key_hash(ty: TypeId, kind: KeyKind, id: Option<&[u8]>) -> u64 {
     // The kind picks the starting state, so an unnamed key costs one multiply (the `TypeId`).
     let mut h = crate::hash::KeyHasher::starting_at(kind as u64);
     ty.hash(&mut h);
     if let Some(id) = id {
-        h.write(id.as_bytes());
-        h.write_u8(0xff);
+        h.write(id);
     }
     h.finish()
 }
@@ -254,7 +253,7 @@ impl DIKey {
 
     /// Builds a key from its parts.
     pub fn new(ty: TypeInfo, kind: KeyKind, id: Option<Id>) -> Self {
-        let hash = key_hash(ty.type_id(), kind, id.as_ref().map(Id::as_str));
+        let hash = key_hash(ty.type_id(), kind, id.as_ref().map(Id::as_bytes));
         DIKey { ty, kind, id, hash }
     }
 
@@ -387,6 +386,10 @@ mod tests {
             );
         }
         assert!(Id::from("ab") < Id::from("b"));
+        // The last 8-byte word is padded with zeros: the length keeps these apart.
+        let hash = |id: &'static str| DIKey::named::<u8>(id).cached_hash();
+        assert_ne!(hash("a"), hash("a\0"));
+        assert_ne!(hash("a"), hash("a\0\0\0\0\0\0\0"));
         assert_ne!(Id::from("ab"), Id::from(long));
     }
 }

@@ -81,18 +81,19 @@ impl LocatorInner {
 
     #[inline]
     pub(crate) fn lookup(&self, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Lookup<'_> {
+        let id = id.map(str::as_bytes);
         self.lookup_hashed(key_hash(ty, kind, id), ty, kind, id)
     }
 
     /// [`lookup`](Self::lookup) of a key whose hash is known.
     #[inline]
     pub(crate) fn lookup_key(&self, key: &DIKey) -> Lookup<'_> {
-        let id = key.id().map(Id::as_str);
+        let id = key.id().map(Id::as_bytes);
         self.lookup_hashed(key.cached_hash(), key.type_info().type_id(), key.kind(), id)
     }
 
     #[inline]
-    fn lookup_hashed(&self, hash: u64, ty: TypeId, kind: KeyKind, id: Option<&str>) -> Lookup<'_> {
+    fn lookup_hashed(&self, hash: u64, ty: TypeId, kind: KeyKind, id: Option<&[u8]>) -> Lookup<'_> {
         let mut this = self;
         loop {
             if this.closed.load(Ordering::Acquire) {
@@ -283,11 +284,7 @@ impl Locator {
 
     /// True when the locator (or a parent) holds an instance for `key`.
     pub fn has_key(&self, key: &DIKey) -> bool {
-        let id = key.id().map(Id::as_str);
-        matches!(
-            self.inner.lookup(key.type_info().type_id(), key.kind(), id),
-            Lookup::Found(_)
-        )
+        matches!(self.inner.lookup_key(key), Lookup::Found(_))
     }
 
     /// The set of `T` elements (`many::<T>()`).

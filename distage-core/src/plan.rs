@@ -202,7 +202,7 @@ impl KeyIndex {
         hash: u64,
         ty: TypeId,
         kind: KeyKind,
-        id: Option<&str>,
+        id: Option<&[u8]>,
     ) -> Option<usize> {
         let matches = |e: &Entry| {
             e.ty == ty
@@ -210,7 +210,7 @@ impl KeyIndex {
                 && match (e.name, id) {
                     (UNNAMED, None) => true,
                     (UNNAMED, Some(_)) | (_, None) => false,
-                    (name, Some(id)) => self.names[name as usize].as_bytes() == id.as_bytes(),
+                    (name, Some(id)) => self.names[name as usize].as_bytes() == id,
                 }
         };
         let entry = self.map.get(&hash)?;
@@ -228,7 +228,7 @@ impl KeyIndex {
             key.cached_hash(),
             key.type_info().type_id(),
             key.kind(),
-            key.id().map(Id::as_str),
+            key.id().map(Id::as_bytes),
         )
     }
 }
@@ -577,11 +577,11 @@ mod tests {
                 7,
                 key.type_info().type_id(),
                 key.kind(),
-                key.id().map(Id::as_str),
+                key.id().map(Id::as_bytes),
             );
             assert_eq!(found, Some(slot), "{key}");
         }
-        let absent = index.find_hashed(7, TypeId::of::<u8>(), KeyKind::Single, Some("c"));
+        let absent = index.find_hashed(7, TypeId::of::<u8>(), KeyKind::Single, Some(b"c"));
         assert_eq!(absent, None);
         assert_eq!(
             index.find_key(&DIKey::named::<u8>("a")),
