@@ -137,7 +137,7 @@ impl fmt::Debug for Step {
 
 /// Key → slot lookup by a hash of the key's parts, so a named lookup neither allocates nor
 /// scans the other keys of its type. A slot is 40 bytes (the ids live beside the table), so
-/// a 10,000-key index is about half a megabyte.
+/// a 10,000-key index is about 0.7 MB (and 24 bytes per named key).
 #[derive(Default)]
 pub(crate) struct KeyIndex {
     map: PrehashedMap<Entry>,
