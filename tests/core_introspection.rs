@@ -128,7 +128,7 @@ fn display_lists_every_step_with_its_origin() {
 fn steps_expose_target_origin_tags_and_dependencies() {
     let (plan, lines) = plan();
     let service = plan.step(&DIKey::of::<Service>()).unwrap();
-    assert_eq!(service.target(), &StepTarget::Key(DIKey::of::<Service>()));
+    assert_eq!(service.target(), StepTarget::Key(DIKey::of::<Service>()));
     assert_eq!(service.origin().line(), lines.service);
     assert_eq!(service.origin().file(), file!());
     let deps: Vec<String> = service

@@ -36,7 +36,7 @@ fn step_keys(plan: &distage::Plan) -> Vec<DIKey> {
 fn position(plan: &distage::Plan, key: &DIKey) -> usize {
     plan.steps()
         .iter()
-        .position(|s| s.target() == &StepTarget::Key(key.clone()))
+        .position(|s| s.target() == StepTarget::Key(key.clone()))
         .unwrap_or_else(|| panic!("{key} is not in the plan:\n{plan}"))
 }
 
@@ -324,7 +324,7 @@ fn a_chain_4000_deep_plans_produces_and_drops_without_overflowing() {
     for (i, step) in plan.steps().iter().enumerate() {
         assert_eq!(
             step.target(),
-            &StepTarget::Key(DIKey::named::<Link>(format!("n{i}")))
+            StepTarget::Key(DIKey::named::<Link>(format!("n{i}")))
         );
     }
     // Rendering and queries are iterative too.

@@ -104,10 +104,10 @@ fn expected_values(deps: &[Vec<usize>]) -> Vec<u64> {
 fn assert_dependency_order(plan: &Plan, deps: &[Vec<usize>]) -> Result<(), TestCaseError> {
     let mut position = vec![usize::MAX; deps.len()];
     for (p, step) in plan.steps().iter().enumerate() {
-        position[index_of(step.target())] = p;
+        position[index_of(&step.target())] = p;
     }
     for (p, step) in plan.steps().iter().enumerate() {
-        let i = index_of(step.target());
+        let i = index_of(&step.target());
         let step_deps: Vec<usize> = step
             .dependencies()
             .iter()
@@ -164,12 +164,12 @@ proptest! {
             .plan(&PlannerInput::new(module).root_key(key(root)))
             .map_err(|e| TestCaseError::fail(format!("{e}")))?;
         let planned: BTreeSet<usize> =
-            plan.steps().iter().map(|s| index_of(s.target())).collect();
+            plan.steps().iter().map(|s| index_of(&s.target())).collect();
         let needed = closure(&deps, root);
         prop_assert_eq!(&planned, &needed);
         prop_assert_eq!(plan.steps().len(), needed.len());
         prop_assert_eq!(plan.removed().len(), n - needed.len());
-        prop_assert_eq!(index_of(plan.steps().last().unwrap().target()), root);
+        prop_assert_eq!(index_of(&plan.steps().last().unwrap().target()), root);
         assert_dependency_order(&plan, &deps)?;
     }
 
@@ -318,7 +318,7 @@ proptest! {
         let before: Vec<usize> = plan
             .steps()
             .iter()
-            .map(|s| index_of(s.target()))
+            .map(|s| index_of(&s.target()))
             .take_while(|&i| i != k)
             .collect();
         let err = match injector.produce(&plan) {

@@ -85,7 +85,7 @@ fn set_elements_come_in_plan_order() {
     let set_step = plan
         .steps()
         .iter()
-        .position(|s| s.target() == &StepTarget::Key(DIKey::set_of::<dyn Handler>()))
+        .position(|s| s.target() == StepTarget::Key(DIKey::set_of::<dyn Handler>()))
         .unwrap();
     assert_eq!(set_step, plan.steps().len() - 1, "{plan}");
 }

@@ -160,7 +160,7 @@ pub struct Tags(Vec<AxisChoice>);
 
 impl Tags {
     /// No tags: the binding is a default.
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Tags(Vec::new())
     }
 

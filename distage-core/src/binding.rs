@@ -295,9 +295,12 @@ impl BindingId {
     }
 }
 
-/// One binding of a module.
+/// One binding of a module. Cheap to clone: modules, plans and reports share one copy.
 #[derive(Clone)]
-pub struct Binding {
+pub struct Binding(Arc<BindingData>);
+
+#[derive(Clone)]
+pub(crate) struct BindingData {
     pub(crate) id: BindingId,
     pub(crate) key: DIKey,
     pub(crate) role: BindingRole,
@@ -307,29 +310,57 @@ pub struct Binding {
 }
 
 impl Binding {
+    /// A new binding, with a fresh id.
+    pub(crate) fn new(
+        key: DIKey,
+        role: BindingRole,
+        provider: Provider,
+        tags: Tags,
+        origin: Origin,
+    ) -> Self {
+        Binding(Arc::new(BindingData {
+            id: BindingId::fresh(),
+            key,
+            role,
+            provider,
+            tags,
+            origin,
+        }))
+    }
+
+    /// The binding's parts, to change while the module is being built (copied first if the
+    /// binding is shared, which it is not then).
+    pub(crate) fn data_mut(&mut self) -> &mut BindingData {
+        Arc::make_mut(&mut self.0)
+    }
+
+    pub(crate) fn id(&self) -> BindingId {
+        self.0.id
+    }
+
     /// The key this binding provides (the set key for set elements).
     pub fn key(&self) -> &DIKey {
-        &self.key
+        &self.0.key
     }
 
     /// Single instance, set element, or set declaration.
     pub fn role(&self) -> BindingRole {
-        self.role
+        self.0.role
     }
 
     /// How the instance is made.
     pub fn provider(&self) -> &Provider {
-        &self.provider
+        &self.0.provider
     }
 
     /// The axis choices that select this binding.
     pub fn tags(&self) -> &Tags {
-        &self.tags
+        &self.0.tags
     }
 
     /// Where the binding was written.
     pub fn origin(&self) -> Origin {
-        self.origin
+        self.0.origin
     }
 }
 
@@ -341,19 +372,19 @@ impl fmt::Debug for Binding {
 
 impl fmt::Display for Binding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.role {
-            BindingRole::Single => write!(f, "make {} := {}", self.key, self.provider.kind)?,
+        match self.role() {
+            BindingRole::Single => write!(f, "make {} := {}", self.key(), self.provider().kind)?,
             BindingRole::SetElement { weak: false } => {
-                write!(f, "many {} += {}", self.key, self.provider.kind)?
+                write!(f, "many {} += {}", self.key(), self.provider().kind)?
             }
             BindingRole::SetElement { weak: true } => {
-                write!(f, "many {} += weak {}", self.key, self.provider.kind)?
+                write!(f, "many {} += weak {}", self.key(), self.provider().kind)?
             }
-            BindingRole::SetDeclaration => write!(f, "many {}", self.key)?,
+            BindingRole::SetDeclaration => write!(f, "many {}", self.key())?,
         }
-        if !self.tags.is_empty() {
-            write!(f, " {}", self.tags)?;
+        if !self.tags().is_empty() {
+            write!(f, " {}", self.tags())?;
         }
-        write!(f, " at {}", self.origin)
+        write!(f, " at {}", self.origin())
     }
 }

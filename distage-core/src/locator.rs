@@ -169,7 +169,7 @@ impl LocatorInner {
             if has_async {
                 if let Some(release) = release {
                     let step = &self.plan.steps[slot];
-                    deferred.push(Deferred::Release(step.target.clone(), step.origin, release));
+                    deferred.push(Deferred::Release(step.target(), step.origin(), release));
                 }
                 deferred.extend(instance.map(Deferred::Drop));
                 continue;
@@ -199,8 +199,8 @@ impl LocatorInner {
     pub(crate) fn release_failure(&self, slot: usize, cause: Failure) -> ReleaseFailure {
         let step = &self.plan.steps[slot];
         ReleaseFailure {
-            target: step.target.clone(),
-            origin: step.origin,
+            target: step.target(),
+            origin: step.origin(),
             cause,
         }
     }

@@ -82,7 +82,7 @@ impl Module {
         let mut seen: KeySet<&DIKey> = KeySet::default();
         self.bindings
             .iter()
-            .map(|b| &b.key)
+            .map(|b| b.key())
             .filter(|k| seen.insert(*k))
             .collect()
     }
@@ -104,14 +104,14 @@ impl Module {
         let replaced: KeySet<&DIKey> = other
             .bindings
             .iter()
-            .filter(|b| b.role == BindingRole::Single)
-            .map(|b| &b.key)
+            .filter(|b| b.role() == BindingRole::Single)
+            .map(|b| b.key())
             .collect();
         let kept = Module {
             bindings: self
                 .bindings
                 .iter()
-                .filter(|b| b.role != BindingRole::Single || !replaced.contains(&b.key))
+                .filter(|b| b.role() != BindingRole::Single || !replaced.contains(&b.key()))
                 .cloned()
                 .collect(),
             requirements: self.requirements.clone(),
@@ -123,9 +123,9 @@ impl Module {
     /// Adds `other`'s bindings that this module does not hold yet (the same binding reached
     /// through two includes is kept once).
     fn extend(&mut self, other: Module) {
-        let mut seen: KeySet<BindingId> = self.bindings.iter().map(|b| b.id).collect();
+        let mut seen: KeySet<BindingId> = self.bindings.iter().map(|b| b.id()).collect();
         self.bindings
-            .extend(other.bindings.into_iter().filter(|b| seen.insert(b.id)));
+            .extend(other.bindings.into_iter().filter(|b| seen.insert(b.id())));
         for r in other.requirements {
             if !self.requirements.iter().any(|(k, _)| *k == r.0) {
                 self.requirements.push(r);
@@ -315,15 +315,9 @@ impl ModuleBuilder {
         tags: Tags,
         origin: Origin,
     ) {
-        let id = BindingId::fresh();
-        self.module.bindings.push(Binding {
-            id,
-            key,
-            role,
-            provider,
-            tags,
-            origin,
-        });
+        self.module
+            .bindings
+            .push(Binding::new(key, role, provider, tags, origin));
     }
 
     /// The module.
@@ -610,7 +604,7 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
         let id: Id = id.into();
         self.key = self.key.clone().with_id(Some(id));
         for e in &mut self.elements {
-            e.key = self.key.clone();
+            e.data_mut().key = self.key.clone();
         }
         self
     }
@@ -619,7 +613,7 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
     #[track_caller]
     pub fn tagged(mut self, choice: impl Into<AxisChoice>) -> Self {
         match self.elements.last_mut() {
-            Some(last) => last.tags.insert(choice.into()),
+            Some(last) => last.data_mut().tags.insert(choice.into()),
             None => self.builder.module.misuses.push(Misuse {
                 key: self.key.clone(),
                 origin: Origin::caller(),
@@ -632,14 +626,13 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
 
     #[track_caller]
     fn element(mut self, provider: Provider, weak: bool, origin: Origin) -> Self {
-        self.elements.push(Binding {
-            id: BindingId::fresh(),
-            key: self.key.clone(),
-            role: BindingRole::SetElement { weak },
+        self.elements.push(Binding::new(
+            self.key.clone(),
+            BindingRole::SetElement { weak },
             provider,
-            tags: Tags::new(),
+            Tags::new(),
             origin,
-        });
+        ));
         self
     }
 

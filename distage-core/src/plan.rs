@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::activation::Activation;
 use crate::axis::Tags;
-use crate::binding::{Assemble, AsyncCall, Binding, ImplKind, Origin, SyncCall};
+use crate::binding::{Assemble, AsyncCall, Binding, BindingRole, ImplKind, Op, Origin, SyncCall};
 use crate::hash::PrehashedMap;
 use crate::inject::Dependency;
 use crate::key::{DIKey, Id, KeyKind};
@@ -76,10 +76,10 @@ pub(crate) enum ArgSource {
     Logger(Arc<str>),
 }
 
-#[derive(Clone)]
-pub(crate) enum Action {
-    Call(SyncCall),
-    Async(AsyncCall),
+/// What running a step does, borrowed from the step.
+pub(crate) enum Action<'a> {
+    Call(&'a SyncCall),
+    Async(&'a AsyncCall),
     /// A value given to the producer (a subcontext's local value), by position.
     Input(usize),
     Assemble {
@@ -88,15 +88,39 @@ pub(crate) enum Action {
     },
 }
 
-/// One step of a plan.
+/// Where a step comes from: a binding of the module (shared with it, not copied), or what the
+/// planner made itself.
+#[derive(Clone)]
+pub(crate) enum StepSource {
+    Binding(Binding),
+    /// Boxed: inputs and sets are few, and every step has this enum's size.
+    Other(Box<OtherStep>),
+}
+
+#[derive(Clone)]
+pub(crate) struct OtherStep {
+    pub(crate) key: DIKey,
+    pub(crate) origin: Origin,
+    pub(crate) kind: OtherKind,
+}
+
+#[derive(Clone)]
+pub(crate) enum OtherKind {
+    /// A value given to the producer (a subcontext's local value), by position.
+    Input(usize),
+    /// A set, assembled from its element steps (the step's arguments) and, for a child
+    /// locator, the parent's set.
+    Assemble {
+        assemble: Assemble,
+        inherited: Option<ParentSlot>,
+    },
+}
+
+/// One step of a plan. 32 bytes: what describes it (key, origin, tags, implementation,
+/// dependencies) is read from the binding it shares with the module.
 #[derive(Clone)]
 pub struct Step {
-    pub(crate) target: StepTarget,
-    pub(crate) origin: Origin,
-    pub(crate) tags: Tags,
-    pub(crate) kind: ImplKind,
-    pub(crate) deps: Arc<[Dependency]>,
-    pub(crate) action: Action,
+    pub(crate) source: StepSource,
     /// The step's arguments are `PlanData::args[args.0..args.1]`: one array for the whole plan,
     /// not an allocation per step.
     pub(crate) args: (u32, u32),
@@ -106,32 +130,106 @@ pub struct Step {
     pub(crate) after: (u32, u32),
 }
 
+/// No tags, for steps without a binding.
+static NO_TAGS: Tags = Tags::new();
+
 impl Step {
     /// What the step produces.
-    pub fn target(&self) -> &StepTarget {
-        &self.target
+    pub fn target(&self) -> StepTarget {
+        match &self.source {
+            StepSource::Binding(b) if matches!(b.role(), BindingRole::SetElement { .. }) => {
+                StepTarget::SetElement {
+                    set: b.key().clone(),
+                    implementation: Box::new(b.provider().kind.clone()),
+                }
+            }
+            _ => StepTarget::Key(self.key().clone()),
+        }
     }
+
+    /// The key it produces (the set's key for an element).
+    pub fn key(&self) -> &DIKey {
+        match &self.source {
+            StepSource::Binding(b) => b.key(),
+            StepSource::Other(o) => &o.key,
+        }
+    }
+
     /// Where its binding was written.
     pub fn origin(&self) -> Origin {
-        self.origin
+        match &self.source {
+            StepSource::Binding(b) => b.origin(),
+            StepSource::Other(o) => o.origin,
+        }
     }
+
     /// The binding's tags.
     pub fn tags(&self) -> &Tags {
-        &self.tags
+        match &self.source {
+            StepSource::Binding(b) => b.tags(),
+            StepSource::Other(_) => &NO_TAGS,
+        }
     }
+
     /// How the instance is made.
     pub fn implementation(&self) -> &ImplKind {
-        &self.kind
+        match &self.source {
+            StepSource::Binding(b) => &b.provider().kind,
+            StepSource::Other(o) => match o.kind {
+                OtherKind::Input(_) => &ImplKind::Local,
+                OtherKind::Assemble { .. } => &ImplKind::Set,
+            },
+        }
     }
+
     /// The dependencies, in parameter order.
     pub fn dependencies(&self) -> &[Dependency] {
-        &self.deps
+        match &self.source {
+            StepSource::Binding(b) => b.provider().dependencies(),
+            StepSource::Other(_) => &[],
+        }
+    }
+
+    /// The binding the step runs, if it comes from one (sets and subcontext locals do not).
+    pub fn binding(&self) -> Option<&Binding> {
+        match &self.source {
+            StepSource::Binding(b) => Some(b),
+            StepSource::Other(_) => None,
+        }
+    }
+
+    pub(crate) fn action(&self) -> Action<'_> {
+        match &self.source {
+            StepSource::Binding(b) => match &b.provider().op {
+                Op::Call(call) => Action::Call(call),
+                Op::Async(call) => Action::Async(call),
+                // The planner makes steps of call bindings only; a set declaration's step is
+                // an `Assemble`, and an incomplete binding is a plan error.
+                Op::Set(_) | Op::Incomplete => unreachable!("a step of a binding that is no call"),
+            },
+            StepSource::Other(o) => match o.kind {
+                OtherKind::Input(i) => Action::Input(i),
+                OtherKind::Assemble {
+                    assemble,
+                    inherited,
+                } => Action::Assemble {
+                    assemble,
+                    inherited,
+                },
+            },
+        }
     }
 }
 
 impl fmt::Debug for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} := {} at {}", self.target, self.kind, self.origin)
+        write!(
+            f,
+            "{} := {} at {}",
+            self.target(),
+            self.implementation(),
+            self.origin()
+        )
     }
 }
 
@@ -346,8 +444,8 @@ impl Plan {
             let s = &self.data.steps[step];
             let repeated = seen[step];
             nodes.push(TreeNode {
-                target: s.target.clone(),
-                origin: s.origin,
+                target: s.target(),
+                origin: s.origin(),
                 depth,
                 lazy,
                 repeated,
@@ -369,9 +467,9 @@ impl Plan {
         );
         for (i, s) in self.data.steps.iter().enumerate() {
             let label = [
-                s.target.to_string(),
-                s.kind.to_string(),
-                s.origin.to_string(),
+                s.target().to_string(),
+                s.implementation().to_string(),
+                s.origin().to_string(),
             ]
             .map(|part| dot_escape(&part))
             .join("\\n");
@@ -390,7 +488,7 @@ impl Plan {
                 };
                 let _ = writeln!(out, "  s{i} -> s{d}{style};");
             }
-            for dep in s.deps.iter() {
+            for dep in s.dependencies().iter() {
                 if let Some(p) = dep
                     .key()
                     .and_then(|k| self.data.imported.iter().position(|x| x == k))
@@ -415,9 +513,9 @@ impl Plan {
             let _ = writeln!(
                 out,
                 "  s{i}[\"{}<br/>{}<br/>{}\"]",
-                escape(s.target.to_string()),
-                escape(s.kind.to_string()),
-                s.origin
+                escape(s.target().to_string()),
+                escape(s.implementation().to_string()),
+                s.origin()
             );
         }
         for i in 0..self.data.steps.len() {
@@ -449,17 +547,17 @@ impl fmt::Display for Plan {
             .steps
             .iter()
             .map(|s| {
-                let deps: Vec<String> = s.deps.iter().map(|d| d.to_string()).collect();
-                let mut how = s.kind.to_string();
+                let deps: Vec<String> = s.dependencies().iter().map(|d| d.to_string()).collect();
+                let mut how = s.implementation().to_string();
                 if !deps.is_empty() {
                     let _ = write!(how, "({})", deps.join(", "));
-                } else if let Action::Assemble { .. } = s.action {
+                } else if let Action::Assemble { .. } = s.action() {
                     let _ = write!(how, " of {}", d.args(s).len());
                 }
-                if !s.tags.is_empty() {
-                    let _ = write!(how, " {}", s.tags);
+                if !s.tags().is_empty() {
+                    let _ = write!(how, " {}", s.tags());
                 }
-                (s.target.to_string(), how, s.origin)
+                (s.target().to_string(), how, s.origin())
             })
             .collect();
         let width = lines.iter().map(|l| l.0.chars().count()).max().unwrap_or(0);

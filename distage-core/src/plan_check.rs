@@ -161,10 +161,10 @@ impl PlanCheck {
         let mut pending: Vec<&[crate::binding::Binding]> = vec![index.bindings()];
         while let Some(bindings) = pending.pop() {
             for b in bindings {
-                for t in b.tags.iter() {
+                for t in b.tags().iter() {
                     axes.insert(t.axis(), ());
                 }
-                if let Some(spec) = &b.provider.subcontext {
+                if let Some(spec) = &b.provider().subcontext {
                     pending.push(spec.module.bindings());
                 }
             }
@@ -200,7 +200,7 @@ impl PlanCheck {
             }
             let candidates = index.candidates(key);
             for &c in candidates {
-                let tags = &bindings[c].tags;
+                let tags = &bindings[c].tags();
                 let contradictory = tags.contradictory_axes();
                 if !contradictory.is_empty() {
                     problems.push(Problem::ContradictoryTags {
@@ -219,7 +219,7 @@ impl PlanCheck {
                 .filter(|(a, _)| {
                     candidates
                         .iter()
-                        .any(|&c| bindings[c].tags.iter().any(|t| t.axis() == *a))
+                        .any(|&c| bindings[c].tags().iter().any(|t| t.axis() == *a))
                 })
                 .cloned()
                 .collect();
@@ -234,16 +234,16 @@ impl PlanCheck {
             }
             for (i, &c) in candidates.iter().enumerate() {
                 let b = &bindings[c];
-                let excluded = b.tags.iter().any(|t| self.excluded.contains(t));
+                let excluded = b.tags().iter().any(|t| self.excluded.contains(t));
                 // Duplicates are reported as such by the configurations they break.
                 let duplicate = candidates
                     .iter()
-                    .any(|&o| o != c && bindings[o].tags == b.tags);
+                    .any(|&o| o != c && bindings[o].tags() == b.tags());
                 if !chosen[i]
                     && !excluded
                     && !duplicate
-                    && b.tags.contradictory_axes().is_empty()
-                    && b.role == BindingRole::Single
+                    && b.tags().contradictory_axes().is_empty()
+                    && b.role() == BindingRole::Single
                 {
                     problems.push(Problem::Shadowed {
                         key: (*key).clone(),
@@ -259,9 +259,9 @@ impl PlanCheck {
 fn candidate(index: &Index<'_>, b: usize) -> Candidate {
     let binding = &index.bindings()[b];
     Candidate {
-        implementation: binding.provider.kind.clone(),
-        tags: binding.tags.clone(),
-        origin: binding.origin,
+        implementation: binding.provider().kind.clone(),
+        tags: binding.tags().clone(),
+        origin: binding.origin(),
     }
 }
 

@@ -27,8 +27,8 @@ pub(crate) fn produce(
         .data
         .steps
         .iter()
-        .filter(|s| matches!(s.action, Action::Async(_)))
-        .map(|s| format!("`{}` (bound at {})", s.target, s.origin))
+        .filter(|s| matches!(s.action(), Action::Async(_)))
+        .map(|s| format!("`{}` (bound at {})", s.target(), s.origin()))
         .collect();
     if !async_steps.is_empty() {
         return Err(Error::AsyncInSyncProduce {
@@ -108,7 +108,7 @@ pub(crate) async fn produce_async(
     loop {
         while failures.is_empty() {
             let Some(i) = ready.pop() else { break };
-            match &steps[i].action {
+            match steps[i].action() {
                 Action::Async(call) => match start_async(&inner, &steps[i], call) {
                     Ok(future) => in_flight.push(i, future),
                     Err(cause) => failures.push((i, cause)),
@@ -138,8 +138,8 @@ pub(crate) async fn produce_async(
     let (first, cause) = failures.next().expect("there is a failure");
     let others = failures
         .map(|(i, cause)| StepFailure {
-            target: steps[i].target.clone(),
-            origin: steps[i].origin,
+            target: steps[i].target(),
+            origin: steps[i].origin(),
             cause,
         })
         .collect();
@@ -158,8 +158,8 @@ fn produce_error(
     release_failures: Vec<crate::error::ReleaseFailure>,
 ) -> Error {
     Error::Produce(Box::new(ProduceError {
-        target: step.target.clone(),
-        origin: step.origin,
+        target: step.target(),
+        origin: step.origin(),
         cause,
         others,
         release_failures,
@@ -207,7 +207,7 @@ pub(crate) fn run_step<'a>(
         args.push(resolve_arg(inner, source)?);
     }
     let args = &args[..];
-    match &step.action {
+    match step.action() {
         Action::Call(call) => match catch_unwind(AssertUnwindSafe(|| call(&mut Args::new(args)))) {
             Ok(Ok(produced)) => Ok(produced),
             Ok(Err(e)) => Err(Failure::Error(e)),
@@ -218,7 +218,7 @@ pub(crate) fn run_step<'a>(
             inherited,
         } => {
             let inherited = match inherited {
-                Some(p) => Some(found(ancestor(inner, p)?.slot(p.slot as usize))?),
+                Some(p) => Some(found(ancestor(inner, &p)?.slot(p.slot as usize))?),
                 None => None,
             };
             let elements: Vec<&(dyn Any + Send + Sync)> = args
@@ -235,13 +235,13 @@ pub(crate) fn run_step<'a>(
                 })
                 .map_err(Failure::Error)
         }
-        Action::Input(k) => match inputs.get_mut(*k).and_then(Option::take) {
+        Action::Input(k) => match inputs.get_mut(k).and_then(Option::take) {
             Some(instance) => Ok(Produced {
                 instance,
                 release: None,
             }),
             None => Err(Failure::Error(
-                format!("distage: no value given for `{}`", step.target).into(),
+                format!("distage: no value given for `{}`", step.target()).into(),
             )),
         },
         Action::Async(_) => Err(Failure::Error(

@@ -10,14 +10,17 @@ use std::sync::Arc;
 
 use crate::activation::Activation;
 use crate::axis::AxisInfo;
-use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin};
+use crate::binding::{Binding, BindingRole, Op, Origin};
 use crate::error::{Candidate, CycleStep, Dependent, Error, PlanError, Problem};
 use crate::hash::{KeyMap, KeySet};
 use crate::inject::{DepMode, Dependency};
 use crate::key::DIKey;
 use crate::locator::LocatorInner;
 use crate::module::Module;
-use crate::plan::{Action, ArgSource, KeyIndex, ParentSlot, Plan, PlanData, Step, StepTarget};
+use crate::plan::{
+    ArgSource, KeyIndex, OtherKind, OtherStep, ParentSlot, Plan, PlanData, Step, StepSource,
+    StepTarget,
+};
 
 pub(crate) use solver::{Selection, select};
 
@@ -94,8 +97,8 @@ impl NodeTarget<'_> {
         match self {
             NodeTarget::Key(key) => StepTarget::Key((*key).clone()),
             NodeTarget::Element(b) => StepTarget::SetElement {
-                set: b.key.clone(),
-                implementation: Box::new(b.provider.kind.clone()),
+                set: b.key().clone(),
+                implementation: Box::new(b.provider().kind.clone()),
             },
         }
     }
@@ -103,7 +106,7 @@ impl NodeTarget<'_> {
     fn key(&self) -> &DIKey {
         match self {
             NodeTarget::Key(key) => key,
-            NodeTarget::Element(b) => &b.key,
+            NodeTarget::Element(b) => &b.key(),
         }
     }
 }
@@ -177,17 +180,17 @@ impl<'a> Index<'a> {
             keys: Vec::with_capacity(bindings.len()),
             entries: Vec::with_capacity(bindings.len()),
             ids: KeyMap::with_capacity_and_hasher(bindings.len(), Default::default()),
-            dep_ids: Vec::with_capacity(bindings.iter().map(|b| b.provider.deps.len()).sum()),
+            dep_ids: Vec::with_capacity(bindings.iter().map(|b| b.provider().deps.len()).sum()),
             dep_start: Vec::with_capacity(bindings.len() + 1),
         };
         for (i, b) in bindings.iter().enumerate() {
-            let id = match index.ids.entry(&b.key) {
+            let id = match index.ids.entry(&b.key()) {
                 std::collections::hash_map::Entry::Occupied(o) => *o.get() as usize,
                 std::collections::hash_map::Entry::Vacant(v) => {
                     let id = index.keys.len();
                     v.insert(id as u32);
-                    index.keys.push(&b.key);
-                    index.entries.push(match b.role {
+                    index.keys.push(&b.key());
+                    index.entries.push(match b.role() {
                         BindingRole::Single => Entry::Single(Candidates::None),
                         _ => Entry::Set(Box::default()),
                     });
@@ -195,7 +198,7 @@ impl<'a> Index<'a> {
                 }
             };
             // A key names one instance or one set, so its entry has the binding's shape.
-            match (&mut index.entries[id], b.role) {
+            match (&mut index.entries[id], b.role()) {
                 (Entry::Single(candidates), BindingRole::Single) => candidates.push(i),
                 (Entry::Set(set), BindingRole::SetDeclaration) => set.declarations.push(i),
                 (Entry::Set(set), BindingRole::SetElement { .. }) => set.elements.push(i),
@@ -204,7 +207,7 @@ impl<'a> Index<'a> {
         }
         for b in bindings {
             index.dep_start.push(index.dep_ids.len() as u32);
-            for dep in b.provider.deps.iter() {
+            for dep in b.provider().deps.iter() {
                 let id = dep
                     .key()
                     .and_then(|k| index.ids.get(k))
@@ -559,7 +562,7 @@ impl<'a> Planner<'a> {
     /// Where node `n`'s binding (or local, or set declaration) was written.
     fn origin(&self, n: usize) -> Origin {
         match &self.nodes[n].source {
-            Source::Binding(_, binding) => binding.origin,
+            Source::Binding(_, binding) => binding.origin(),
             Source::Input(k) => self.inputs[*k as usize].1,
             Source::Set(set) => set.origin,
         }
@@ -575,7 +578,7 @@ impl<'a> Planner<'a> {
 
     fn consult(&mut self, binding: usize) {
         self.consulted
-            .extend(self.bindings[binding].tags.iter().map(|t| t.axis()));
+            .extend(self.bindings[binding].tags().iter().map(|t| t.axis()));
     }
 
     fn resolve_single(&mut self, key: &'a DIKey, id: usize, from: Option<usize>) -> Resolution {
@@ -596,10 +599,10 @@ impl<'a> Planner<'a> {
         match select(candidates, self.bindings, self.activation) {
             Selection::One(b) => {
                 let binding = &self.bindings[b];
-                if matches!(binding.provider.op, Op::Incomplete) {
+                if matches!(binding.provider().op, Op::Incomplete) {
                     self.problems.push(Problem::Incomplete {
                         key: key.clone(),
-                        origin: binding.origin,
+                        origin: binding.origin(),
                     });
                     return Resolution::Failed;
                 }
@@ -608,7 +611,7 @@ impl<'a> Planner<'a> {
                     Source::Binding(b as u32, binding),
                     from,
                 );
-                if let Some(spec) = &binding.provider.subcontext {
+                if let Some(spec) = &binding.provider().subcontext {
                     self.verify_subcontext(node, spec);
                 }
                 Resolution::Node(node)
@@ -638,20 +641,20 @@ impl<'a> Planner<'a> {
         let Entry::Set(set) = &index.entries[id] else {
             return self.elsewhere(key);
         };
-        let assemble = set
-            .declarations
-            .iter()
-            .find_map(|&d| match self.bindings[d].provider.op {
-                Op::Set(assemble) => Some(assemble),
-                _ => None,
-            });
+        let assemble =
+            set.declarations
+                .iter()
+                .find_map(|&d| match self.bindings[d].provider().op {
+                    Op::Set(assemble) => Some(assemble),
+                    _ => None,
+                });
         let Some(assemble) = assemble else {
             // Elements without a declaration cannot come from the public API.
             return inherited.map_or(Resolution::Missing, Resolution::Parent);
         };
         let declarations = set.declarations.clone();
         let elements = set.elements.clone();
-        let origin = self.bindings[declarations[0]].origin;
+        let origin = self.bindings[declarations[0]].origin();
         for d in declarations {
             self.used[d] = true;
         }
@@ -665,10 +668,10 @@ impl<'a> Planner<'a> {
         for e in elements {
             self.consult(e);
             let binding = &self.bindings[e];
-            if self.activation.contradicts(&binding.tags) {
+            if self.activation.contradicts(&binding.tags()) {
                 continue;
             }
-            if binding.role == (BindingRole::SetElement { weak: true }) {
+            if binding.role() == (BindingRole::SetElement { weak: true }) {
                 self.weak_pending.push((set_node, e));
             } else {
                 self.add_element(set_node, e);
@@ -707,7 +710,7 @@ impl<'a> Planner<'a> {
             match &n.source {
                 Source::Binding(b, _) => {
                     for (dep, edge) in bindings[*b as usize]
-                        .provider
+                        .provider()
                         .deps
                         .iter()
                         .zip(nested.edges_of(i))
@@ -721,8 +724,8 @@ impl<'a> Planner<'a> {
                 }
                 // A set the subcontext declares also holds this locator's elements.
                 Source::Set { .. } => {
-                    if let Some(b) = bindings.iter().find(|b| b.key == *n.target.key()) {
-                        outer.push((&b.key, DepMode::Optional));
+                    if let Some(b) = bindings.iter().find(|b| b.key() == n.target.key()) {
+                        outer.push((&b.key(), DepMode::Optional));
                     }
                 }
                 Source::Input(_) => {}
@@ -807,9 +810,9 @@ impl<'a> Planner<'a> {
     fn candidate(&self, b: usize) -> Candidate {
         let binding = &self.bindings[b];
         Candidate {
-            implementation: binding.provider.kind.clone(),
-            tags: binding.tags.clone(),
-            origin: binding.origin,
+            implementation: binding.provider().kind.clone(),
+            tags: binding.tags().clone(),
+            origin: binding.origin(),
         }
     }
 
@@ -822,7 +825,7 @@ impl<'a> Planner<'a> {
             };
             let b = b as usize;
             let start = self.edges.len() as u32;
-            for (dep, &id) in binding.provider.deps.iter().zip(index.dep_ids(b)) {
+            for (dep, &id) in binding.provider().deps.iter().zip(index.dep_ids(b)) {
                 let id = (id != UNBOUND).then_some(id as usize);
                 let edge = match dep {
                     Dependency::Key { key, mode } => match self.resolve_id(key, id, Some(node)) {
@@ -851,7 +854,7 @@ impl<'a> Planner<'a> {
     fn add_weak_elements(&mut self) {
         for (set_node, e) in std::mem::take(&mut self.weak_pending) {
             let referent = self.bindings[e]
-                .provider
+                .provider()
                 .deps
                 .first()
                 .and_then(Dependency::key);
@@ -1046,20 +1049,13 @@ impl<'a> Planner<'a> {
             }
             let step = match &node.source {
                 Source::Binding(_, binding) => {
-                    let action = match &binding.provider.op {
-                        Op::Call(call) => Action::Call(call.clone()),
-                        Op::Async(call) => Action::Async(call.clone()),
-                        Op::Set(_) | Op::Incomplete => {
-                            unreachable!("only call bindings become binding nodes")
-                        }
-                    };
                     // Named after the step only when something asks for a `Logger`.
                     let edges = self.edges_of(n);
                     let logger_name: Option<Arc<str>> = edges
                         .iter()
                         .any(|e| matches!(e, Edge::Logger))
                         .then(|| node.target.to_string().into());
-                    for (edge, dep) in edges.iter().zip(binding.provider.deps.iter()) {
+                    for (edge, dep) in edges.iter().zip(binding.provider().deps.iter()) {
                         // A lazy argument keeps its key, to name it if it fails when used.
                         args.push(match (edge, dep) {
                             (Edge::Node(t, DepMode::Lazy), Dependency::Key { key, .. }) => {
@@ -1084,23 +1080,17 @@ impl<'a> Planner<'a> {
                             .map(|&(e, mode)| (step_of[e], mode == DepMode::Lazy)),
                     );
                     Step {
-                        target: node.target.step_target(),
-                        origin: binding.origin,
-                        tags: binding.tags.clone(),
-                        kind: binding.provider.kind.clone(),
-                        deps: binding.provider.deps.clone(),
-                        action,
+                        source: StepSource::Binding((*binding).clone()),
                         args: (args_start, args.len() as u32),
                         after: (after_start, after.len() as u32),
                     }
                 }
                 Source::Input(k) => Step {
-                    target: node.target.step_target(),
-                    origin: self.inputs[*k as usize].1,
-                    tags: Default::default(),
-                    kind: ImplKind::Local,
-                    deps: Arc::new([]),
-                    action: Action::Input(*k as usize),
+                    source: StepSource::Other(Box::new(OtherStep {
+                        key: node.target.key().clone(),
+                        origin: self.inputs[*k as usize].1,
+                        kind: OtherKind::Input(*k as usize),
+                    })),
                     args: (args_start, args_start),
                     after: (0, 0),
                 },
@@ -1112,15 +1102,14 @@ impl<'a> Planner<'a> {
                         imported.push(node.target.key().clone());
                     }
                     Step {
-                        target: node.target.step_target(),
-                        origin: set.origin,
-                        tags: Default::default(),
-                        kind: ImplKind::Set,
-                        deps: Arc::new([]),
-                        action: Action::Assemble {
-                            assemble: set.assemble,
-                            inherited: set.inherited,
-                        },
+                        source: StepSource::Other(Box::new(OtherStep {
+                            key: node.target.key().clone(),
+                            origin: set.origin,
+                            kind: OtherKind::Assemble {
+                                assemble: set.assemble,
+                                inherited: set.inherited,
+                            },
+                        })),
                         args: {
                             args.extend(element_steps.iter().map(|&s| ArgSource::Local(s)));
                             (args_start, args.len() as u32)
@@ -1169,8 +1158,8 @@ impl<'a> Planner<'a> {
 /// `key` as a dependency of some binding in `module` or in a subcontext nested in it.
 fn find_dependency<'m>(module: &'m Module, key: &DIKey) -> Option<&'m DIKey> {
     module.bindings().iter().find_map(|b| {
-        let spec = b.provider.subcontext.as_deref();
-        b.provider
+        let spec = b.provider().subcontext.as_deref();
+        b.provider()
             .deps
             .iter()
             .filter_map(Dependency::key)

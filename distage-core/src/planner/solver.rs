@@ -31,7 +31,7 @@ pub(crate) fn select(
 ) -> Selection {
     // The common case, without allocating.
     if let [one] = candidates {
-        return if activation.contradicts(&bindings[*one].tags) {
+        return if activation.contradicts(&bindings[*one].tags()) {
             Selection::Nothing(vec![*one])
         } else {
             Selection::One(*one)
@@ -39,23 +39,23 @@ pub(crate) fn select(
     }
     let (alive, ruled_out): (Vec<usize>, Vec<usize>) = candidates
         .iter()
-        .partition(|&&b| !activation.contradicts(&bindings[b].tags));
+        .partition(|&&b| !activation.contradicts(&bindings[b].tags()));
     match alive.as_slice() {
         [] => return Selection::Nothing(ruled_out),
         [one] => return Selection::One(*one),
         _ => {}
     }
     let most_specific = alive.iter().copied().find(|&c| {
-        let tags = &bindings[c].tags;
-        alive
-            .iter()
-            .all(|&o| o == c || (bindings[o].tags.is_subset_of(tags) && bindings[o].tags != *tags))
+        let tags = &bindings[c].tags();
+        alive.iter().all(|&o| {
+            o == c || (bindings[o].tags().is_subset_of(tags) && bindings[o].tags() != *tags)
+        })
     });
     let unset = |bs: &mut dyn Iterator<Item = usize>| -> Vec<AxisInfo> {
         let mut axes: Vec<AxisInfo> = bs
             .flat_map(|b| {
                 bindings[b]
-                    .tags
+                    .tags()
                     .iter()
                     .map(|t| t.axis())
                     .collect::<Vec<_>>()
