@@ -59,8 +59,8 @@ pub mod __private {
     pub use distage_core::Id as RuntimeId;
     pub use distage_core::check::*;
     pub use distage_core::{
-        Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, Functoid, Inject, Injectable,
-        Module, ModuleBuilder, Origin, TypeInfo, Value, construct_injectable,
+        Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, Functoid, Inject, InjectAll,
+        Injectable, Module, ModuleBuilder, Origin, TypeInfo, Value, construct_injectable,
     };
 }
 

@@ -461,3 +461,85 @@ fn ids_on_optional_lazy_and_value_fields_name_their_keys() {
     assert_eq!(got.later.get().unwrap().name(), "sqlite");
     assert_eq!(got.port, 5432);
 }
+
+/// Up to 16 injected parameters are taken by one tuple call, more one by one: both ways build
+/// the same thing, with `#[id]`, value and default parameters in between.
+#[derive(Injectable)]
+struct Sixteen {
+    a0: Arc<Postgres>,
+    #[id("port")]
+    a1: u16,
+    a2: Arc<Sqlite>,
+    a3: Arc<Postgres>,
+    a4: Arc<Postgres>,
+    #[default]
+    skipped: u8,
+    a5: Arc<Postgres>,
+    a6: Arc<Postgres>,
+    a7: Arc<Postgres>,
+    a8: Arc<Postgres>,
+    a9: Arc<Postgres>,
+    a10: Arc<Postgres>,
+    a11: Arc<Postgres>,
+    a12: Arc<Postgres>,
+    a13: Arc<Postgres>,
+    a14: Arc<Postgres>,
+    a15: Option<Arc<dyn Database>>,
+}
+
+#[derive(Injectable)]
+struct Seventeen {
+    sixteen: Arc<Sixteen>,
+    b1: Arc<Postgres>,
+    #[id("port")]
+    b2: u16,
+    b3: Arc<Postgres>,
+    b4: Arc<Postgres>,
+    b5: Arc<Postgres>,
+    b6: Arc<Postgres>,
+    b7: Arc<Postgres>,
+    b8: Arc<Postgres>,
+    b9: Arc<Postgres>,
+    b10: Arc<Postgres>,
+    b11: Arc<Postgres>,
+    b12: Arc<Postgres>,
+    b13: Arc<Postgres>,
+    b14: Arc<Postgres>,
+    b15: Arc<Postgres>,
+    b16: Arc<Sqlite>,
+}
+
+#[test]
+fn constructors_of_up_to_sixteen_and_of_more_parameters_get_every_argument() {
+    let module = Module::build(|m| {
+        m.make::<Postgres>().from::<Postgres>();
+        m.make::<Sqlite>().from::<Sqlite>();
+        m.make::<u16>().named("port").from_value(5432);
+        m.make::<Sixteen>().from::<Sixteen>();
+        m.make::<Seventeen>().from::<Seventeen>();
+    });
+    let plan = Injector::new()
+        .plan(&PlannerInput::new(module).roots::<Seventeen>())
+        .unwrap();
+    let sixteen_deps = plan
+        .step(&DIKey::of::<Sixteen>())
+        .unwrap()
+        .dependencies()
+        .len();
+    assert_eq!(sixteen_deps, 16);
+    let seventeen_deps = plan.step(&DIKey::of::<Seventeen>()).unwrap().dependencies();
+    assert_eq!(seventeen_deps.len(), 17);
+    assert_eq!(seventeen_deps[2].key(), Some(&DIKey::named::<u16>("port")));
+    let locator = Injector::new().produce(&plan).unwrap();
+    let seventeen = locator.get::<Seventeen>().unwrap();
+    assert_eq!(seventeen.b2, 5432);
+    assert_eq!(seventeen.b16.name(), "sqlite");
+    assert_eq!(seventeen.sixteen.a1, 5432);
+    assert_eq!(seventeen.sixteen.skipped, 0);
+    assert_eq!(seventeen.sixteen.a2.name(), "sqlite");
+    assert!(
+        seventeen.sixteen.a15.is_none(),
+        "no `dyn Database` is bound"
+    );
+    assert!(Arc::ptr_eq(&seventeen.sixteen.a0, &seventeen.b1));
+}

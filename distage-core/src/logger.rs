@@ -55,6 +55,7 @@ impl fmt::Debug for Logger {
 }
 
 impl Inject for Logger {
+    type Checked = Self;
     const SHAPE: DepShape = DepShape::Logger;
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         match arg {

@@ -82,6 +82,7 @@ impl<T: ?Sized> fmt::Debug for Set<T> {
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Inject for Set<T> {
+    type Checked = Self;
     const SHAPE: DepShape = DepShape::Key {
         ty: TypeInfo::of::<T>(),
         kind: KeyKind::Set,

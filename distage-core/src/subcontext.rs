@@ -195,6 +195,7 @@ impl<A: ?Sized + Send + Sync + 'static> SubcontextRun<'_, A> {
 }
 
 impl<A: ?Sized + Send + Sync + 'static> Inject for Subcontext<A> {
+    type Checked = Self;
     const SHAPE: DepShape = DepShape::Key {
         ty: TypeInfo::of::<Subcontext<A>>(),
         kind: KeyKind::Single,

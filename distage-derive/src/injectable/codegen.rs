@@ -12,28 +12,64 @@ use crate::{private, respan};
 /// Dependency lists longer than this are not checked at compile time (the planner still is).
 const MAX_STATIC_DEPS: usize = 32;
 
+/// Constructors with up to this many injected parameters take them with one
+/// [`InjectAll`](distage_core::InjectAll) call (its tuple impls go this far).
+const MAX_TAKE_ALL: usize = 16;
+
 pub(crate) fn generate(c: &Component) -> TokenStream {
     let p = private();
     let generics = with_send_sync_bounds(&c.generics);
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     let self_ty = &c.self_ty;
 
-    // One constant slice of the parameters' `SHAPE`s (and ids), turned into dependencies by a
-    // non-generic function: the derived `dependencies()` is a single call, not a `Vec` built
-    // element by element in every component's code.
-    let shapes = c.injected().map(|(_, param, kind)| {
-        let inject = inject_type(&param.ty, kind);
-        let id = match param.id.as_ref() {
-            Some(id) => quote!(::core::option::Option::Some(#id)),
-            None => quote!(::core::option::Option::None),
-        };
-        // Errors about the field's type point at the field.
-        respan(
-            quote!((<#inject as #p::Inject>::SHAPE, #id)),
-            param.ty.span(),
-        )
+    // Up to `MAX_TAKE_ALL` parameters, both methods go through the tuple of the parameter types
+    // (`InjectAll`): its `SHAPES` and `take_all` are type-checked once in the library, not in
+    // every component. Each element is `<T as Inject>::Checked` at the field's span, so a type
+    // that cannot be injected is one error at its field (the same in both methods, so reported
+    // once), and the tuple then holds an error type rather than being a second error.
+    let injected = c.injected().count();
+    let tuple = (1..=MAX_TAKE_ALL).contains(&injected).then(|| {
+        let types = c.injected().map(|(_, param, kind)| {
+            let inject = inject_type(&param.ty, kind);
+            respan(quote!(<#inject as #p::Inject>::Checked), param.ty.span())
+        });
+        quote!((#(#types,)*))
     });
-    let dependencies = quote!(#p::Dependency::from_shapes(const { &[#(#shapes),*] }));
+    let dependencies = match &tuple {
+        Some(tuple) => {
+            let ids: Vec<TokenStream> = c
+                .injected()
+                .map(|(_, param, _)| match param.id.as_ref() {
+                    Some(id) => quote!(::core::option::Option::Some(#id)),
+                    None => quote!(::core::option::Option::None),
+                })
+                .collect();
+            // Without ids, no id list: a missing id is `None`.
+            let ids = if c.injected().any(|(_, param, _)| param.id.is_some()) {
+                quote!(&[#(#ids),*])
+            } else {
+                quote!(&[])
+            };
+            quote!(#p::Dependency::from_shape_list(<#tuple as #p::InjectAll>::SHAPES, #ids))
+        }
+        None => {
+            // One constant slice of the parameters' `SHAPE`s (and ids), turned into
+            // dependencies by a non-generic function.
+            let shapes = c.injected().map(|(_, param, kind)| {
+                let inject = inject_type(&param.ty, kind);
+                let id = match param.id.as_ref() {
+                    Some(id) => quote!(::core::option::Option::Some(#id)),
+                    None => quote!(::core::option::Option::None),
+                };
+                // Errors about the field's type point at the field.
+                respan(
+                    quote!((<#inject as #p::Inject>::SHAPE, #id)),
+                    param.ty.span(),
+                )
+            });
+            quote!(#p::Dependency::from_shapes(const { &[#(#shapes),*] }))
+        }
+    };
 
     let static_deps = {
         let deps: Vec<TokenStream> = c
@@ -50,7 +86,7 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
     let main_impl = if c.is_assisted() {
         assisted_impl(c, &dependencies)
     } else {
-        injectable_impl(c, &dependencies)
+        injectable_impl(c, &dependencies, tuple.as_ref())
     };
 
     quote! {
@@ -65,20 +101,31 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
     }
 }
 
-/// Every argument, taken from the resolved dependencies in order.
-fn injectable_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
+/// Every argument, taken from the resolved dependencies in order: by one `InjectAll` call
+/// into a tuple when there is one (see `generate`), else one by one.
+fn injectable_impl(
+    c: &Component,
+    dependencies: &TokenStream,
+    tuple: Option<&TokenStream>,
+) -> TokenStream {
     let p = private();
     let generics = with_send_sync_bounds(&c.generics);
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     let self_ty = &c.self_ty;
     let args = format_ident!("__distage_args");
+    let mut taken = 0;
     let values: Vec<TokenStream> = c
         .params
         .iter()
         .map(|param| match param.role {
             Role::Injected(kind) => {
-                let inject = inject_type(&param.ty, kind);
                 let unwrap = (kind == Kind::Value).then(|| quote!(.0));
+                if tuple.is_some() {
+                    let var = format_ident!("__distage_a{taken}");
+                    taken += 1;
+                    return quote!(#var #unwrap);
+                }
+                let inject = inject_type(&param.ty, kind);
                 let extract = respan(quote!(<#inject as #p::Inject>::extract), param.ty.span());
                 // `match` rather than `?`: `?` instantiates conversion code per field type. The
                 // argument is taken by the non-generic `next_arg` and converted by the type's
@@ -98,7 +145,16 @@ fn injectable_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
             Role::Assisted(_) => unreachable!("assisted components get a factory impl"),
         })
         .collect();
-    let build = construct(c, &values);
+    let mut build = construct(c, &values);
+    if let Some(tuple) = tuple {
+        let vars = (0..taken).map(|i| format_ident!("__distage_a{i}"));
+        build = quote! {
+            match <#tuple as #p::InjectAll>::take_all(#args) {
+                ::core::result::Result::Ok((#(#vars,)*)) => #build,
+                ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
+            }
+        };
+    }
     quote! {
         #[automatically_derived]
         impl #impl_generics #p::Injectable for #self_ty #where_clause {

@@ -64,10 +64,12 @@ mod tests {
             out.contains("impl :: distage :: __private :: StaticDeps for S"),
             "{out}"
         );
+        // Both parameters in one tuple, taken by one call; the id beside the shapes.
         assert!(
-            out.contains(":: SHAPE , :: core :: option :: Option :: Some (\"url\"))"),
+            out.contains(":: InjectAll > :: SHAPES , & [:: core :: option :: Option :: None , :: core :: option :: Option :: Some (\"url\")])"),
             "{out}"
         );
+        assert!(out.contains(":: InjectAll > :: take_all"), "{out}");
         assert!(out.contains("Named < 'u' , 'r' , 'l' >"), "{out}");
         assert!(
             out.contains("n : :: core :: default :: Default :: default ()"),
