@@ -465,6 +465,7 @@ fn ids_on_optional_lazy_and_value_fields_name_their_keys() {
 /// Up to 16 injected parameters are taken by one tuple call, more one by one: both ways build
 /// the same thing, with `#[id]`, value and default parameters in between.
 #[derive(Injectable)]
+#[allow(dead_code)] // most fields are there only to be injected
 struct Sixteen {
     a0: Arc<Postgres>,
     #[id("port")]
@@ -488,6 +489,7 @@ struct Sixteen {
 }
 
 #[derive(Injectable)]
+#[allow(dead_code)]
 struct Seventeen {
     sixteen: Arc<Sixteen>,
     b1: Arc<Postgres>,

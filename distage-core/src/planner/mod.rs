@@ -106,7 +106,7 @@ impl NodeTarget<'_> {
     fn key(&self) -> &DIKey {
         match self {
             NodeTarget::Key(key) => key,
-            NodeTarget::Element(b) => &b.key(),
+            NodeTarget::Element(b) => b.key(),
         }
     }
 }
@@ -184,12 +184,12 @@ impl<'a> Index<'a> {
             dep_start: Vec::with_capacity(bindings.len() + 1),
         };
         for (i, b) in bindings.iter().enumerate() {
-            let id = match index.ids.entry(&b.key()) {
+            let id = match index.ids.entry(b.key()) {
                 std::collections::hash_map::Entry::Occupied(o) => *o.get() as usize,
                 std::collections::hash_map::Entry::Vacant(v) => {
                     let id = index.keys.len();
                     v.insert(id as u32);
-                    index.keys.push(&b.key());
+                    index.keys.push(b.key());
                     index.entries.push(match b.role() {
                         BindingRole::Single => Entry::Single(Candidates::None),
                         _ => Entry::Set(Box::default()),
@@ -668,7 +668,7 @@ impl<'a> Planner<'a> {
         for e in elements {
             self.consult(e);
             let binding = &self.bindings[e];
-            if self.activation.contradicts(&binding.tags()) {
+            if self.activation.contradicts(binding.tags()) {
                 continue;
             }
             if binding.role() == (BindingRole::SetElement { weak: true }) {
@@ -725,7 +725,7 @@ impl<'a> Planner<'a> {
                 // A set the subcontext declares also holds this locator's elements.
                 Source::Set { .. } => {
                     if let Some(b) = bindings.iter().find(|b| b.key() == n.target.key()) {
-                        outer.push((&b.key(), DepMode::Optional));
+                        outer.push((b.key(), DepMode::Optional));
                     }
                 }
                 Source::Input(_) => {}

@@ -31,7 +31,7 @@ pub(crate) fn select(
 ) -> Selection {
     // The common case, without allocating.
     if let [one] = candidates {
-        return if activation.contradicts(&bindings[*one].tags()) {
+        return if activation.contradicts(bindings[*one].tags()) {
             Selection::Nothing(vec![*one])
         } else {
             Selection::One(*one)
@@ -39,7 +39,7 @@ pub(crate) fn select(
     }
     let (alive, ruled_out): (Vec<usize>, Vec<usize>) = candidates
         .iter()
-        .partition(|&&b| !activation.contradicts(&bindings[b].tags()));
+        .partition(|&&b| !activation.contradicts(bindings[b].tags()));
     match alive.as_slice() {
         [] => return Selection::Nothing(ruled_out),
         [one] => return Selection::One(*one),
