@@ -99,7 +99,7 @@ impl LocatorInner {
             if this.closed.load(Ordering::Acquire) {
                 return Lookup::Closed;
             }
-            if let Some(slot) = this.plan.index.find_hashed(hash, ty, kind, id) {
+            if let Some(slot) = this.plan.find_hashed(hash, ty, kind, id) {
                 return this.slot(slot);
             }
             match this.parent() {
@@ -480,7 +480,7 @@ fn resolve_for_run<'a>(inner: &'a Arc<LocatorInner>, dep: &Dependency) -> Result
 fn lazy_slot(inner: &Arc<LocatorInner>, key: &DIKey) -> Result<SlotRef, Error> {
     let mut this = inner;
     loop {
-        if let Some(slot) = this.plan.index.find_key(key) {
+        if let Some(slot) = this.plan.find_key(key) {
             return Ok(SlotRef {
                 locator: Arc::downgrade(this),
                 slot,

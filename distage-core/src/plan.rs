@@ -62,18 +62,23 @@ pub(crate) struct ParentSlot {
     pub(crate) slot: u32,
 }
 
-/// Where a call's argument comes from.
-#[derive(Clone)]
+/// Where a call's argument comes from. 8 bytes (a 10,000-binding plan has about 30,000): what
+/// does not fit is in side tables of the plan, or read from the step.
+#[derive(Clone, Copy)]
 pub(crate) enum ArgSource {
-    Local(usize),
-    Parent(ParentSlot),
+    /// The instance of a step of this plan.
+    Local(u32),
+    /// An ancestor's instance: `PlanData::parents[i]`.
+    Parent(u32),
     Absent,
-    // The key names a lazy argument when it fails on use; boxed, as lazy arguments are rare
-    // and every argument of every step has this enum's size.
-    LazyLocal(usize, Box<DIKey>),
-    LazyParent(ParentSlot, Box<DIKey>),
+    /// A step of this plan, lazily; the key (named when it fails on use) is the step's
+    /// dependency at the argument's position.
+    LazyLocal(u32),
+    /// An ancestor's instance (`PlanData::parents[i]`), lazily.
+    LazyParent(u32),
     Locator,
-    Logger(Arc<str>),
+    /// A logger named `PlanData::loggers[i]`.
+    Logger(u32),
 }
 
 /// What running a step does, borrowed from the step.
@@ -239,29 +244,25 @@ impl fmt::Debug for Step {
 #[derive(Default)]
 pub(crate) struct KeyIndex {
     map: PrehashedMap<Entry>,
-    /// Ids of named keys, by [`Entry::name`].
-    names: Vec<Id>,
     /// Keys whose 64-bit hash equals another key's (in practice, none).
     collisions: Vec<(u64, Entry)>,
 }
 
+/// 24 bytes. A named key's id is not copied here: lookups compare it with the id of the key
+/// at the slot, which the caller reads (from the plan's steps).
 #[derive(Clone, Copy)]
 struct Entry {
     ty: TypeId,
     slot: u32,
-    /// Position in `names`, or [`UNNAMED`].
-    name: u32,
     kind: KeyKind,
+    named: bool,
 }
 
-const UNNAMED: u32 = u32::MAX;
-
 impl KeyIndex {
-    /// An index for `capacity` keys, `named` of them with an id.
-    pub(crate) fn with_capacity(capacity: usize, named: usize) -> Self {
+    /// An index for `capacity` keys.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         KeyIndex {
             map: PrehashedMap::with_capacity_and_hasher(capacity, Default::default()),
-            names: Vec::with_capacity(named),
             collisions: Vec::new(),
         }
     }
@@ -271,18 +272,11 @@ impl KeyIndex {
     }
 
     fn insert_hashed(&mut self, hash: u64, key: &DIKey, slot: usize) {
-        let name = match key.id() {
-            Some(id) => {
-                self.names.push(id.clone());
-                (self.names.len() - 1) as u32
-            }
-            None => UNNAMED,
-        };
         let entry = Entry {
             ty: key.type_info().type_id(),
             slot: slot as u32,
-            name,
             kind: key.kind(),
+            named: key.id().is_some(),
         };
         match self.map.entry(hash) {
             std::collections::hash_map::Entry::Vacant(v) => {
@@ -293,22 +287,23 @@ impl KeyIndex {
     }
 
     /// The slot of the key with these parts, `hash` being their
-    /// [`key_hash`](crate::key::key_hash).
+    /// [`key_hash`](crate::key::key_hash); `id_of(slot)` is the id of the key at `slot`.
     #[inline]
-    pub(crate) fn find_hashed(
+    pub(crate) fn find_hashed<'k>(
         &self,
         hash: u64,
         ty: TypeId,
         kind: KeyKind,
         id: Option<&[u8]>,
+        id_of: impl Fn(usize) -> Option<&'k [u8]>,
     ) -> Option<usize> {
         let matches = |e: &Entry| {
             e.ty == ty
                 && e.kind == kind
-                && match (e.name, id) {
-                    (UNNAMED, None) => true,
-                    (UNNAMED, Some(_)) | (_, None) => false,
-                    (name, Some(id)) => self.names[name as usize].as_bytes() == id,
+                && match (e.named, id) {
+                    (false, None) => true,
+                    (false, Some(_)) | (true, None) => false,
+                    (true, Some(id)) => id_of(e.slot as usize) == Some(id),
                 }
         };
         let entry = self.map.get(&hash)?;
@@ -320,21 +315,16 @@ impl KeyIndex {
             .find(|(h, e)| *h == hash && matches(e))
             .map(|(_, e)| e.slot as usize)
     }
-
-    pub(crate) fn find_key(&self, key: &DIKey) -> Option<usize> {
-        self.find_hashed(
-            key.cached_hash(),
-            key.type_info().type_id(),
-            key.kind(),
-            key.id().map(Id::as_bytes),
-        )
-    }
 }
 
 pub(crate) struct PlanData {
     pub(crate) steps: Vec<Step>,
     /// Every step's arguments, step after step (see [`Step::args`]).
     pub(crate) args: Vec<ArgSource>,
+    /// Ancestors' slots that arguments take ([`ArgSource::Parent`], [`ArgSource::LazyParent`]).
+    pub(crate) parents: Vec<ParentSlot>,
+    /// Names of the loggers arguments get ([`ArgSource::Logger`]).
+    pub(crate) loggers: Vec<Arc<str>>,
     /// Every step's other kept steps (see [`Step::after`]).
     pub(crate) after: Vec<(usize, bool)>,
     pub(crate) index: KeyIndex,
@@ -347,6 +337,30 @@ pub(crate) struct PlanData {
 }
 
 impl PlanData {
+    /// The step producing the key with these parts (see [`KeyIndex::find_hashed`]).
+    #[inline]
+    pub(crate) fn find_hashed(
+        &self,
+        hash: u64,
+        ty: TypeId,
+        kind: KeyKind,
+        id: Option<&[u8]>,
+    ) -> Option<usize> {
+        self.index.find_hashed(hash, ty, kind, id, |slot| {
+            self.steps[slot].key().id().map(Id::as_bytes)
+        })
+    }
+
+    /// The step producing `key`.
+    pub(crate) fn find_key(&self, key: &DIKey) -> Option<usize> {
+        self.find_hashed(
+            key.cached_hash(),
+            key.type_info().type_id(),
+            key.kind(),
+            key.id().map(Id::as_bytes),
+        )
+    }
+
     /// Where `step`'s arguments come from, in parameter order.
     #[inline]
     pub(crate) fn args(&self, step: &Step) -> &[ArgSource] {
@@ -360,8 +374,8 @@ impl PlanData {
         self.args(step)
             .iter()
             .filter_map(|a| match a {
-                ArgSource::Local(i) => Some((*i, false)),
-                ArgSource::LazyLocal(i, _) => Some((*i, true)),
+                ArgSource::Local(i) => Some((*i as usize, false)),
+                ArgSource::LazyLocal(i) => Some((*i as usize, true)),
                 _ => None,
             })
             .chain(
@@ -408,23 +422,23 @@ impl Plan {
 
     /// True when the plan produces `key`.
     pub fn contains(&self, key: &DIKey) -> bool {
-        self.data.index.find_key(key).is_some()
+        self.data.find_key(key).is_some()
     }
 
     /// The step producing `key`, if the plan has one.
     pub fn step(&self, key: &DIKey) -> Option<&Step> {
-        self.data.index.find_key(key).map(|i| &self.data.steps[i])
+        self.data.find_key(key).map(|i| &self.data.steps[i])
     }
 
     /// What `key` depends on, transitively, as a tree.
     pub fn dependencies(&self, key: &DIKey) -> Option<PlanTree> {
-        let root = self.data.index.find_key(key)?;
+        let root = self.data.find_key(key)?;
         Some(self.tree(root, |s| self.data.dep_steps(s).collect()))
     }
 
     /// What depends on `key`, transitively, as a tree.
     pub fn dependees(&self, key: &DIKey) -> Option<PlanTree> {
-        let root = self.data.index.find_key(key)?;
+        let root = self.data.find_key(key)?;
         let mut reverse: Vec<Vec<(usize, bool)>> = vec![Vec::new(); self.data.steps.len()];
         for i in 0..self.data.steps.len() {
             for (d, lazy) in self.data.dep_steps(i) {
@@ -657,6 +671,15 @@ fn dot_escape(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A 10,000-binding plan has 10,000 steps and index entries and about 30,000 arguments:
+    /// they must not grow back (they were 208, 32 and 24 bytes).
+    #[test]
+    fn steps_arguments_and_index_entries_stay_small() {
+        assert!(std::mem::size_of::<Step>() <= 32);
+        assert!(std::mem::size_of::<ArgSource>() <= 8);
+        assert!(std::mem::size_of::<Entry>() <= 24);
+    }
+
     #[test]
     fn key_index_tells_apart_keys_whose_hashes_collide() {
         let keys = [
@@ -666,7 +689,8 @@ mod tests {
             DIKey::set_of::<u8>(),
             DIKey::of::<u16>(),
         ];
-        let mut index = KeyIndex::with_capacity(keys.len(), keys.len());
+        let id_of = |slot: usize| keys[slot].id().map(Id::as_bytes);
+        let mut index = KeyIndex::with_capacity(keys.len());
         for (slot, key) in keys.iter().enumerate() {
             index.insert_hashed(7, key, slot);
         }
@@ -676,15 +700,20 @@ mod tests {
                 key.type_info().type_id(),
                 key.kind(),
                 key.id().map(Id::as_bytes),
+                id_of,
             );
             assert_eq!(found, Some(slot), "{key}");
         }
-        let absent = index.find_hashed(7, TypeId::of::<u8>(), KeyKind::Single, Some(b"c"));
+        let absent = index.find_hashed(7, TypeId::of::<u8>(), KeyKind::Single, Some(b"c"), id_of);
         assert_eq!(absent, None);
-        assert_eq!(
-            index.find_key(&DIKey::named::<u8>("a")),
-            None,
-            "hashed as 7"
+        let a = DIKey::named::<u8>("a");
+        let hashed_as_7 = index.find_hashed(
+            a.cached_hash(),
+            a.type_info().type_id(),
+            a.kind(),
+            a.id().map(Id::as_bytes),
+            id_of,
         );
+        assert_eq!(hashed_as_7, None, "inserted under hash 7");
     }
 }

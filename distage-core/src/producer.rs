@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::binding::{AsyncCall, BoxFuture, Instance, Produced};
 use crate::concurrent::Concurrent;
 use crate::error::{BoxError, Error, Failure, ProduceError, StepFailure};
+use crate::inject::Dependency;
 use crate::inject::{Arg, Args};
 use crate::locator::{Locator, LocatorInner, LocatorRef, Lookup, SlotRef};
 use crate::logger::Logger;
@@ -186,7 +187,8 @@ fn start_async(
         .plan
         .args(step)
         .iter()
-        .map(|source| resolve_arg(inner, source))
+        .enumerate()
+        .map(|(position, &source)| resolve_arg(inner, step, position, source))
         .collect::<Result<Vec<_>, _>>()?;
     match catch_unwind(AssertUnwindSafe(|| call(&mut Args::new(&args)))) {
         Ok(Ok(future)) => Ok(future),
@@ -203,8 +205,8 @@ pub(crate) fn run_step<'a>(
     args: &mut Vec<Arg<'a>>,
 ) -> Result<Produced, Failure> {
     args.clear();
-    for source in inner.plan.args(step) {
-        args.push(resolve_arg(inner, source)?);
+    for (position, &source) in inner.plan.args(step).iter().enumerate() {
+        args.push(resolve_arg(inner, step, position, source)?);
     }
     let args = &args[..];
     match step.action() {
@@ -266,27 +268,44 @@ fn found(lookup: Lookup<'_>) -> Result<&(dyn Any + Send + Sync), Failure> {
     }
 }
 
+/// Argument `position` of `step`, from where the plan says it comes.
 fn resolve_arg<'a>(
     inner: &'a Arc<LocatorInner>,
-    source: &'a ArgSource,
+    step: &'a Step,
+    position: usize,
+    source: ArgSource,
 ) -> Result<Arg<'a>, Failure> {
+    let plan = &inner.plan;
+    // A lazy argument keeps its key, to name it if it fails when used.
+    let lazy_key = || match step.dependencies().get(position).and_then(Dependency::key) {
+        Some(key) => Ok(key.clone()),
+        None => Err(Failure::Error(
+            "distage: a lazy argument without a key in the plan".into(),
+        )),
+    };
     Ok(match source {
-        ArgSource::Local(slot) => Arg::Instance(found(inner.slot(*slot))?),
-        ArgSource::Parent(p) => Arg::Instance(found(ancestor(inner, p)?.slot(p.slot as usize))?),
+        ArgSource::Local(slot) => Arg::Instance(found(inner.slot(slot as usize))?),
+        ArgSource::Parent(p) => {
+            let p = &plan.parents[p as usize];
+            Arg::Instance(found(ancestor(inner, p)?.slot(p.slot as usize))?)
+        }
         ArgSource::Absent => Arg::Absent,
-        ArgSource::LazyLocal(slot, key) => Arg::Lazy(SlotRef {
+        ArgSource::LazyLocal(slot) => Arg::Lazy(SlotRef {
             locator: Arc::downgrade(inner),
-            slot: *slot,
-            key: (**key).clone(),
+            slot: slot as usize,
+            key: lazy_key()?,
         }),
-        ArgSource::LazyParent(p, key) => Arg::Lazy(SlotRef {
-            locator: Arc::downgrade(ancestor(inner, p)?),
-            slot: p.slot as usize,
-            key: (**key).clone(),
-        }),
+        ArgSource::LazyParent(p) => {
+            let p = &plan.parents[p as usize];
+            Arg::Lazy(SlotRef {
+                locator: Arc::downgrade(ancestor(inner, p)?),
+                slot: p.slot as usize,
+                key: lazy_key()?,
+            })
+        }
         ArgSource::Locator => Arg::Locator(LocatorRef {
             inner: Arc::downgrade(inner),
         }),
-        ArgSource::Logger(name) => Arg::Logger(Logger::new(name.clone())),
+        ArgSource::Logger(name) => Arg::Logger(Logger::new(plan.loggers[name as usize].clone())),
     })
 }

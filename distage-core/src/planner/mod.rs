@@ -488,7 +488,7 @@ impl<'a> Planner<'a> {
         let mut next = self.parent;
         let mut depth = 0;
         while let Some(locator) = next {
-            if let Some(slot) = locator.plan.index.find_key(key) {
+            if let Some(slot) = locator.plan.find_key(key) {
                 return Some(ParentSlot {
                     depth,
                     slot: slot as u32,
@@ -935,13 +935,15 @@ impl<'a> Planner<'a> {
     }
 
     /// Edges that order production (everything but lazy dependencies), appended to `out`.
-    fn push_ordering_edges(&self, n: usize, out: &mut Vec<usize>) {
+    /// (Node numbers as `u32`: the arrays of the ordering pass are a 10,000-node plan's largest
+    /// temporaries.)
+    fn push_ordering_edges(&self, n: usize, out: &mut Vec<u32>) {
         let node = &self.nodes[n];
         match &node.source {
-            Source::Set(set) => out.extend(&set.elements),
+            Source::Set(set) => out.extend(set.elements.iter().map(|&e| e as u32)),
             Source::Input(_) => {}
             Source::Binding(..) => out.extend(self.edges_of(n).iter().filter_map(|e| match e {
-                Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(*t as usize),
+                Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(*t),
                 _ => None,
             })),
         }
@@ -949,7 +951,7 @@ impl<'a> Planner<'a> {
             self.extra_of(n)
                 .iter()
                 .filter(|(_, mode)| *mode != DepMode::Lazy)
-                .map(|(n, _)| *n),
+                .map(|(n, _)| *n as u32),
         );
     }
 
@@ -959,16 +961,16 @@ impl<'a> Planner<'a> {
         const MAX_CYCLES: usize = 32;
         let n = self.nodes.len();
         // All nodes' edges in one array (`offsets[v]..offsets[v + 1]` are node `v`'s).
-        let mut targets = Vec::with_capacity(self.edges.len() + n);
-        let mut offsets = Vec::with_capacity(n + 1);
+        let mut targets: Vec<u32> = Vec::with_capacity(self.edges.len() + n);
+        let mut offsets: Vec<u32> = Vec::with_capacity(n + 1);
         for v in 0..n {
-            offsets.push(targets.len());
+            offsets.push(targets.len() as u32);
             self.push_ordering_edges(v, &mut targets);
         }
-        offsets.push(targets.len());
-        let adjacency = |v: usize| &targets[offsets[v]..offsets[v + 1]];
+        offsets.push(targets.len() as u32);
+        let adjacency = |v: usize| &targets[offsets[v] as usize..offsets[v + 1] as usize];
         let mut state = vec![0u8; n]; // 0 unvisited, 1 on the stack, 2 done
-        let mut stack_pos = vec![usize::MAX; n];
+        let mut stack_pos = vec![u32::MAX; n];
         let mut order = Vec::with_capacity(n);
         let mut stack: Vec<(usize, usize)> = Vec::new();
         let mut seen_cycles: KeySet<Vec<usize>> = KeySet::default();
@@ -983,16 +985,19 @@ impl<'a> Planner<'a> {
             while let Some(top) = stack.last_mut() {
                 let (v, next) = *top;
                 if let Some(&w) = adjacency(v).get(next) {
+                    let w = w as usize;
                     top.1 += 1;
                     match state[w] {
                         0 => {
                             state[w] = 1;
-                            stack_pos[w] = stack.len();
+                            stack_pos[w] = stack.len() as u32;
                             stack.push((w, 0));
                         }
                         1 => {
-                            let cycle: Vec<usize> =
-                                stack[stack_pos[w]..].iter().map(|&(x, _)| x).collect();
+                            let cycle: Vec<usize> = stack[stack_pos[w] as usize..]
+                                .iter()
+                                .map(|&(x, _)| x)
+                                .collect();
                             let mut canonical = cycle.clone();
                             canonical.sort_unstable();
                             if cycles.len() < MAX_CYCLES && seen_cycles.insert(canonical) {
@@ -1032,14 +1037,12 @@ impl<'a> Planner<'a> {
         for (step, &node) in order.iter().enumerate() {
             step_of[node] = step;
         }
-        let named = order
-            .iter()
-            .filter(|&&n| matches!(self.nodes[n].target, NodeTarget::Key(k) if k.id().is_some()))
-            .count();
-        let mut index = KeyIndex::with_capacity(order.len(), named);
+        let mut index = KeyIndex::with_capacity(order.len());
         let mut imported: Vec<DIKey> = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
         let mut args: Vec<ArgSource> = Vec::with_capacity(self.edges.len());
+        let mut parents: Vec<ParentSlot> = Vec::new();
+        let mut loggers: Vec<Arc<str>> = Vec::new();
         let mut after: Vec<(usize, bool)> = Vec::new();
         for (step_no, &n) in order.iter().enumerate() {
             let args_start = args.len() as u32;
@@ -1051,26 +1054,25 @@ impl<'a> Planner<'a> {
                 Source::Binding(_, binding) => {
                     // Named after the step only when something asks for a `Logger`.
                     let edges = self.edges_of(n);
-                    let logger_name: Option<Arc<str>> = edges
-                        .iter()
-                        .any(|e| matches!(e, Edge::Logger))
-                        .then(|| node.target.to_string().into());
-                    for (edge, dep) in edges.iter().zip(binding.provider().deps.iter()) {
-                        // A lazy argument keeps its key, to name it if it fails when used.
-                        args.push(match (edge, dep) {
-                            (Edge::Node(t, DepMode::Lazy), Dependency::Key { key, .. }) => {
-                                ArgSource::LazyLocal(step_of[*t as usize], Box::new(key.clone()))
+                    let mut logger: Option<u32> = None;
+                    for edge in edges {
+                        let mut parent = |p: &ParentSlot| {
+                            parents.push(*p);
+                            (parents.len() - 1) as u32
+                        };
+                        args.push(match edge {
+                            Edge::Node(t, DepMode::Lazy) => {
+                                ArgSource::LazyLocal(step_of[*t as usize] as u32)
                             }
-                            (Edge::Node(t, _), _) => ArgSource::Local(step_of[*t as usize]),
-                            (Edge::Parent(p, DepMode::Lazy), Dependency::Key { key, .. }) => {
-                                ArgSource::LazyParent(*p, Box::new(key.clone()))
-                            }
-                            (Edge::Parent(p, _), _) => ArgSource::Parent(*p),
-                            (Edge::Absent, _) => ArgSource::Absent,
-                            (Edge::Locator, _) => ArgSource::Locator,
-                            (Edge::Logger, _) => {
-                                ArgSource::Logger(logger_name.clone().unwrap_or_default())
-                            }
+                            Edge::Node(t, _) => ArgSource::Local(step_of[*t as usize] as u32),
+                            Edge::Parent(p, DepMode::Lazy) => ArgSource::LazyParent(parent(p)),
+                            Edge::Parent(p, _) => ArgSource::Parent(parent(p)),
+                            Edge::Absent => ArgSource::Absent,
+                            Edge::Locator => ArgSource::Locator,
+                            Edge::Logger => ArgSource::Logger(*logger.get_or_insert_with(|| {
+                                loggers.push(node.target.to_string().into());
+                                (loggers.len() - 1) as u32
+                            })),
                         });
                     }
                     let after_start = after.len() as u32;
@@ -1111,7 +1113,7 @@ impl<'a> Planner<'a> {
                             },
                         })),
                         args: {
-                            args.extend(element_steps.iter().map(|&s| ArgSource::Local(s)));
+                            args.extend(element_steps.iter().map(|&s| ArgSource::Local(s as u32)));
                             (args_start, args.len() as u32)
                         },
                         after: (0, 0),
@@ -1143,6 +1145,8 @@ impl<'a> Planner<'a> {
             data: Arc::new(PlanData {
                 steps,
                 args,
+                parents,
+                loggers,
                 after,
                 index,
                 roots,
