@@ -16,6 +16,18 @@ pub struct TypeInfo {
     name: fn() -> &'static str,
 }
 
+/// The [`TypeInfo`] of every type as a constant: what generated code names
+/// (`<T as Typed>::TYPE_INFO`), so that it is neither a function instantiated per type nor an
+/// inline `const` block, which the compiler type-checks as one more body at every use.
+#[doc(hidden)]
+pub trait Typed {
+    const TYPE_INFO: TypeInfo;
+}
+
+impl<T: ?Sized + 'static> Typed for T {
+    const TYPE_INFO: TypeInfo = TypeInfo::of::<T>();
+}
+
 impl TypeInfo {
     /// The `TypeInfo` of `T`.
     pub const fn of<T: ?Sized + 'static>() -> Self {

@@ -209,8 +209,8 @@ fn binding_statement(b: &Binding, m: &Ident) -> TokenStream {
         // Spanned at the type, so that "not injectable" points there (the local is not respanned:
         // locals from two expansion contexts do not see each other).
         let args = respan(
-            // `const`: computed by the compiler, not instantiated per component.
-            quote!(const { #p::TypeInfo::of::<#key>() }, <#key as #p::Injectable>::dependencies(), #p::construct_injectable::<#key>),
+            // A constant: computed by the compiler, not instantiated per component.
+            quote!(<#key as #p::Typed>::TYPE_INFO, <#key as #p::Injectable>::dependencies(), #p::construct_injectable::<#key>),
             key.span(),
         );
         return quote!(#m.add_constructor(#args, #origin, #id, &[#(#tags),*]););
