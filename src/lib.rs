@@ -59,8 +59,9 @@ pub mod __private {
     pub use distage_core::Id as RuntimeId;
     pub use distage_core::check::*;
     pub use distage_core::{
-        Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, Functoid, Inject, InjectAll,
-        Injectable, Module, ModuleBuilder, Origin, TypeInfo, Typed, Value, construct_injectable,
+        Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, DependencyList, Functoid,
+        Inject, InjectAll, Injectable, Module, ModuleBuilder, Origin, TypeInfo, Typed, Value,
+        construct_injectable,
     };
 }
 

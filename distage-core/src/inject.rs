@@ -453,6 +453,26 @@ impl<T: InjectableValue> Inject for Vec<T> {
     }
 }
 
+/// A constructor's dependencies as a constant ([`Injectable::DEPENDENCY_LIST`]).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum DependencyList {
+    /// Call this function.
+    Call(fn() -> Vec<Dependency>),
+    /// These shapes, with their ids (`ids[i]` is the `i`th's id; none past its end).
+    Shapes(&'static [DepShape], &'static [Option<&'static str>]),
+}
+
+impl DependencyList {
+    /// The dependencies.
+    pub fn to_vec(self) -> Vec<Dependency> {
+        match self {
+            DependencyList::Call(f) => f(),
+            DependencyList::Shapes(shapes, ids) => Dependency::from_shape_list(shapes, ids),
+        }
+    }
+}
+
 /// A type whose constructor the injector can call: what `#[derive(Injectable)]` implements.
 ///
 /// ```
@@ -475,6 +495,11 @@ impl<T: InjectableValue> Inject for Vec<T> {
 pub trait Injectable: Sized + Send + Sync + 'static {
     /// The constructor's dependencies, in the order `construct` takes them.
     fn dependencies() -> Vec<Dependency>;
+    /// [`dependencies`](Self::dependencies) as a constant: what `module!` reads. The derive
+    /// states the list itself, so that no `dependencies` function is compiled per component;
+    /// any other implementation points at its `dependencies`.
+    #[doc(hidden)]
+    const DEPENDENCY_LIST: DependencyList = DependencyList::Call(Self::dependencies);
     /// Builds the value from its resolved dependencies.
     fn construct(args: &mut Args<'_>) -> Result<Self, BoxError>;
 }

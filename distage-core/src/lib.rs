@@ -38,8 +38,8 @@ pub use error::{
 pub use factory::{AssistedInjectable, Factory};
 pub use functoid::{Functoid, IntoFunctoid, RunFn};
 pub use inject::{
-    Arg, Args, DepMode, DepShape, Dependency, Inject, InjectAll, Injectable, InjectableValue,
-    IntoArc, Value,
+    Arg, Args, DepMode, DepShape, Dependency, DependencyList, Inject, InjectAll, Injectable,
+    InjectableValue, IntoArc, Value,
 };
 pub use injector::{Injector, PlannerInput};
 pub use key::{DIKey, Id, KeyKind, TypeInfo, Typed, short_type_name};

@@ -15,7 +15,7 @@ use crate::error::BoxError;
 use crate::factory::{AssistedInjectable, Factory};
 use crate::functoid::IntoFunctoid;
 use crate::hash::KeySet;
-use crate::inject::{Args, Dependency, Injectable, IntoArc};
+use crate::inject::{Args, Dependency, DependencyList, Injectable, IntoArc};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
 use crate::set::assemble;
@@ -286,13 +286,13 @@ impl ModuleBuilder {
     pub fn add_constructor(
         &mut self,
         ty: TypeInfo,
-        deps: Vec<Dependency>,
+        deps: DependencyList,
         construct: fn(&mut Args<'_>) -> Result<Produced, BoxError>,
         origin: Origin,
         id: Option<Id>,
         tags: &[AxisChoice],
     ) {
-        let provider = Provider::call(deps, ImplKind::Constructor(ty), construct);
+        let provider = Provider::call(deps.to_vec(), ImplKind::Constructor(ty), construct);
         let mut binding_tags = Tags::new();
         for &tag in tags {
             binding_tags.insert(tag);
@@ -764,7 +764,7 @@ pub fn injectable_provider<I: Injectable, T: ?Sized + Send + Sync + 'static>(
     coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
 ) -> Provider {
     Provider::call(
-        I::dependencies(),
+        I::DEPENDENCY_LIST.to_vec(),
         ImplKind::Constructor(TypeInfo::of::<I>()),
         move |args: &mut Args<'_>| Ok(Produced::instance(coerce(Arc::new(I::construct(args)?)))),
     )

@@ -50,7 +50,7 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
             } else {
                 quote!(&[])
             };
-            quote!(#p::Dependency::from_shape_list(<#tuple as #p::InjectAll>::SHAPES, #ids))
+            quote!(#p::DependencyList::Shapes(<#tuple as #p::InjectAll>::SHAPES, #ids))
         }
         None => {
             // One constant slice of the parameters' `SHAPE`s (and ids), turned into
@@ -67,7 +67,9 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
                     param.ty.span(),
                 )
             });
-            quote!(#p::Dependency::from_shapes(const { &[#(#shapes),*] }))
+            quote!(#p::DependencyList::Call(|| {
+                #p::Dependency::from_shapes(const { &[#(#shapes),*] })
+            }))
         }
     };
 
@@ -158,8 +160,10 @@ fn injectable_impl(
     quote! {
         #[automatically_derived]
         impl #impl_generics #p::Injectable for #self_ty #where_clause {
+            // A constant: `module!` reads it, and no `dependencies` is compiled per component.
+            const DEPENDENCY_LIST: #p::DependencyList = #dependencies;
             fn dependencies() -> ::std::vec::Vec<#p::Dependency> {
-                #dependencies
+                <Self as #p::Injectable>::DEPENDENCY_LIST.to_vec()
             }
             fn construct(#args: &mut #p::Args<'_>) -> ::core::result::Result<Self, #p::BoxError> {
                 #build
@@ -243,7 +247,7 @@ fn assisted_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
             type Assisted = #assisted_type;
             type Captured = (#(#captured_types,)*);
             fn dependencies() -> ::std::vec::Vec<#p::Dependency> {
-                #dependencies
+                #p::DependencyList::to_vec(#dependencies)
             }
             fn capture(#args: &mut #p::Args<'_>) -> ::core::result::Result<Self::Captured, #p::BoxError> {
                 ::core::result::Result::Ok((#(#takes,)*))

@@ -210,7 +210,7 @@ fn binding_statement(b: &Binding, m: &Ident) -> TokenStream {
         // locals from two expansion contexts do not see each other).
         let args = respan(
             // A constant: computed by the compiler, not instantiated per component.
-            quote!(<#key as #p::Typed>::TYPE_INFO, <#key as #p::Injectable>::dependencies(), #p::construct_injectable::<#key>),
+            quote!(<#key as #p::Typed>::TYPE_INFO, <#key as #p::Injectable>::DEPENDENCY_LIST, #p::construct_injectable::<#key>),
             key.span(),
         );
         return quote!(#m.add_constructor(#args, #origin, #id, &[#(#tags),*]););
