@@ -91,6 +91,8 @@ pub(crate) enum Action<'a> {
         assemble: Assemble,
         inherited: Option<ParentSlot>,
     },
+    /// A binding with nothing to call (never planned as a step).
+    NotCallable,
 }
 
 /// Where a step comes from: a binding of the module (shared with it, not copied), or what the
@@ -208,9 +210,10 @@ impl Step {
             StepSource::Binding(b) => match &b.provider().op {
                 Op::Call(call) => Action::Call(call),
                 Op::Async(call) => Action::Async(call),
-                // The planner makes steps of call bindings only; a set declaration's step is
-                // an `Assemble`, and an incomplete binding is a plan error.
-                Op::Set(_) | Op::Incomplete => unreachable!("a step of a binding that is no call"),
+                // The planner makes steps of call bindings only (a set declaration's step is
+                // an `Assemble`, an incomplete binding a plan error): should one slip through,
+                // running it is an error, not a panic.
+                Op::Set(_) | Op::Incomplete => Action::NotCallable,
             },
             StepSource::Other(o) => match o.kind {
                 OtherKind::Input(i) => Action::Input(i),

@@ -249,6 +249,9 @@ pub(crate) fn run_step<'a>(
         Action::Async(_) => Err(Failure::Error(
             "distage: an async step in the sync producer".into(),
         )),
+        Action::NotCallable => Err(Failure::Error(
+            format!("distage: `{}` has no constructor to call", step.target()).into(),
+        )),
     }
 }
 
