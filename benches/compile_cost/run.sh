@@ -4,7 +4,7 @@
 #   benches/compile_cost/run.sh [N ...]        (default: 100 400 1000)
 #
 # Environment: MODES (default "distage hand"); REPEAT (runs per measurement, the fastest time and
-# the median peak RSS are reported; default 3); TIMEOUT (seconds per cargo command, default 900);
+# the median peak RSS are reported; default 3; the modes' runs alternate); TIMEOUT (seconds per cargo command, default 900);
 # DISTAGE_REV (a commit: measure a `git archive` snapshot of it, in target/compile_cost/src-<sha>/,
 # instead of the working tree, e.g. while the tree is mid-edit; default: the working tree).
 #
@@ -58,38 +58,41 @@ results="$out/results.tsv"
 
 echo "# $(rustc -V), $(cargo -V), $(nproc) cores; REPEAT=$repeat; distage at $DISTAGE_PATH" >&2
 
-# measure <dir> <crate> <cargo subcommand> <log>: prints "<min s> <median KiB>", or FAIL/TIMEOUT.
-measure() {
-    local dir="$1" crate="$2" sub="$3" log="$4" times="$out/times.txt" secs=() kibs=() rc
-    for ((r = 0; r < repeat; r++)); do
-        rm -f "$times"
-        touch "$dir/src/main.rs"
-        rc=0
-        (cd "$dir" && COMPILE_COST_CRATE="$crate" COMPILE_COST_TIMES="$times" \
-            timeout "$timeout_s" cargo "$sub" --offline --locked --quiet) >>"$log" 2>&1 || rc=$?
-        if [[ $rc -eq 124 ]]; then echo "TIMEOUT"; return; fi
-        if [[ $rc -ne 0 ]]; then echo "FAIL"; return; fi
-        if [[ ! -s "$times" || $(grep -c '^[0-9.]* [0-9]*$' "$times") -ne 1 ]]; then
-            echo "expected one timed rustc run of $crate, got: $(cat "$times" 2>/dev/null)" >>"$log"
-            echo "FAIL"
-            return
-        fi
-        read -r s k < <(grep '^[0-9.]* [0-9]*$' "$times")
-        secs+=("$s")
-        kibs+=("$k")
-    done
-    echo "$sub runs (s): ${secs[*]}; peak RSS (KiB): ${kibs[*]}" >>"$log"
-    # The fastest run (noise on a shared machine only ever adds time) and the median peak RSS.
-    python3 -c 'import statistics, sys; n = len(sys.argv) // 2; a = sys.argv[1:]
-print(min(map(float, a[:n])), int(statistics.median(map(int, a[n:]))))' \
-        "${secs[@]}" "${kibs[@]}"
+# measure_once <dir> <crate> <cargo subcommand> <log>: prints "<s> <KiB>", or FAIL/TIMEOUT.
+measure_once() {
+    local dir="$1" crate="$2" sub="$3" log="$4" times="$out/times.txt" rc
+    rm -f "$times"
+    touch "$dir/src/main.rs"
+    rc=0
+    (cd "$dir" && COMPILE_COST_CRATE="$crate" COMPILE_COST_TIMES="$times" \
+        timeout "$timeout_s" cargo "$sub" --offline --locked --quiet) >>"$log" 2>&1 || rc=$?
+    if [[ $rc -eq 124 ]]; then echo "TIMEOUT"; return; fi
+    if [[ $rc -ne 0 ]]; then echo "FAIL"; return; fi
+    if [[ ! -s "$times" || $(grep -c '^[0-9.]* [0-9]*$' "$times") -ne 1 ]]; then
+        echo "expected one timed rustc run of $crate, got: $(cat "$times" 2>/dev/null)" >>"$log"
+        echo "FAIL"
+        return
+    fi
+    grep '^[0-9.]* [0-9]*$' "$times"
+}
+
+# summarize <log> <sub> <"s KiB" lines...>: the fastest time (noise on a shared machine only ever
+# adds time) and the median peak RSS, or the first failure.
+summarize() {
+    local log="$1" sub="$2"
+    shift 2
+    echo "$sub runs (s KiB): $*" >>"$log"
+    python3 -c 'import statistics, sys
+runs = [r.split() for r in sys.argv[1:]]
+bad = [r[0] for r in runs if len(r) != 2]
+if bad: print(bad[0])
+else: print(min(float(r[0]) for r in runs), int(statistics.median(int(r[1]) for r in runs)))' "$@"
 }
 
 for n in "${ns[@]}"; do
+    ready=()
     for mode in "${modes[@]}"; do
         dir="$out/${mode}_$n"
-        crate="cc_${mode}_$n"
-        bin="$CARGO_TARGET_DIR/debug/cc-${mode}-$n"
         log="$out/logs/${mode}_$n.log"
         : >"$log"
         python3 "$here/generate.py" "$n" "$mode" "$dir"
@@ -104,9 +107,28 @@ for n in "${ns[@]}"; do
             printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$mode" "$status" "" "$status" "" >>"$results"
             continue
         fi
-        read -r cs ck < <(measure "$dir" "$crate" check "$log") || true
-        read -r bs bk < <(measure "$dir" "$crate" build "$log") || true
-        echo "   check: ${cs} s ${ck:-} KiB; build: ${bs} s ${bk:-} KiB" >&2
+        ready+=("$mode")
+    done
+    # The modes take turns, run after run, so that a slow spell of the shared machine falls on
+    # both rather than on whichever was being measured then.
+    declare -A checks=() builds=()
+    for ((r = 0; r < repeat; r++)); do
+        for mode in "${ready[@]}"; do
+            dir="$out/${mode}_$n"
+            crate="cc_${mode}_$n"
+            log="$out/logs/${mode}_$n.log"
+            checks[$mode]+="$(measure_once "$dir" "$crate" check "$log")|"
+            builds[$mode]+="$(measure_once "$dir" "$crate" build "$log")|"
+        done
+    done
+    for mode in "${ready[@]}"; do
+        bin="$CARGO_TARGET_DIR/debug/cc-${mode}-$n"
+        log="$out/logs/${mode}_$n.log"
+        IFS='|' read -r -a c_runs <<<"${checks[$mode]%|}"
+        IFS='|' read -r -a b_runs <<<"${builds[$mode]%|}"
+        read -r cs ck < <(summarize "$log" check "${c_runs[@]}") || true
+        read -r bs bk < <(summarize "$log" build "${b_runs[@]}") || true
+        echo "   N=$n $mode: check ${cs} s ${ck:-} KiB; build ${bs} s ${bk:-} KiB" >&2
         if [[ "$bs" =~ ^[0-9] ]]; then
             if "$bin" >>"$log" 2>&1; then
                 echo "   $bin exited 0" >&2
@@ -117,6 +139,7 @@ for n in "${ns[@]}"; do
         fi
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$mode" "$cs" "${ck:-}" "$bs" "${bk:-}" >>"$results"
     done
+    unset checks builds
 done
 
 # The table, ratios against hand-written wiring at the same N, and the goals of the issue.
