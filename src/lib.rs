@@ -60,7 +60,7 @@ pub mod __private {
     pub use distage_core::check::*;
     pub use distage_core::{
         Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, DependencyList, Functoid,
-        Inject, InjectAll, Injectable, Module, ModuleBuilder, Origin, TypeInfo, Typed, Value,
+        Inject, InjectAll, Injectable, Module, ModuleBuilder, Origin, TypeInfo, Value,
         construct_injectable,
     };
 }

@@ -545,3 +545,51 @@ fn constructors_of_up_to_sixteen_and_of_more_parameters_get_every_argument() {
     );
     assert!(Arc::ptr_eq(&seventeen.sixteen.a0, &seventeen.b1));
 }
+
+/// A generic component past the 16 parameters one tuple call takes.
+#[derive(Injectable)]
+#[allow(dead_code)]
+struct ManyOf<T: Send + Sync + 'static> {
+    t0: Arc<T>,
+    t1: Arc<T>,
+    t2: Arc<T>,
+    t3: Arc<T>,
+    t4: Arc<T>,
+    t5: Arc<T>,
+    t6: Arc<T>,
+    t7: Arc<T>,
+    t8: Arc<T>,
+    t9: Arc<T>,
+    t10: Arc<T>,
+    t11: Arc<T>,
+    t12: Arc<T>,
+    t13: Arc<T>,
+    t14: Arc<T>,
+    t15: Arc<T>,
+    #[id("last")]
+    t16: Arc<T>,
+}
+
+#[test]
+fn a_generic_component_with_more_than_sixteen_parameters_gets_every_argument() {
+    let module = Module::build(|m| {
+        m.make::<u32>().from_value(1);
+        m.make::<u32>().named("last").from_value(2);
+        m.make::<ManyOf<u32>>().from::<ManyOf<u32>>();
+    });
+    let plan = Injector::new()
+        .plan(&PlannerInput::new(module).roots::<ManyOf<u32>>())
+        .unwrap();
+    let deps = plan
+        .step(&DIKey::of::<ManyOf<u32>>())
+        .unwrap()
+        .dependencies();
+    assert_eq!(deps.len(), 17);
+    assert_eq!(deps[16].key(), Some(&DIKey::named::<u32>("last")));
+    let wide = Injector::new()
+        .produce(&plan)
+        .unwrap()
+        .get::<ManyOf<u32>>()
+        .unwrap();
+    assert_eq!((*wide.t0, *wide.t15, *wide.t16), (1, 1, 2));
+}

@@ -3,8 +3,9 @@
 #
 #   benches/compile_cost/run.sh [N ...]        (default: 100 400 1000)
 #
-# Environment: MODES (default "distage hand"); REPEAT (runs per measurement, the fastest time and
-# the median peak RSS are reported; default 3; the modes' runs alternate); TIMEOUT (seconds per cargo command, default 900);
+# Environment: MODES (default "distage hand"); REPEAT (runs per measurement, alternating between
+# the modes; the fastest time and the median peak RSS are reported; default 3); TIMEOUT (seconds
+# per cargo command, default 900);
 # DISTAGE_REV (a commit: measure a `git archive` snapshot of it, in target/compile_cost/src-<sha>/,
 # instead of the working tree, e.g. while the tree is mid-edit; default: the working tree).
 #
@@ -76,16 +77,17 @@ measure_once() {
     grep '^[0-9.]* [0-9]*$' "$times"
 }
 
-# summarize <log> <sub> <"s KiB" lines...>: the fastest time (noise on a shared machine only ever
-# adds time) and the median peak RSS, or the first failure.
+# summarize <log> <sub> <"s KiB" or FAIL/TIMEOUT ...>: the fastest time (noise on a shared machine
+# only ever adds time) and the median peak RSS, or the first failure.
 summarize() {
     local log="$1" sub="$2"
     shift 2
+    local IFS='|'
     echo "$sub runs (s KiB): $*" >>"$log"
     python3 -c 'import statistics, sys
 runs = [r.split() for r in sys.argv[1:]]
-bad = [r[0] for r in runs if len(r) != 2]
-if bad: print(bad[0])
+bad = [r[0] if r else "FAIL" for r in runs if len(r) != 2]
+if bad or not runs: print(bad[0] if bad else "FAIL")
 else: print(min(float(r[0]) for r in runs), int(statistics.median(int(r[1]) for r in runs)))' "$@"
 }
 
@@ -109,23 +111,32 @@ for n in "${ns[@]}"; do
         fi
         ready+=("$mode")
     done
+    [[ ${#ready[@]} -gt 0 ]] || continue
     # The modes take turns, run after run, so that a slow spell of the shared machine falls on
-    # both rather than on whichever was being measured then.
-    declare -A checks=() builds=()
+    # both rather than on whichever was being measured then. checks[i] and builds[i] collect the
+    # runs of ready[i], "|"-separated; after a failed run a mode is not run again.
+    checks=()
+    builds=()
     for ((r = 0; r < repeat; r++)); do
-        for mode in "${ready[@]}"; do
+        for i in "${!ready[@]}"; do
+            mode="${ready[$i]}"
             dir="$out/${mode}_$n"
             crate="cc_${mode}_$n"
             log="$out/logs/${mode}_$n.log"
-            checks[$mode]+="$(measure_once "$dir" "$crate" check "$log")|"
-            builds[$mode]+="$(measure_once "$dir" "$crate" build "$log")|"
+            case "${checks[$i]:-}${builds[$i]:-}" in *FAIL* | *TIMEOUT*) continue ;; esac
+            c="$(measure_once "$dir" "$crate" check "$log")"
+            b=FAIL
+            [[ "$c" =~ ^[0-9] ]] && b="$(measure_once "$dir" "$crate" build "$log")"
+            checks[$i]="${checks[$i]:-}$c|"
+            builds[$i]="${builds[$i]:-}$b|"
         done
     done
-    for mode in "${ready[@]}"; do
+    for i in "${!ready[@]}"; do
+        mode="${ready[$i]}"
         bin="$CARGO_TARGET_DIR/debug/cc-${mode}-$n"
         log="$out/logs/${mode}_$n.log"
-        IFS='|' read -r -a c_runs <<<"${checks[$mode]%|}"
-        IFS='|' read -r -a b_runs <<<"${builds[$mode]%|}"
+        IFS='|' read -r -a c_runs <<<"${checks[$i]:-FAIL|}"
+        IFS='|' read -r -a b_runs <<<"${builds[$i]:-FAIL|}"
         read -r cs ck < <(summarize "$log" check "${c_runs[@]}") || true
         read -r bs bk < <(summarize "$log" build "${b_runs[@]}") || true
         echo "   N=$n $mode: check ${cs} s ${ck:-} KiB; build ${bs} s ${bk:-} KiB" >&2
@@ -139,7 +150,6 @@ for n in "${ns[@]}"; do
         fi
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$mode" "$cs" "${ck:-}" "$bs" "${bk:-}" >>"$results"
     done
-    unset checks builds
 done
 
 # The table, ratios against hand-written wiring at the same N, and the goals of the issue.

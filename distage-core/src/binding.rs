@@ -328,9 +328,15 @@ impl Binding {
         }))
     }
 
-    /// The binding's parts, to change while the module is being built (copied first if the
-    /// binding is shared, which it is not then).
+    /// The binding's parts, to change while the module is being built. A binding shared with
+    /// another module (which it is not then) is copied first, as a new binding with a fresh
+    /// id: the two differ from now on, and `+` must keep both.
     pub(crate) fn data_mut(&mut self) -> &mut BindingData {
+        if Arc::get_mut(&mut self.0).is_none() {
+            let mut copy = BindingData::clone(&self.0);
+            copy.id = BindingId::fresh();
+            self.0 = Arc::new(copy);
+        }
         Arc::make_mut(&mut self.0)
     }
 

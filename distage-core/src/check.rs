@@ -19,9 +19,22 @@ use std::sync::Arc;
 use crate::factory::AssistedInjectable;
 use crate::factory::Factory;
 use crate::inject::Value;
+use crate::key::TypeInfo;
 use crate::locator::{Lazy, LocatorRef};
 use crate::logger::Logger;
 use crate::set::Set;
+
+/// The [`TypeInfo`] of every type as a constant: what generated code names
+/// (`<T as Typed>::TYPE_INFO`), so that it is neither a function instantiated per type nor an
+/// inline `const` block, which the compiler type-checks as one more body at every use.
+#[doc(hidden)]
+pub trait Typed {
+    const TYPE_INFO: TypeInfo;
+}
+
+impl<T: ?Sized + 'static> Typed for T {
+    const TYPE_INFO: TypeInfo = TypeInfo::of::<T>();
+}
 
 /// Never constructed: these types exist only to be named in trait bounds.
 type Marker<T, N> = PhantomData<fn() -> (Box<T>, N)>;

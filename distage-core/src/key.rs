@@ -11,21 +11,9 @@ use std::sync::Arc;
 pub struct TypeInfo {
     id: TypeId,
     /// `type_name::<T>`, called only for messages: keeping the function rather than its result
-    /// lets `TypeInfo::of` be a `const fn`, so code generated per component can compute it at
-    /// compile time (`const { TypeInfo::of::<T>() }`) instead of instantiating it per type.
+    /// lets `TypeInfo::of` be a `const fn`, so code generated per component names a constant
+    /// (`<T as Typed>::TYPE_INFO`) instead of instantiating a function per type.
     name: fn() -> &'static str,
-}
-
-/// The [`TypeInfo`] of every type as a constant: what generated code names
-/// (`<T as Typed>::TYPE_INFO`), so that it is neither a function instantiated per type nor an
-/// inline `const` block, which the compiler type-checks as one more body at every use.
-#[doc(hidden)]
-pub trait Typed {
-    const TYPE_INFO: TypeInfo;
-}
-
-impl<T: ?Sized + 'static> Typed for T {
-    const TYPE_INFO: TypeInfo = TypeInfo::of::<T>();
 }
 
 impl TypeInfo {

@@ -42,7 +42,7 @@ pub use inject::{
     InjectableValue, IntoArc, Value,
 };
 pub use injector::{Injector, PlannerInput};
-pub use key::{DIKey, Id, KeyKind, TypeInfo, Typed, short_type_name};
+pub use key::{DIKey, Id, KeyKind, TypeInfo, short_type_name};
 pub use lifecycle::Lifecycle;
 pub use locator::{AsyncLocator, Lazy, Locator, LocatorRef, RunContext, SlotRef};
 pub use logger::Logger;

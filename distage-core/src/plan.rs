@@ -21,7 +21,8 @@ pub enum StepTarget {
     SetElement {
         /// The set's key.
         set: DIKey,
-        /// How the element is made (boxed: every step carries a `StepTarget`).
+        /// How the element is made (boxed: every message and plan tree node carries a
+        /// `StepTarget`).
         implementation: Box<ImplKind>,
     },
 }
@@ -242,8 +243,8 @@ impl fmt::Debug for Step {
 }
 
 /// Key → slot lookup by a hash of the key's parts, so a named lookup neither allocates nor
-/// scans the other keys of its type. A slot is 40 bytes (the ids live beside the table), so
-/// a 10,000-key index is about 0.7 MB (and 24 bytes per named key).
+/// scans the other keys of its type. A slot is 32 bytes (a 24-byte entry and its hash; ids are
+/// compared with the key at the slot, not copied), so a 10,000-key index is about 0.5 MB.
 #[derive(Default)]
 pub(crate) struct KeyIndex {
     map: PrehashedMap<Entry>,
@@ -675,7 +676,7 @@ mod tests {
     use super::*;
 
     /// A 10,000-binding plan has 10,000 steps and index entries and about 30,000 arguments:
-    /// they must not grow back (they were 208, 32 and 24 bytes).
+    /// they must not grow back (a step was 208 bytes, an argument 24 and an entry 32).
     #[test]
     fn steps_arguments_and_index_entries_stay_small() {
         assert!(std::mem::size_of::<Step>() <= 32);

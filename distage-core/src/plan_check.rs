@@ -200,7 +200,7 @@ impl PlanCheck {
             }
             let candidates = index.candidates(key);
             for &c in candidates {
-                let tags = &bindings[c].tags();
+                let tags = bindings[c].tags();
                 let contradictory = tags.contradictory_axes();
                 if !contradictory.is_empty() {
                     problems.push(Problem::ContradictoryTags {

@@ -46,9 +46,9 @@ pub(crate) fn select(
         _ => {}
     }
     let most_specific = alive.iter().copied().find(|&c| {
-        let tags = &bindings[c].tags();
+        let tags = bindings[c].tags();
         alive.iter().all(|&o| {
-            o == c || (bindings[o].tags().is_subset_of(tags) && bindings[o].tags() != *tags)
+            o == c || (bindings[o].tags().is_subset_of(tags) && bindings[o].tags() != tags)
         })
     });
     let unset = |bs: &mut dyn Iterator<Item = usize>| -> Vec<AxisInfo> {
