@@ -36,6 +36,7 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
         quote!((#(#types,)*))
     });
     let dependencies = match &tuple {
+        None if injected == 0 => quote!(#p::DependencyList::Shapes(&[], &[])),
         Some(tuple) => {
             let ids: Vec<TokenStream> = c
                 .injected()
