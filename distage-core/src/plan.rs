@@ -275,6 +275,39 @@ impl KeyIndex {
         self.insert_hashed(key.cached_hash(), key, slot);
     }
 
+    /// The slot of `key`; `id_of(slot)` is the id of the key at `slot`.
+    #[inline]
+    pub(crate) fn find<'k>(
+        &self,
+        key: &DIKey,
+        id_of: impl Fn(usize) -> Option<&'k [u8]>,
+    ) -> Option<usize> {
+        self.find_hashed(
+            key.cached_hash(),
+            key.type_info().type_id(),
+            key.kind(),
+            key.id().map(Id::as_bytes),
+            id_of,
+        )
+    }
+
+    /// Moves every key to the slot `moved(slot)`, dropping those it maps to `None`; an index
+    /// left mostly empty gives back its memory.
+    pub(crate) fn remap(&mut self, moved: impl Fn(u32) -> Option<u32>) {
+        let remap = |e: &mut Entry| match moved(e.slot) {
+            Some(slot) => {
+                e.slot = slot;
+                true
+            }
+            None => false,
+        };
+        self.map.retain(|_, e| remap(e));
+        self.collisions.retain_mut(|(_, e)| remap(e));
+        if self.map.capacity() > 4 * self.map.len() + 64 {
+            self.map.shrink_to_fit();
+        }
+    }
+
     fn insert_hashed(&mut self, hash: u64, key: &DIKey, slot: usize) {
         let entry = Entry {
             ty: key.type_info().type_id(),
@@ -357,12 +390,8 @@ impl PlanData {
 
     /// The step producing `key`.
     pub(crate) fn find_key(&self, key: &DIKey) -> Option<usize> {
-        self.find_hashed(
-            key.cached_hash(),
-            key.type_info().type_id(),
-            key.kind(),
-            key.id().map(Id::as_bytes),
-        )
+        self.index
+            .find(key, |slot| self.steps[slot].key().id().map(Id::as_bytes))
     }
 
     /// Where `step`'s arguments come from, in parameter order.

@@ -157,7 +157,9 @@ pub(crate) struct Index<'a> {
     keys: Vec<&'a DIKey>,
     /// The bindings of each key, parallel to `keys`.
     entries: Vec<Entry>,
-    ids: KeyMap<&'a DIKey, u32>,
+    /// Key → key number. The same kind of index a plan keeps (key → step), so that a plan
+    /// renumbers this one instead of hashing every key a second time.
+    numbers: KeyIndex,
     /// Binding `b`'s dependencies' key numbers are `dep_ids[dep_start[b]..dep_start[b + 1]]`.
     dep_ids: Vec<u32>,
     dep_start: Vec<u32>,
@@ -179,16 +181,16 @@ impl<'a> Index<'a> {
             // glibc, hands back pages that the next planning faults in again.
             keys: Vec::with_capacity(bindings.len()),
             entries: Vec::with_capacity(bindings.len()),
-            ids: KeyMap::with_capacity_and_hasher(bindings.len(), Default::default()),
+            numbers: KeyIndex::with_capacity(bindings.len()),
             dep_ids: Vec::with_capacity(bindings.iter().map(|b| b.provider().deps.len()).sum()),
             dep_start: Vec::with_capacity(bindings.len() + 1),
         };
         for (i, b) in bindings.iter().enumerate() {
-            let id = match index.ids.entry(b.key()) {
-                std::collections::hash_map::Entry::Occupied(o) => *o.get() as usize,
-                std::collections::hash_map::Entry::Vacant(v) => {
+            let id = match index.id(b.key()) {
+                Some(id) => id,
+                None => {
                     let id = index.keys.len();
-                    v.insert(id as u32);
+                    index.numbers.insert(b.key(), id);
                     index.keys.push(b.key());
                     index.entries.push(match b.role() {
                         BindingRole::Single => Entry::Single(Candidates::None),
@@ -208,11 +210,7 @@ impl<'a> Index<'a> {
         for b in bindings {
             index.dep_start.push(index.dep_ids.len() as u32);
             for dep in b.provider().deps.iter() {
-                let id = dep
-                    .key()
-                    .and_then(|k| index.ids.get(k))
-                    .copied()
-                    .unwrap_or(UNBOUND);
+                let id = dep.key().and_then(|k| index.id(k)).map_or(UNBOUND, |id| id as u32);
                 index.dep_ids.push(id);
             }
         }
@@ -222,7 +220,7 @@ impl<'a> Index<'a> {
 
     /// The bindings of a single key, by module position.
     pub(crate) fn candidates(&self, key: &DIKey) -> &[usize] {
-        match self.ids.get(key).map(|&id| &self.entries[id as usize]) {
+        match self.id(key).map(|id| &self.entries[id]) {
             Some(Entry::Single(candidates)) => candidates.as_slice(),
             _ => &[],
         }
@@ -238,7 +236,8 @@ impl<'a> Index<'a> {
     }
 
     fn id(&self, key: &DIKey) -> Option<usize> {
-        self.ids.get(key).map(|&id| id as usize)
+        self.numbers
+            .find(key, |id| self.keys[id].id().map(crate::key::Id::as_bytes))
     }
 
     /// The key numbers of binding `b`'s dependencies ([`UNBOUND`] for keys bound elsewhere).
@@ -368,7 +367,25 @@ fn plan_with(
     // A plan of everything names no roots; optional roots only come with explicit ones
     // (`produce_run`), so none are lost here.
     let kept_roots = matches!(roots, Roots::Keys(_)).then_some(kept_roots);
-    Ok(planner.build(order, kept_roots, plan_parent))
+    let (mut data, numbered) = planner.build(order, kept_roots, plan_parent);
+    // The module's key numbers become the plan's steps (or go, for keys not planned).
+    let mut keys = index.numbers;
+    keys.remap(|id| numbered.step_of_key[id as usize].checked_sub(1));
+    for (key, step) in numbered.unbound {
+        keys.insert(&key, step);
+    }
+    data.index = keys;
+    Ok(Plan {
+        data: Arc::new(data),
+    })
+}
+
+/// What a plan's key index needs from the planner: where each key went.
+struct Numbered {
+    /// By key number: 1 + the step producing the key, 0 when no step does.
+    step_of_key: Vec<u32>,
+    /// Planned keys the module does not bind (a subcontext's locals), with their steps.
+    unbound: Vec<(DIKey, usize)>,
 }
 
 /// Plans `index` for `activation` without building a plan: every problem, and the bindings
@@ -1027,29 +1044,26 @@ impl<'a> Planner<'a> {
         order
     }
 
+    /// The plan's data, but for its key index (left empty), and where each key went.
     fn build(
         self,
         order: Vec<usize>,
         roots: Option<Vec<DIKey>>,
         parent: Option<Arc<LocatorInner>>,
-    ) -> Plan {
+    ) -> (PlanData, Numbered) {
         let mut step_of = vec![usize::MAX; self.nodes.len()];
         for (step, &node) in order.iter().enumerate() {
             step_of[node] = step;
         }
-        let mut index = KeyIndex::with_capacity(order.len());
         let mut imported: Vec<DIKey> = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
         let mut args: Vec<ArgSource> = Vec::with_capacity(self.edges.len());
         let mut parents: Vec<ParentSlot> = Vec::new();
         let mut loggers: Vec<Arc<str>> = Vec::new();
         let mut after: Vec<(usize, bool)> = Vec::new();
-        for (step_no, &n) in order.iter().enumerate() {
+        for &n in &order {
             let args_start = args.len() as u32;
             let node = &self.nodes[n];
-            if let NodeTarget::Key(key) = &node.target {
-                index.insert(key, step_no);
-            }
             let step = match &node.source {
                 Source::Binding(_, binding) => {
                     // Named after the step only when something asks for a `Logger`.
@@ -1141,21 +1155,40 @@ impl<'a> Planner<'a> {
             .filter(|(_, used)| !**used)
             .map(|(b, _)| b.clone())
             .collect();
-        Plan {
-            data: Arc::new(PlanData {
-                steps,
-                args,
-                parents,
-                loggers,
-                after,
-                index,
-                roots,
-                removed,
-                imported,
-                activation: self.activation.clone(),
-                parent,
-            }),
-        }
+        let step_of_key = self
+            .state
+            .iter()
+            .map(|r| match r {
+                Some(Resolution::Node(n)) => step_of[*n] as u32 + 1,
+                _ => 0,
+            })
+            .collect();
+        let unbound = self
+            .others
+            .iter()
+            .filter_map(|(k, r)| match r {
+                Resolution::Node(n) => Some(((*k).clone(), step_of[*n])),
+                _ => None,
+            })
+            .collect();
+        let data = PlanData {
+            steps,
+            args,
+            parents,
+            loggers,
+            after,
+            index: KeyIndex::default(),
+            roots,
+            removed,
+            imported,
+            activation: self.activation.clone(),
+            parent,
+        };
+        let numbered = Numbered {
+            step_of_key,
+            unbound,
+        };
+        (data, numbered)
     }
 }
 
