@@ -46,10 +46,12 @@ impl Roots {
     }
 }
 
-#[derive(Clone)]
+/// 8 bytes: a 10,000-key module has 10,000 of these.
+#[derive(Clone, Copy)]
 enum Resolution {
-    Node(usize),
-    Parent(ParentSlot),
+    Node(u32),
+    /// An ancestor's slot: `Planner::parents[i]`.
+    Parent(u32),
     /// Declared as provided from elsewhere (`PlanCheck`).
     Provided,
     /// Not bound here nor in a parent (or ruled out by the activation).
@@ -58,16 +60,19 @@ enum Resolution {
     Failed,
 }
 
-enum Source<'a> {
-    /// The binding, and its position in the module.
-    Binding(u32, &'a Binding),
+/// What a node is made from. 8 bytes: what does not fit is in side tables of the planner.
+#[derive(Clone, Copy)]
+enum Source {
+    /// The binding at this position in the module.
+    Binding(u32),
     /// A value given to each production (a subcontext's local), by position.
     Input(u32),
-    /// Boxed: sets are few, and every node has this enum's size.
-    Set(Box<SetNode>),
+    /// A set: `Planner::sets[i]`.
+    Set(u32),
 }
 
-struct SetNode {
+struct SetNode<'a> {
+    key: &'a DIKey,
     assemble: crate::binding::Assemble,
     inherited: Option<ParentSlot>,
     elements: Vec<usize>,
@@ -75,10 +80,12 @@ struct SetNode {
     origin: Origin,
 }
 
-#[derive(Clone)]
+/// 8 bytes (a 10,000-binding plan has about 30,000).
+#[derive(Clone, Copy)]
 enum Edge {
     Node(u32, DepMode),
-    Parent(ParentSlot, DepMode),
+    /// An ancestor's slot: `Planner::parents[i]`.
+    Parent(u32, DepMode),
     Absent,
     Locator,
     Logger,
@@ -117,19 +124,22 @@ impl std::fmt::Display for NodeTarget<'_> {
     }
 }
 
-/// A 10,000-binding plan has 10,000 of these: keep them small.
-struct Node<'a> {
-    target: NodeTarget<'a>,
-    source: Source<'a>,
+/// A 10,000-binding plan has 10,000 of these: 24 bytes. What a node produces is not stored
+/// but read from its source ([`Planner::target`]).
+struct Node {
+    source: Source,
     /// The node's dependencies' resolutions are `Planner::edges[edges.0..edges.1]`.
     edges: (u32, u32),
-    /// What a subcontext will take from this locator when it runs, with how it is needed: kept
-    /// in the plan, and produced first unless needed lazily.
-    /// (Boxed: 8 bytes instead of a `Vec`'s 24 on every node, for what only subcontexts have.)
-    #[allow(clippy::box_collection)]
-    extra: Option<Box<Vec<(usize, DepMode)>>>,
-    reached_from: Option<u32>,
+    /// What a subcontext will take from this locator when it runs, with how it is needed:
+    /// `Planner::extras[extra]` ([`NONE`] for none). Kept in the plan, and produced first unless
+    /// needed lazily.
+    extra: u32,
+    /// The node that first needed this one, [`NONE`] for a root.
+    reached_from: u32,
 }
+
+/// No node (see [`Node`]).
+const NONE: u32 = u32::MAX;
 
 #[derive(Default)]
 struct SetBindings {
@@ -210,7 +220,10 @@ impl<'a> Index<'a> {
         for b in bindings {
             index.dep_start.push(index.dep_ids.len() as u32);
             for dep in b.provider().deps.iter() {
-                let id = dep.key().and_then(|k| index.id(k)).map_or(UNBOUND, |id| id as u32);
+                let id = dep
+                    .key()
+                    .and_then(|k| index.id(k))
+                    .map_or(UNBOUND, |id| id as u32);
                 index.dep_ids.push(id);
             }
         }
@@ -247,17 +260,19 @@ impl<'a> Index<'a> {
 }
 
 /// The bindings of one key: almost always exactly one, kept without an allocation.
+/// (Boxed: 16 bytes instead of a `Vec`'s 24 for every key, for what few keys have.)
+#[allow(clippy::box_collection)]
 enum Candidates {
     None,
     One([usize; 1]),
-    Many(Vec<usize>),
+    Many(Box<Vec<usize>>),
 }
 
 impl Candidates {
     fn push(&mut self, b: usize) {
         match self {
             Candidates::None => *self = Candidates::One([b]),
-            Candidates::One([a]) => *self = Candidates::Many(vec![*a, b]),
+            Candidates::One([a]) => *self = Candidates::Many(Box::new(vec![*a, b])),
             Candidates::Many(v) => v.push(b),
         }
     }
@@ -290,9 +305,16 @@ struct Planner<'a> {
     /// Keys given to each production (a subcontext's locals), with where they were declared.
     inputs: &'a [(DIKey, Origin)],
     consulted: Vec<AxisInfo>,
-    nodes: Vec<Node<'a>>,
+    nodes: Vec<Node>,
     /// Every node's edges, node after node (see [`Node::edges`]).
     edges: Vec<Edge>,
+    /// The sets planned ([`Source::Set`]).
+    sets: Vec<SetNode<'a>>,
+    /// What subcontexts take from this locator ([`Node::extra`]).
+    extras: Vec<Vec<(usize, DepMode)>>,
+    /// Ancestors' slots keys resolve to ([`Resolution::Parent`]); a plan's arguments use the
+    /// same numbers.
+    parents: Vec<ParentSlot>,
     /// Resolutions of bound keys, by key number.
     state: Vec<Option<Resolution>>,
     /// Resolutions of keys the module does not bind.
@@ -349,7 +371,7 @@ fn plan_with(
 ) -> Result<Plan, Error> {
     let index = Index::new(module);
     let provided = KeySet::default();
-    let (mut planner, order, kept_roots) = traverse(
+    let (planner, order, kept_roots) = traverse(
         &index,
         activation,
         roots,
@@ -360,7 +382,7 @@ fn plan_with(
     );
     if !planner.problems.is_empty() {
         return Err(PlanError {
-            problems: std::mem::take(&mut planner.problems),
+            problems: planner.problems,
         }
         .into());
     }
@@ -416,7 +438,7 @@ fn traverse<'a>(
     parent: Option<&'a Arc<LocatorInner>>,
     provided: &'a KeySet<DIKey>,
     inputs: &'a [(DIKey, Origin)],
-) -> (Planner<'a>, Vec<usize>, Vec<DIKey>) {
+) -> (Planner<'a>, Vec<u32>, Vec<DIKey>) {
     let bindings = index.bindings;
     let mut planner = Planner {
         index,
@@ -428,6 +450,9 @@ fn traverse<'a>(
         consulted: Vec::new(),
         nodes: Vec::with_capacity(bindings.len()),
         edges: Vec::with_capacity(index.dep_ids.len()),
+        sets: Vec::new(),
+        extras: Vec::new(),
+        parents: Vec::new(),
         state: vec![None; index.keys.len()],
         others: KeyMap::default(),
         ruled_out: KeyMap::default(),
@@ -450,19 +475,21 @@ fn traverse<'a>(
             .problems
             .push(Problem::ContradictoryActivation { first, second });
     }
-    let (root_keys, explicit): (Vec<&DIKey>, bool) = match roots {
-        Roots::Everything => (index.keys.clone(), false),
+    // Either every key (in module order) or the roots listed.
+    let (every_key, listed): (&[&DIKey], &[DIKey]) = match roots {
+        Roots::Everything => (&index.keys, &[]),
         Roots::Keys(keys) => {
             if keys.is_empty() && optional_roots.is_empty() {
                 planner.problems.push(Problem::NoRoots);
             }
-            (keys.iter().collect(), true)
+            (&[], keys)
         }
     };
-    let mut root_nodes = Vec::with_capacity(root_keys.len());
+    let explicit = matches!(roots, Roots::Keys(_));
+    let mut root_nodes = Vec::with_capacity(every_key.len() + listed.len());
     // A plan for everything names no roots (rather than a copy of every key).
     let mut kept_roots = Vec::new();
-    for key in root_keys {
+    for key in every_key.iter().copied().chain(listed) {
         match planner.resolve(key, None) {
             Resolution::Node(n) => {
                 root_nodes.push(n);
@@ -528,24 +555,24 @@ impl<'a> Planner<'a> {
     fn resolve_id(&mut self, key: &'a DIKey, id: Option<usize>, from: Option<usize>) -> Resolution {
         let Some(id) = id else {
             if let Some(r) = self.others.get(key) {
-                return r.clone();
+                return *r;
             }
             let r = match self.input(key, from) {
-                Some(node) => Resolution::Node(node),
+                Some(node) => Resolution::Node(node as u32),
                 None => self.elsewhere(key),
             };
-            self.others.insert(key, r.clone());
+            self.others.insert(key, r);
             return r;
         };
         if let Some(r) = &self.state[id] {
-            return r.clone();
+            return *r;
         }
         let r = if key.is_set() {
             self.resolve_set(key, id, from)
         } else {
             self.resolve_single(key, id, from)
         };
-        self.state[id] = Some(r.clone());
+        self.state[id] = Some(r);
         r
     }
 
@@ -573,24 +600,48 @@ impl<'a> Planner<'a> {
     /// A subcontext's local value, given to each production.
     fn input(&mut self, key: &'a DIKey, from: Option<usize>) -> Option<usize> {
         let k = self.inputs.iter().position(|(input, _)| input == key)?;
-        Some(self.add_node(NodeTarget::Key(key), Source::Input(k as u32), from))
+        Some(self.add_node(Source::Input(k as u32), from))
+    }
+
+    /// What node `n` produces.
+    fn target(&self, n: usize) -> NodeTarget<'a> {
+        match self.nodes[n].source {
+            Source::Binding(b) => {
+                let binding = &self.bindings[b as usize];
+                match binding.role() {
+                    BindingRole::SetElement { .. } => NodeTarget::Element(binding),
+                    _ => NodeTarget::Key(binding.key()),
+                }
+            }
+            Source::Input(k) => NodeTarget::Key(&self.inputs[k as usize].0),
+            Source::Set(s) => NodeTarget::Key(self.sets[s as usize].key),
+        }
     }
 
     /// Where node `n`'s binding (or local, or set declaration) was written.
     fn origin(&self, n: usize) -> Origin {
-        match &self.nodes[n].source {
-            Source::Binding(_, binding) => binding.origin(),
-            Source::Input(k) => self.inputs[*k as usize].1,
-            Source::Set(set) => set.origin,
+        match self.nodes[n].source {
+            Source::Binding(b) => self.bindings[b as usize].origin(),
+            Source::Input(k) => self.inputs[k as usize].1,
+            Source::Set(s) => self.sets[s as usize].origin,
         }
     }
 
-    fn elsewhere(&self, key: &DIKey) -> Resolution {
+    fn elsewhere(&mut self, key: &DIKey) -> Resolution {
         if self.provided.contains(key) {
             return Resolution::Provided;
         }
-        self.parent_slot(key)
-            .map_or(Resolution::Missing, Resolution::Parent)
+        let slot = self.parent_slot(key);
+        self.inherit(slot)
+    }
+
+    /// An ancestor's slot as a resolution (missing without one).
+    fn inherit(&mut self, slot: Option<ParentSlot>) -> Resolution {
+        let Some(slot) = slot else {
+            return Resolution::Missing;
+        };
+        self.parents.push(slot);
+        Resolution::Parent(self.parents.len() as u32 - 1)
     }
 
     fn consult(&mut self, binding: usize) {
@@ -600,7 +651,7 @@ impl<'a> Planner<'a> {
 
     fn resolve_single(&mut self, key: &'a DIKey, id: usize, from: Option<usize>) -> Resolution {
         if let Some(node) = self.input(key, from) {
-            return Resolution::Node(node);
+            return Resolution::Node(node as u32);
         }
         let index = self.index;
         let Entry::Single(candidates) = &index.entries[id] else {
@@ -623,15 +674,11 @@ impl<'a> Planner<'a> {
                     });
                     return Resolution::Failed;
                 }
-                let node = self.add_node(
-                    NodeTarget::Key(key),
-                    Source::Binding(b as u32, binding),
-                    from,
-                );
+                let node = self.add_node(Source::Binding(b as u32), from);
                 if let Some(spec) = &binding.provider().subcontext {
                     self.verify_subcontext(node, spec);
                 }
-                Resolution::Node(node)
+                Resolution::Node(node as u32)
             }
             Selection::Nothing(ruled_out) => {
                 self.ruled_out.insert(key, ruled_out);
@@ -667,7 +714,7 @@ impl<'a> Planner<'a> {
                 });
         let Some(assemble) = assemble else {
             // Elements without a declaration cannot come from the public API.
-            return inherited.map_or(Resolution::Missing, Resolution::Parent);
+            return self.inherit(inherited);
         };
         let declarations = set.declarations.clone();
         let elements = set.elements.clone();
@@ -675,13 +722,14 @@ impl<'a> Planner<'a> {
         for d in declarations {
             self.used[d] = true;
         }
-        let set = SetNode {
+        self.sets.push(SetNode {
+            key,
             assemble,
             inherited,
             elements: Vec::new(),
             origin,
-        };
-        let set_node = self.add_node(NodeTarget::Key(key), Source::Set(Box::new(set)), from);
+        });
+        let set_node = self.add_node(Source::Set(self.sets.len() as u32 - 1), from);
         for e in elements {
             self.consult(e);
             let binding = &self.bindings[e];
@@ -694,7 +742,7 @@ impl<'a> Planner<'a> {
                 self.add_element(set_node, e);
             }
         }
-        Resolution::Node(set_node)
+        Resolution::Node(set_node as u32)
     }
 
     /// Plans a subcontext's module under this activation, its locals given: its problems are this
@@ -724,9 +772,9 @@ impl<'a> Planner<'a> {
             outer.push((&spec.root, DepMode::Strict));
         }
         for (i, n) in nested.nodes.iter().enumerate() {
-            match &n.source {
-                Source::Binding(b, _) => {
-                    for (dep, edge) in bindings[*b as usize]
+            match n.source {
+                Source::Binding(b) => {
+                    for (dep, edge) in bindings[b as usize]
                         .provider()
                         .deps
                         .iter()
@@ -740,8 +788,8 @@ impl<'a> Planner<'a> {
                     }
                 }
                 // A set the subcontext declares also holds this locator's elements.
-                Source::Set { .. } => {
-                    if let Some(b) = bindings.iter().find(|b| b.key() == n.target.key()) {
+                Source::Set(_) => {
+                    if let Some(b) = bindings.iter().find(|b| b.key() == nested.target(i).key()) {
                         outer.push((b.key(), DepMode::Optional));
                     }
                 }
@@ -751,7 +799,7 @@ impl<'a> Planner<'a> {
         let mut missing: Vec<&'a DIKey> = Vec::new();
         for &(key, mode) in &outer {
             match self.resolve(key, Some(node)) {
-                Resolution::Node(n) => self.push_extra(node, n, mode),
+                Resolution::Node(n) => self.push_extra(node, n as usize, mode),
                 Resolution::Missing if mode != DepMode::Optional => missing.push(key),
                 _ => {}
             }
@@ -777,14 +825,14 @@ impl<'a> Planner<'a> {
                 };
                 match self.resolve(found, Some(node)) {
                     Resolution::Node(n) => {
-                        self.push_extra(node, n, DepMode::Strict);
+                        self.push_extra(node, n as usize, DepMode::Strict);
                         continue;
                     }
                     Resolution::Missing => {}
                     _ => continue,
                 }
             }
-            path.insert(0, self.nodes[node].target.to_string());
+            path.insert(0, self.target(node).to_string());
             self.problems.push(Problem::Missing {
                 key,
                 needed_by,
@@ -795,30 +843,22 @@ impl<'a> Planner<'a> {
     }
 
     fn add_element(&mut self, set_node: usize, e: usize) {
-        let binding = &self.bindings[e];
-        let target = NodeTarget::Element(binding);
-        let node = self.add_node(target, Source::Binding(e as u32, binding), Some(set_node));
-        if let Source::Set(set) = &mut self.nodes[set_node].source {
-            set.elements.push(node);
+        let node = self.add_node(Source::Binding(e as u32), Some(set_node));
+        if let Source::Set(s) = self.nodes[set_node].source {
+            self.sets[s as usize].elements.push(node);
         }
     }
 
-    fn add_node(
-        &mut self,
-        target: NodeTarget<'a>,
-        source: Source<'a>,
-        from: Option<usize>,
-    ) -> usize {
-        if let Source::Binding(b, _) = &source {
-            self.used[*b as usize] = true;
+    fn add_node(&mut self, source: Source, from: Option<usize>) -> usize {
+        if let Source::Binding(b) = source {
+            self.used[b as usize] = true;
         }
         let id = self.nodes.len();
         self.nodes.push(Node {
-            target,
             source,
             edges: (0, 0),
-            extra: None,
-            reached_from: from.map(|f| f as u32),
+            extra: NONE,
+            reached_from: from.map_or(NONE, |f| f as u32),
         });
         self.queue.push_back(id);
         id
@@ -836,17 +876,19 @@ impl<'a> Planner<'a> {
     /// Resolves the dependencies of every queued node, breadth-first.
     fn drain_queue(&mut self) {
         let index = self.index;
+        let bindings = self.bindings;
         while let Some(node) = self.queue.pop_front() {
-            let Source::Binding(b, binding) = self.nodes[node].source else {
+            let Source::Binding(b) = self.nodes[node].source else {
                 continue;
             };
             let b = b as usize;
+            let binding = &bindings[b];
             let start = self.edges.len() as u32;
             for (dep, &id) in binding.provider().deps.iter().zip(index.dep_ids(b)) {
                 let id = (id != UNBOUND).then_some(id as usize);
                 let edge = match dep {
                     Dependency::Key { key, mode } => match self.resolve_id(key, id, Some(node)) {
-                        Resolution::Node(n) => Edge::Node(n as u32, *mode),
+                        Resolution::Node(n) => Edge::Node(n, *mode),
                         Resolution::Parent(p) => Edge::Parent(p, *mode),
                         Resolution::Provided => Edge::Absent,
                         Resolution::Missing => {
@@ -890,7 +932,7 @@ impl<'a> Planner<'a> {
     fn add_missing(&mut self, key: &DIKey, from: Option<usize>) {
         let dependent = match from {
             Some(n) => Dependent {
-                target: Some(self.nodes[n].target.step_target()),
+                target: Some(self.target(n).step_target()),
                 origin: Some(self.origin(n)),
             },
             None => Dependent {
@@ -907,8 +949,9 @@ impl<'a> Planner<'a> {
         let mut path = vec![key.to_string()];
         let mut at = from;
         while let Some(n) = at {
-            path.push(self.nodes[n].target.to_string());
-            at = self.nodes[n].reached_from.map(|f| f as usize);
+            path.push(self.target(n).to_string());
+            let from = self.nodes[n].reached_from;
+            at = (from != NONE).then_some(from as usize);
         }
         path.reverse();
         self.missing_index.insert(key.clone(), self.missing.len());
@@ -936,14 +979,18 @@ impl<'a> Planner<'a> {
     }
 
     fn push_extra(&mut self, node: usize, kept: usize, mode: DepMode) {
-        self.nodes[node]
-            .extra
-            .get_or_insert_default()
-            .push((kept, mode));
+        if self.nodes[node].extra == NONE {
+            self.nodes[node].extra = self.extras.len() as u32;
+            self.extras.push(Vec::new());
+        }
+        self.extras[self.nodes[node].extra as usize].push((kept, mode));
     }
 
     fn extra_of(&self, n: usize) -> &[(usize, DepMode)] {
-        self.nodes[n].extra.as_deref().map_or(&[], Vec::as_slice)
+        match self.nodes[n].extra {
+            NONE => &[],
+            e => &self.extras[e as usize],
+        }
     }
 
     fn edges_of(&self, n: usize) -> &[Edge] {
@@ -951,82 +998,82 @@ impl<'a> Planner<'a> {
         &self.edges[start as usize..end as usize]
     }
 
-    /// Edges that order production (everything but lazy dependencies), appended to `out`.
-    /// (Node numbers as `u32`: the arrays of the ordering pass are a 10,000-node plan's largest
-    /// temporaries.)
-    fn push_ordering_edges(&self, n: usize, out: &mut Vec<u32>) {
-        let node = &self.nodes[n];
-        match &node.source {
-            Source::Set(set) => out.extend(set.elements.iter().map(|&e| e as u32)),
-            Source::Input(_) => {}
-            Source::Binding(..) => out.extend(self.edges_of(n).iter().filter_map(|e| match e {
-                Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(*t),
-                _ => None,
-            })),
-        }
-        out.extend(
-            self.extra_of(n)
-                .iter()
-                .filter(|(_, mode)| *mode != DepMode::Lazy)
-                .map(|(n, _)| *n as u32),
-        );
+    /// Node `v`'s `i`th edge that may order production: `None` past the last; `Some(None)` for
+    /// one that does not (a lazy dependency, or one not planned here). Dependencies (or a set's
+    /// elements) come first, then what a subcontext takes.
+    fn ordering_edge(&self, v: usize, i: usize) -> Option<Option<u32>> {
+        let own = match self.nodes[v].source {
+            Source::Binding(_) => {
+                let edges = self.edges_of(v);
+                match edges.get(i) {
+                    Some(Edge::Node(t, DepMode::Strict | DepMode::Optional)) => {
+                        return Some(Some(*t));
+                    }
+                    Some(_) => return Some(None),
+                    None => edges.len(),
+                }
+            }
+            Source::Set(s) => {
+                let elements = &self.sets[s as usize].elements;
+                match elements.get(i) {
+                    Some(&e) => return Some(Some(e as u32)),
+                    None => elements.len(),
+                }
+            }
+            Source::Input(_) => 0,
+        };
+        let &(e, mode) = self.extra_of(v).get(i - own)?;
+        Some((mode != DepMode::Lazy).then_some(e as u32))
     }
 
     /// One iterative depth-first pass: post-order is the production order (dependencies first);
-    /// every back edge is a cycle, reported once with its whole path.
-    fn order_and_find_cycles(&mut self, root_nodes: &[usize]) -> Vec<usize> {
+    /// every back edge is a cycle, reported once with its whole path. (Node numbers as `u32`:
+    /// the arrays of this pass are among a 10,000-node plan's largest temporaries.)
+    fn order_and_find_cycles(&mut self, root_nodes: &[u32]) -> Vec<u32> {
         const MAX_CYCLES: usize = 32;
         let n = self.nodes.len();
-        // All nodes' edges in one array (`offsets[v]..offsets[v + 1]` are node `v`'s).
-        let mut targets: Vec<u32> = Vec::with_capacity(self.edges.len() + n);
-        let mut offsets: Vec<u32> = Vec::with_capacity(n + 1);
-        for v in 0..n {
-            offsets.push(targets.len() as u32);
-            self.push_ordering_edges(v, &mut targets);
-        }
-        offsets.push(targets.len() as u32);
-        let adjacency = |v: usize| &targets[offsets[v] as usize..offsets[v + 1] as usize];
         let mut state = vec![0u8; n]; // 0 unvisited, 1 on the stack, 2 done
         let mut stack_pos = vec![u32::MAX; n];
         let mut order = Vec::with_capacity(n);
-        let mut stack: Vec<(usize, usize)> = Vec::new();
+        // (node, its next edge)
+        let mut stack: Vec<(u32, u32)> = Vec::new();
         let mut seen_cycles: KeySet<Vec<usize>> = KeySet::default();
         let mut cycles: Vec<Vec<usize>> = Vec::new();
-        for start in root_nodes.iter().copied().chain(0..n) {
-            if state[start] != 0 {
+        for start in root_nodes.iter().copied().chain(0..n as u32) {
+            if state[start as usize] != 0 {
                 continue;
             }
-            state[start] = 1;
-            stack_pos[start] = 0;
+            state[start as usize] = 1;
+            stack_pos[start as usize] = 0;
             stack.push((start, 0));
             while let Some(top) = stack.last_mut() {
                 let (v, next) = *top;
-                if let Some(&w) = adjacency(v).get(next) {
-                    let w = w as usize;
-                    top.1 += 1;
-                    match state[w] {
-                        0 => {
-                            state[w] = 1;
-                            stack_pos[w] = stack.len() as u32;
-                            stack.push((w, 0));
-                        }
-                        1 => {
-                            let cycle: Vec<usize> = stack[stack_pos[w] as usize..]
-                                .iter()
-                                .map(|&(x, _)| x)
-                                .collect();
-                            let mut canonical = cycle.clone();
-                            canonical.sort_unstable();
-                            if cycles.len() < MAX_CYCLES && seen_cycles.insert(canonical) {
-                                cycles.push(cycle);
-                            }
-                        }
-                        _ => {}
-                    }
-                } else {
-                    state[v] = 2;
+                let Some(edge) = self.ordering_edge(v as usize, next as usize) else {
+                    state[v as usize] = 2;
                     stack.pop();
                     order.push(v);
+                    continue;
+                };
+                top.1 += 1;
+                let Some(w) = edge else { continue };
+                match state[w as usize] {
+                    0 => {
+                        state[w as usize] = 1;
+                        stack_pos[w as usize] = stack.len() as u32;
+                        stack.push((w, 0));
+                    }
+                    1 => {
+                        let cycle: Vec<usize> = stack[stack_pos[w as usize] as usize..]
+                            .iter()
+                            .map(|&(x, _)| x as usize)
+                            .collect();
+                        let mut canonical = cycle.clone();
+                        canonical.sort_unstable();
+                        if cycles.len() < MAX_CYCLES && seen_cycles.insert(canonical) {
+                            cycles.push(cycle);
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -1034,7 +1081,7 @@ impl<'a> Planner<'a> {
             let mut path: Vec<CycleStep> = cycle
                 .iter()
                 .map(|&c| CycleStep {
-                    target: self.nodes[c].target.step_target(),
+                    target: self.target(c).step_target(),
                     origin: self.origin(c),
                 })
                 .collect();
@@ -1047,89 +1094,78 @@ impl<'a> Planner<'a> {
     /// The plan's data, but for its key index (left empty), and where each key went.
     fn build(
         self,
-        order: Vec<usize>,
+        order: Vec<u32>,
         roots: Option<Vec<DIKey>>,
         parent: Option<Arc<LocatorInner>>,
     ) -> (PlanData, Numbered) {
-        let mut step_of = vec![usize::MAX; self.nodes.len()];
+        let mut step_of = vec![u32::MAX; self.nodes.len()];
         for (step, &node) in order.iter().enumerate() {
-            step_of[node] = step;
+            step_of[node as usize] = step as u32;
         }
         let mut imported: Vec<DIKey> = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
         let mut args: Vec<ArgSource> = Vec::with_capacity(self.edges.len());
-        let mut parents: Vec<ParentSlot> = Vec::new();
         let mut loggers: Vec<Arc<str>> = Vec::new();
         let mut after: Vec<(usize, bool)> = Vec::new();
         for &n in &order {
+            let n = n as usize;
             let args_start = args.len() as u32;
-            let node = &self.nodes[n];
-            let step = match &node.source {
-                Source::Binding(_, binding) => {
+            let step = match self.nodes[n].source {
+                Source::Binding(b) => {
                     // Named after the step only when something asks for a `Logger`.
-                    let edges = self.edges_of(n);
                     let mut logger: Option<u32> = None;
-                    for edge in edges {
-                        let mut parent = |p: &ParentSlot| {
-                            parents.push(*p);
-                            (parents.len() - 1) as u32
-                        };
-                        args.push(match edge {
-                            Edge::Node(t, DepMode::Lazy) => {
-                                ArgSource::LazyLocal(step_of[*t as usize] as u32)
-                            }
-                            Edge::Node(t, _) => ArgSource::Local(step_of[*t as usize] as u32),
-                            Edge::Parent(p, DepMode::Lazy) => ArgSource::LazyParent(parent(p)),
-                            Edge::Parent(p, _) => ArgSource::Parent(parent(p)),
-                            Edge::Absent => ArgSource::Absent,
-                            Edge::Locator => ArgSource::Locator,
-                            Edge::Logger => ArgSource::Logger(*logger.get_or_insert_with(|| {
-                                loggers.push(node.target.to_string().into());
-                                (loggers.len() - 1) as u32
-                            })),
-                        });
-                    }
+                    args.extend(self.edges_of(n).iter().map(|edge| match *edge {
+                        Edge::Node(t, DepMode::Lazy) => ArgSource::LazyLocal(step_of[t as usize]),
+                        Edge::Node(t, _) => ArgSource::Local(step_of[t as usize]),
+                        Edge::Parent(p, DepMode::Lazy) => ArgSource::LazyParent(p),
+                        Edge::Parent(p, _) => ArgSource::Parent(p),
+                        Edge::Absent => ArgSource::Absent,
+                        Edge::Locator => ArgSource::Locator,
+                        Edge::Logger => ArgSource::Logger(*logger.get_or_insert_with(|| {
+                            loggers.push(self.target(n).to_string().into());
+                            (loggers.len() - 1) as u32
+                        })),
+                    }));
                     let after_start = after.len() as u32;
                     after.extend(
                         self.extra_of(n)
                             .iter()
-                            .map(|&(e, mode)| (step_of[e], mode == DepMode::Lazy)),
+                            .map(|&(e, mode)| (step_of[e] as usize, mode == DepMode::Lazy)),
                     );
                     Step {
-                        source: StepSource::Binding((*binding).clone()),
+                        source: StepSource::Binding(self.bindings[b as usize].clone()),
                         args: (args_start, args.len() as u32),
                         after: (after_start, after.len() as u32),
                     }
                 }
                 Source::Input(k) => Step {
                     source: StepSource::Other(Box::new(OtherStep {
-                        key: node.target.key().clone(),
-                        origin: self.inputs[*k as usize].1,
-                        kind: OtherKind::Input(*k as usize),
+                        key: self.inputs[k as usize].0.clone(),
+                        origin: self.inputs[k as usize].1,
+                        kind: OtherKind::Input(k as usize),
                     })),
                     args: (args_start, args_start),
                     after: (0, 0),
                 },
-                Source::Set(set) => {
-                    let mut element_steps: Vec<usize> =
+                Source::Set(s) => {
+                    let set = &self.sets[s as usize];
+                    let mut element_steps: Vec<u32> =
                         set.elements.iter().map(|&e| step_of[e]).collect();
                     element_steps.sort_unstable();
                     if set.inherited.is_some() {
-                        imported.push(node.target.key().clone());
+                        imported.push(set.key.clone());
                     }
+                    args.extend(element_steps.iter().map(|&s| ArgSource::Local(s)));
                     Step {
                         source: StepSource::Other(Box::new(OtherStep {
-                            key: node.target.key().clone(),
+                            key: set.key.clone(),
                             origin: set.origin,
                             kind: OtherKind::Assemble {
                                 assemble: set.assemble,
                                 inherited: set.inherited,
                             },
                         })),
-                        args: {
-                            args.extend(element_steps.iter().map(|&s| ArgSource::Local(s as u32)));
-                            (args_start, args.len() as u32)
-                        },
+                        args: (args_start, args.len() as u32),
                         after: (0, 0),
                     }
                 }
@@ -1159,7 +1195,7 @@ impl<'a> Planner<'a> {
             .state
             .iter()
             .map(|r| match r {
-                Some(Resolution::Node(n)) => step_of[*n] as u32 + 1,
+                Some(Resolution::Node(n)) => step_of[*n as usize] + 1,
                 _ => 0,
             })
             .collect();
@@ -1167,14 +1203,14 @@ impl<'a> Planner<'a> {
             .others
             .iter()
             .filter_map(|(k, r)| match r {
-                Resolution::Node(n) => Some(((*k).clone(), step_of[*n])),
+                Resolution::Node(n) => Some(((*k).clone(), step_of[*n as usize] as usize)),
                 _ => None,
             })
             .collect();
         let data = PlanData {
             steps,
             args,
-            parents,
+            parents: self.parents,
             loggers,
             after,
             index: KeyIndex::default(),
@@ -1191,7 +1227,6 @@ impl<'a> Planner<'a> {
         (data, numbered)
     }
 }
-
 /// `key` as a dependency of some binding in `module` or in a subcontext nested in it.
 fn find_dependency<'m>(module: &'m Module, key: &DIKey) -> Option<&'m DIKey> {
     module.bindings().iter().find_map(|b| {
@@ -1208,11 +1243,13 @@ fn find_dependency<'m>(module: &'m Module, key: &DIKey) -> Option<&'m DIKey> {
 
 #[cfg(test)]
 mod tests {
-    /// A 10,000-binding plan has 10,000 nodes and index entries: they must not grow back (a
-    /// node was 160 bytes, an entry 56).
+    /// A 10,000-binding plan has 10,000 nodes, index entries and resolutions, and about 30,000
+    /// edges: they must not grow back (a node was 160 bytes, an entry 56, an edge 12).
     #[test]
-    fn nodes_and_index_entries_stay_small() {
-        assert!(std::mem::size_of::<super::Node<'static>>() <= 56);
-        assert!(std::mem::size_of::<super::Entry>() <= 32);
+    fn nodes_edges_and_index_entries_stay_small() {
+        assert!(std::mem::size_of::<super::Node>() <= 24);
+        assert!(std::mem::size_of::<super::Edge>() <= 8);
+        assert!(std::mem::size_of::<Option<super::Resolution>>() <= 8);
+        assert!(std::mem::size_of::<super::Entry>() <= 16);
     }
 }
