@@ -14,7 +14,7 @@ use crate::binding::{Binding, BindingRole, Op, Origin};
 use crate::error::{Candidate, CycleStep, Dependent, Error, PlanError, Problem};
 use crate::hash::{KeyMap, KeySet};
 use crate::inject::{DepMode, Dependency};
-use crate::key::DIKey;
+use crate::key::{DIKey, IdView};
 use crate::locator::LocatorInner;
 use crate::module::Module;
 use crate::plan::{
@@ -160,19 +160,41 @@ const UNBOUND: u32 = u32::MAX;
 /// (`PlanCheck` plans one module for every combination of axis choices). Every bound key gets a
 /// dense number, and every binding's dependencies are numbered once here, so that planning
 /// keeps its state in vectors and hashes only keys the module does not bind.
+///
+/// Building it reads the module once, in order; planning then reads these arrays, not the
+/// bindings, which lie all over a large module's memory: a binding is read again only for what
+/// the arrays do not say (tags, a subcontext, a key bound elsewhere).
 pub(crate) struct Index<'a> {
     bindings: &'a [Binding],
     misuses: &'a [crate::module::Misuse],
     /// Bound keys in module order (so "everything" and every listing is deterministic).
     keys: Vec<&'a DIKey>,
+    /// Their ids, parallel to `keys`, for comparing without reading the keys.
+    ids: Vec<IdView<'a>>,
     /// The bindings of each key, parallel to `keys`.
     entries: Vec<Entry>,
     /// Key → key number. The same kind of index a plan keeps (key → step), so that a plan
     /// renumbers this one instead of hashing every key a second time.
     numbers: KeyIndex,
-    /// Binding `b`'s dependencies' key numbers are `dep_ids[dep_start[b]..dep_start[b + 1]]`.
-    dep_ids: Vec<u32>,
+    /// Binding `b`'s dependencies are `deps[dep_start[b]..dep_start[b + 1]]`.
+    deps: Vec<Dep>,
     dep_start: Vec<u32>,
+    /// By binding: untagged, complete and without a subcontext, so that choosing it and
+    /// planning it need nothing more from the binding.
+    plain: Vec<bool>,
+}
+
+/// A dependency as planning reads it. 8 bytes.
+#[derive(Clone, Copy)]
+enum Dep {
+    /// `id` is the key's number ([`UNBOUND`] for a key the module does not bind, which is then
+    /// read from the binding).
+    Key {
+        id: u32,
+        mode: DepMode,
+    },
+    Locator,
+    Logger,
 }
 
 enum Entry {
@@ -190,21 +212,34 @@ impl<'a> Index<'a> {
             // Sized up front: growing arrays this large (10,000 bindings) copies them and, in
             // glibc, hands back pages that the next planning faults in again.
             keys: Vec::with_capacity(bindings.len()),
+            ids: Vec::with_capacity(bindings.len()),
             entries: Vec::with_capacity(bindings.len()),
             numbers: KeyIndex::with_capacity(bindings.len()),
-            dep_ids: Vec::with_capacity(bindings.iter().map(|b| b.provider().deps.len()).sum()),
+            deps: Vec::new(),
             dep_start: Vec::with_capacity(bindings.len() + 1),
+            plain: Vec::with_capacity(bindings.len()),
         };
+        let mut dep_count = 0;
         for (i, b) in bindings.iter().enumerate() {
+            let provider = b.provider();
+            dep_count += provider.deps.len();
+            index.plain.push(
+                b.tags().is_empty()
+                    && !matches!(provider.op, Op::Incomplete)
+                    && provider.subcontext.is_none(),
+            );
             let id = match index.id(b.key()) {
                 Some(id) => id,
                 None => {
                     let id = index.keys.len();
                     index.numbers.insert(b.key(), id);
                     index.keys.push(b.key());
-                    index.entries.push(match b.role() {
-                        BindingRole::Single => Entry::Single(Candidates::None),
-                        _ => Entry::Set(Box::default()),
+                    index.ids.push(IdView::of(b.key().id()));
+                    // A set's key, whichever binding comes first.
+                    index.entries.push(if b.key().is_set() {
+                        Entry::Set(Box::default())
+                    } else {
+                        Entry::Single(Candidates::None)
                     });
                     id
                 }
@@ -217,17 +252,22 @@ impl<'a> Index<'a> {
                 _ => {}
             }
         }
+        index.deps.reserve_exact(dep_count);
         for b in bindings {
-            index.dep_start.push(index.dep_ids.len() as u32);
+            index.dep_start.push(index.deps.len() as u32);
             for dep in b.provider().deps.iter() {
-                let id = dep
-                    .key()
-                    .and_then(|k| index.id(k))
-                    .map_or(UNBOUND, |id| id as u32);
-                index.dep_ids.push(id);
+                let dep = match dep {
+                    Dependency::Key { key, mode } => Dep::Key {
+                        id: index.id(key).map_or(UNBOUND, |id| id as u32),
+                        mode: *mode,
+                    },
+                    Dependency::Locator => Dep::Locator,
+                    Dependency::Logger => Dep::Logger,
+                };
+                index.deps.push(dep);
             }
         }
-        index.dep_start.push(index.dep_ids.len() as u32);
+        index.dep_start.push(index.deps.len() as u32);
         index
     }
 
@@ -249,13 +289,12 @@ impl<'a> Index<'a> {
     }
 
     fn id(&self, key: &DIKey) -> Option<usize> {
-        self.numbers
-            .find(key, |id| self.keys[id].id().map(crate::key::Id::as_bytes))
+        self.numbers.find(key, |id| self.ids[id].as_bytes())
     }
 
-    /// The key numbers of binding `b`'s dependencies ([`UNBOUND`] for keys bound elsewhere).
-    fn dep_ids(&self, b: usize) -> &[u32] {
-        &self.dep_ids[self.dep_start[b] as usize..self.dep_start[b + 1] as usize]
+    /// Binding `b`'s dependencies, in parameter order.
+    fn deps(&self, b: usize) -> &[Dep] {
+        &self.deps[self.dep_start[b] as usize..self.dep_start[b + 1] as usize]
     }
 }
 
@@ -449,7 +488,7 @@ fn traverse<'a>(
         inputs,
         consulted: Vec::new(),
         nodes: Vec::with_capacity(bindings.len()),
-        edges: Vec::with_capacity(index.dep_ids.len()),
+        edges: Vec::with_capacity(index.deps.len()),
         sets: Vec::new(),
         extras: Vec::new(),
         parents: Vec::new(),
@@ -567,7 +606,7 @@ impl<'a> Planner<'a> {
         if let Some(r) = &self.state[id] {
             return *r;
         }
-        let r = if key.is_set() {
+        let r = if matches!(self.index.entries[id], Entry::Set(_)) {
             self.resolve_set(key, id, from)
         } else {
             self.resolve_single(key, id, from)
@@ -660,6 +699,12 @@ impl<'a> Planner<'a> {
         let candidates = candidates.as_slice();
         if candidates.is_empty() {
             return self.elsewhere(key);
+        }
+        // The common case, decided without reading the binding: one untagged candidate.
+        if let [b] = *candidates
+            && index.plain[b]
+        {
+            return Resolution::Node(self.add_node(Source::Binding(b as u32), from) as u32);
         }
         for &c in candidates {
             self.consult(c);
@@ -882,25 +927,36 @@ impl<'a> Planner<'a> {
                 continue;
             };
             let b = b as usize;
-            let binding = &bindings[b];
             let start = self.edges.len() as u32;
-            for (dep, &id) in binding.provider().deps.iter().zip(index.dep_ids(b)) {
-                let id = (id != UNBOUND).then_some(id as usize);
-                let edge = match dep {
-                    Dependency::Key { key, mode } => match self.resolve_id(key, id, Some(node)) {
-                        Resolution::Node(n) => Edge::Node(n, *mode),
-                        Resolution::Parent(p) => Edge::Parent(p, *mode),
-                        Resolution::Provided => Edge::Absent,
-                        Resolution::Missing => {
-                            if *mode != DepMode::Optional {
-                                self.add_missing(key, Some(node));
+            for (i, dep) in index.deps(b).iter().enumerate() {
+                let edge = match *dep {
+                    Dep::Key { id, mode } => {
+                        // A bound key is the key of its bindings, which `keys` holds: the
+                        // binding needing it is read only for a key bound elsewhere.
+                        let (key, id) = match id {
+                            UNBOUND => (bindings[b].provider().deps[i].key(), None),
+                            id => (Some(index.keys[id as usize]), Some(id as usize)),
+                        };
+                        // (Always a key: `Dep::Key` is made from one.)
+                        let Some(key) = key else {
+                            self.edges.push(Edge::Absent);
+                            continue;
+                        };
+                        match self.resolve_id(key, id, Some(node)) {
+                            Resolution::Node(n) => Edge::Node(n, mode),
+                            Resolution::Parent(p) => Edge::Parent(p, mode),
+                            Resolution::Provided => Edge::Absent,
+                            Resolution::Missing => {
+                                if mode != DepMode::Optional {
+                                    self.add_missing(key, Some(node));
+                                }
+                                Edge::Absent
                             }
-                            Edge::Absent
+                            Resolution::Failed => Edge::Absent,
                         }
-                        Resolution::Failed => Edge::Absent,
-                    },
-                    Dependency::Locator => Edge::Locator,
-                    Dependency::Logger => Edge::Logger,
+                    }
+                    Dep::Locator => Edge::Locator,
+                    Dep::Logger => Edge::Logger,
                 };
                 self.edges.push(edge);
             }
@@ -1102,6 +1158,18 @@ impl<'a> Planner<'a> {
         for (step, &node) in order.iter().enumerate() {
             step_of[node as usize] = step as u32;
         }
+        // Steps keep their bindings (and a plan, those it leaves out): cloned in module order,
+        // which reads a large module's memory in sequence rather than in production order.
+        let mut removed = Vec::new();
+        let mut kept: Vec<Option<Binding>> = Vec::with_capacity(self.bindings.len());
+        for (b, &used) in self.bindings.iter().zip(&self.used) {
+            if used {
+                kept.push(Some(b.clone()));
+            } else {
+                kept.push(None);
+                removed.push(b.clone());
+            }
+        }
         let mut imported: Vec<DIKey> = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
         let mut args: Vec<ArgSource> = Vec::with_capacity(self.edges.len());
@@ -1132,8 +1200,12 @@ impl<'a> Planner<'a> {
                             .iter()
                             .map(|&(e, mode)| (step_of[e] as usize, mode == DepMode::Lazy)),
                     );
+                    let b = b as usize;
+                    let binding = kept[b].take();
                     Step {
-                        source: StepSource::Binding(self.bindings[b as usize].clone()),
+                        source: StepSource::Binding(
+                            binding.unwrap_or_else(|| self.bindings[b].clone()),
+                        ),
                         args: (args_start, args.len() as u32),
                         after: (after_start, after.len() as u32),
                     }
@@ -1184,13 +1256,6 @@ impl<'a> Planner<'a> {
                 .map(|(k, _)| k.clone()),
         );
         imported.sort();
-        let removed = self
-            .bindings
-            .iter()
-            .zip(&self.used)
-            .filter(|(_, used)| !**used)
-            .map(|(b, _)| b.clone())
-            .collect();
         let step_of_key = self
             .state
             .iter()
