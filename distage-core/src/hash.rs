@@ -56,31 +56,6 @@ impl Hasher for KeyHasher {
 
 pub(crate) type BuildKeyHasher = BuildHasherDefault<KeyHasher>;
 
-/// For tables keyed by a key's finished hash ([`crate::key::key_hash`]): that hash is already
-/// mixed, so it is used as it is. This keeps a locator's `get` to one hashing of the key.
-#[derive(Default, Clone, Copy, Debug)]
-pub(crate) struct Prehashed(KeyHasher);
-
-impl Hasher for Prehashed {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0.0
-    }
-
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        // Not a single `u64`: mix it like any other key.
-        self.0.write(bytes);
-    }
-
-    #[inline]
-    fn write_u64(&mut self, hash: u64) {
-        self.0.0 = hash;
-    }
-}
-
-/// A map from finished hashes.
-pub(crate) type PrehashedMap<V> = std::collections::HashMap<u64, V, BuildHasherDefault<Prehashed>>;
 pub(crate) type KeyMap<K, V> = std::collections::HashMap<K, V, BuildKeyHasher>;
 pub(crate) type KeySet<K> = std::collections::HashSet<K, BuildKeyHasher>;
 

@@ -150,38 +150,6 @@ impl Id {
     }
 }
 
-/// A key's id (or its absence) as planning compares it: ids kept inline are copied, so an
-/// array of these compares ids without reading the bindings they come from; longer ids are
-/// borrowed.
-#[derive(Clone, Copy)]
-pub(crate) enum IdView<'a> {
-    None,
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Borrowed(&'a [u8]),
-}
-
-impl<'a> IdView<'a> {
-    pub(crate) fn of(id: Option<&'a Id>) -> Self {
-        match id.map(|id| &id.0) {
-            None => IdView::None,
-            Some(IdRepr::Inline { len, bytes }) => IdView::Inline {
-                len: *len,
-                bytes: *bytes,
-            },
-            Some(IdRepr::Static(s)) => IdView::Borrowed(s.as_bytes()),
-            Some(IdRepr::Shared(s)) => IdView::Borrowed(s.as_bytes()),
-        }
-    }
-
-    pub(crate) fn as_bytes(&self) -> Option<&[u8]> {
-        match self {
-            IdView::None => None,
-            IdView::Inline { len, bytes } => Some(&bytes[..*len as usize]),
-            IdView::Borrowed(bytes) => Some(bytes),
-        }
-    }
-}
-
 impl From<&'static str> for Id {
     fn from(s: &'static str) -> Self {
         Id::inline(s).unwrap_or(Id(IdRepr::Static(s)))

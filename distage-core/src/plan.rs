@@ -7,9 +7,8 @@ use std::sync::Arc;
 use crate::activation::Activation;
 use crate::axis::Tags;
 use crate::binding::{Assemble, AsyncCall, Binding, BindingRole, ImplKind, Op, Origin, SyncCall};
-use crate::hash::PrehashedMap;
 use crate::inject::Dependency;
-use crate::key::{DIKey, Id, KeyKind};
+use crate::key::{DIKey, Id, KeyKind, key_hash};
 use crate::locator::LocatorInner;
 
 /// What a plan step produces: the instance of a key, or one element of a set.
@@ -243,114 +242,140 @@ impl fmt::Debug for Step {
 }
 
 /// Key → slot lookup by a hash of the key's parts, so a named lookup neither allocates nor
-/// scans the other keys of its type. A slot is 32 bytes (a 24-byte entry and its hash; ids are
-/// compared with the key at the slot, not copied), so a 10,000-key index is about 0.5 MB.
+/// scans the other keys of its type.
+///
+/// Open addressing over a small table of 8-byte cells, each naming an entry; the entries are
+/// dense and hold the whole key (its id copied when inline), so a lookup reads a cell and an
+/// entry and nothing else. A 10,000-key index is 16,384 cells (128 KiB) and 10,000 entries
+/// (480 KB). The planner numbers a module's keys with one, and a plan renumbers it to its
+/// steps ([`KeyIndex::remap`]).
 #[derive(Default)]
 pub(crate) struct KeyIndex {
-    map: PrehashedMap<Entry>,
-    /// Keys whose 64-bit hash equals another key's (in practice, none).
-    collisions: Vec<(u64, Entry)>,
+    /// A power of two long, at most 5/8 full. A cell is 0 when empty, else the high half of
+    /// its key's hash over the entry's number + 1.
+    cells: Vec<u64>,
+    entries: Vec<Entry>,
 }
 
-/// 24 bytes. A named key's id is not copied here: lookups compare it with the id of the key
-/// at the slot, which the caller reads (from the plan's steps).
-#[derive(Clone, Copy)]
+/// 48 bytes.
 struct Entry {
     ty: TypeId,
+    id: Option<Id>,
+    /// [`GONE`] for a key a plan left out.
     slot: u32,
     kind: KeyKind,
-    named: bool,
 }
+
+/// The slot of a key no longer in the index.
+const GONE: u32 = u32::MAX;
 
 impl KeyIndex {
     /// An index for `capacity` keys.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         KeyIndex {
-            map: PrehashedMap::with_capacity_and_hasher(capacity, Default::default()),
-            collisions: Vec::new(),
+            cells: vec![0; Self::cells_for(capacity)],
+            entries: Vec::with_capacity(capacity),
         }
     }
 
+    fn cells_for(keys: usize) -> usize {
+        (keys * 8 / 5 + 1).next_power_of_two().max(8)
+    }
+
+    /// Adds `key` at `slot`; the key must not be in the index.
     pub(crate) fn insert(&mut self, key: &DIKey, slot: usize) {
         self.insert_hashed(key.cached_hash(), key, slot);
     }
 
-    /// The slot of `key`; `id_of(slot)` is the id of the key at `slot`.
+    fn insert_hashed(&mut self, hash: u64, key: &DIKey, slot: usize) {
+        if (self.entries.len() + 1) * 8 > self.cells.len() * 5 {
+            self.rebuild(Self::cells_for(self.entries.len() + 1));
+        }
+        self.entries.push(Entry {
+            ty: key.type_info().type_id(),
+            id: key.id().cloned(),
+            slot: slot as u32,
+            kind: key.kind(),
+        });
+        self.place(hash, self.entries.len() - 1);
+    }
+
+    /// Puts entry `e`, whose key hashes to `hash`, in the first free cell from its own.
+    fn place(&mut self, hash: u64, e: usize) {
+        let mask = self.cells.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.cells[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.cells[i] = (hash >> 32) << 32 | (e as u64 + 1);
+    }
+
+    /// New cells, `cells` long, for the entries still in the index.
+    fn rebuild(&mut self, cells: usize) {
+        self.entries.retain(|e| e.slot != GONE);
+        self.cells = vec![0; cells];
+        for e in 0..self.entries.len() {
+            let entry = &self.entries[e];
+            let hash = key_hash(entry.ty, entry.kind, entry.id.as_ref().map(Id::as_bytes));
+            self.place(hash, e);
+        }
+    }
+
+    /// The slot of `key`.
     #[inline]
-    pub(crate) fn find<'k>(
-        &self,
-        key: &DIKey,
-        id_of: impl Fn(usize) -> Option<&'k [u8]>,
-    ) -> Option<usize> {
+    pub(crate) fn find(&self, key: &DIKey) -> Option<usize> {
         self.find_hashed(
             key.cached_hash(),
             key.type_info().type_id(),
             key.kind(),
             key.id().map(Id::as_bytes),
-            id_of,
         )
     }
 
     /// Moves every key to the slot `moved(slot)`, dropping those it maps to `None`; an index
     /// left mostly empty gives back its memory.
     pub(crate) fn remap(&mut self, moved: impl Fn(u32) -> Option<u32>) {
-        let remap = |e: &mut Entry| match moved(e.slot) {
-            Some(slot) => {
-                e.slot = slot;
-                true
-            }
-            None => false,
-        };
-        self.map.retain(|_, e| remap(e));
-        self.collisions.retain_mut(|(_, e)| remap(e));
-        if self.map.capacity() > 4 * self.map.len() + 64 {
-            self.map.shrink_to_fit();
+        let mut kept = 0;
+        for e in &mut self.entries {
+            e.slot = moved(e.slot).unwrap_or(GONE);
+            kept += usize::from(e.slot != GONE);
         }
-    }
-
-    fn insert_hashed(&mut self, hash: u64, key: &DIKey, slot: usize) {
-        let entry = Entry {
-            ty: key.type_info().type_id(),
-            slot: slot as u32,
-            kind: key.kind(),
-            named: key.id().is_some(),
-        };
-        match self.map.entry(hash) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(entry);
-            }
-            std::collections::hash_map::Entry::Occupied(_) => self.collisions.push((hash, entry)),
+        if kept * 4 < self.entries.len() {
+            self.rebuild(Self::cells_for(kept));
+            self.entries.shrink_to_fit();
         }
     }
 
     /// The slot of the key with these parts, `hash` being their
-    /// [`key_hash`](crate::key::key_hash); `id_of(slot)` is the id of the key at `slot`.
+    /// [`key_hash`](crate::key::key_hash).
     #[inline]
-    pub(crate) fn find_hashed<'k>(
+    pub(crate) fn find_hashed(
         &self,
         hash: u64,
         ty: TypeId,
         kind: KeyKind,
         id: Option<&[u8]>,
-        id_of: impl Fn(usize) -> Option<&'k [u8]>,
     ) -> Option<usize> {
-        let matches = |e: &Entry| {
-            e.ty == ty
-                && e.kind == kind
-                && match (e.named, id) {
-                    (false, None) => true,
-                    (false, Some(_)) | (true, None) => false,
-                    (true, Some(id)) => id_of(e.slot as usize) == Some(id),
-                }
-        };
-        let entry = self.map.get(&hash)?;
-        if matches(entry) {
-            return Some(entry.slot as usize);
+        if self.cells.is_empty() {
+            return None;
         }
-        self.collisions
-            .iter()
-            .find(|(h, e)| *h == hash && matches(e))
-            .map(|(_, e)| e.slot as usize)
+        let mask = self.cells.len() - 1;
+        let tag = hash >> 32;
+        let mut i = hash as usize & mask;
+        loop {
+            // Never full, so an empty cell ends every search.
+            let cell = self.cells[i];
+            if cell == 0 {
+                return None;
+            }
+            if cell >> 32 == tag {
+                let e = &self.entries[(cell as u32 - 1) as usize];
+                if e.ty == ty && e.kind == kind && e.id.as_ref().map(Id::as_bytes) == id {
+                    return (e.slot != GONE).then_some(e.slot as usize);
+                }
+            }
+            i = (i + 1) & mask;
+        }
     }
 }
 
@@ -383,15 +408,12 @@ impl PlanData {
         kind: KeyKind,
         id: Option<&[u8]>,
     ) -> Option<usize> {
-        self.index.find_hashed(hash, ty, kind, id, |slot| {
-            self.steps[slot].key().id().map(Id::as_bytes)
-        })
+        self.index.find_hashed(hash, ty, kind, id)
     }
 
     /// The step producing `key`.
     pub(crate) fn find_key(&self, key: &DIKey) -> Option<usize> {
-        self.index
-            .find(key, |slot| self.steps[slot].key().id().map(Id::as_bytes))
+        self.index.find(key)
     }
 
     /// Where `step`'s arguments come from, in parameter order.
@@ -705,12 +727,13 @@ mod tests {
     use super::*;
 
     /// A 10,000-binding plan has 10,000 steps and index entries and about 30,000 arguments:
-    /// they must not grow back (a step was 208 bytes, an argument 24 and an entry 32).
+    /// they must not grow back (a step was 208 bytes, an argument 24, and an index slot 64).
     #[test]
     fn steps_arguments_and_index_entries_stay_small() {
         assert!(std::mem::size_of::<Step>() <= 32);
         assert!(std::mem::size_of::<ArgSource>() <= 8);
-        assert!(std::mem::size_of::<Entry>() <= 24);
+        assert!(std::mem::size_of::<Entry>() <= 48);
+        assert_eq!(KeyIndex::with_capacity(10_000).cells.len(), 16_384);
     }
 
     #[test]
@@ -722,7 +745,6 @@ mod tests {
             DIKey::set_of::<u8>(),
             DIKey::of::<u16>(),
         ];
-        let id_of = |slot: usize| keys[slot].id().map(Id::as_bytes);
         let mut index = KeyIndex::with_capacity(keys.len());
         for (slot, key) in keys.iter().enumerate() {
             index.insert_hashed(7, key, slot);
@@ -733,11 +755,10 @@ mod tests {
                 key.type_info().type_id(),
                 key.kind(),
                 key.id().map(Id::as_bytes),
-                id_of,
             );
             assert_eq!(found, Some(slot), "{key}");
         }
-        let absent = index.find_hashed(7, TypeId::of::<u8>(), KeyKind::Single, Some(b"c"), id_of);
+        let absent = index.find_hashed(7, TypeId::of::<u8>(), KeyKind::Single, Some(b"c"));
         assert_eq!(absent, None);
         let a = DIKey::named::<u8>("a");
         let hashed_as_7 = index.find_hashed(
@@ -745,8 +766,32 @@ mod tests {
             a.type_info().type_id(),
             a.kind(),
             a.id().map(Id::as_bytes),
-            id_of,
         );
         assert_eq!(hashed_as_7, None, "inserted under hash 7");
+    }
+
+    #[test]
+    fn key_index_grows_and_renumbers() {
+        let long = "an id longer than the twenty-two bytes kept inline";
+        let keys: Vec<DIKey> = (0..100)
+            .map(|i| DIKey::named::<u8>(format!("{long} {i}")))
+            .chain((0..100).map(|i| DIKey::named::<u16>(format!("k{i}"))))
+            .collect();
+        let mut index = KeyIndex::with_capacity(1);
+        for (slot, key) in keys.iter().enumerate() {
+            index.insert(key, slot);
+        }
+        for (slot, key) in keys.iter().enumerate() {
+            assert_eq!(index.find(key), Some(slot), "{key}");
+        }
+        // Every fifth key kept, moved; the rest gone, and the cells shrunk to fit.
+        index.remap(|slot| (slot % 5 == 0).then_some(slot * 10));
+        assert_eq!(index.entries.len(), 40);
+        assert_eq!(index.cells.len(), KeyIndex::cells_for(40));
+        for (slot, key) in keys.iter().enumerate() {
+            let expected = (slot % 5 == 0).then_some(slot * 10);
+            assert_eq!(index.find(key), expected, "{key}");
+        }
+        assert_eq!(index.find(&DIKey::named::<u8>("k1")), None);
     }
 }

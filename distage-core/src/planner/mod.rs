@@ -14,7 +14,7 @@ use crate::binding::{Binding, BindingRole, Op, Origin};
 use crate::error::{Candidate, CycleStep, Dependent, Error, PlanError, Problem};
 use crate::hash::{KeyMap, KeySet};
 use crate::inject::{DepMode, Dependency};
-use crate::key::{DIKey, IdView};
+use crate::key::DIKey;
 use crate::locator::LocatorInner;
 use crate::module::Module;
 use crate::plan::{
@@ -163,14 +163,13 @@ const UNBOUND: u32 = u32::MAX;
 ///
 /// Building it reads the module once, in order; planning then reads these arrays, not the
 /// bindings, which lie all over a large module's memory: a binding is read again only for what
-/// the arrays do not say (tags, a subcontext, a key bound elsewhere).
+/// the arrays do not say (tags, a subcontext, a key bound elsewhere). Key numbers hold copies
+/// of the keys' ids, so confirming a key found by its hash reads no binding either.
 pub(crate) struct Index<'a> {
     bindings: &'a [Binding],
     misuses: &'a [crate::module::Misuse],
     /// Bound keys in module order (so "everything" and every listing is deterministic).
     keys: Vec<&'a DIKey>,
-    /// Their ids, parallel to `keys`, for comparing without reading the keys.
-    ids: Vec<IdView<'a>>,
     /// The bindings of each key, parallel to `keys`.
     entries: Vec<Entry>,
     /// Key → key number. The same kind of index a plan keeps (key → step), so that a plan
@@ -212,7 +211,6 @@ impl<'a> Index<'a> {
             // Sized up front: growing arrays this large (10,000 bindings) copies them and, in
             // glibc, hands back pages that the next planning faults in again.
             keys: Vec::with_capacity(bindings.len()),
-            ids: Vec::with_capacity(bindings.len()),
             entries: Vec::with_capacity(bindings.len()),
             numbers: KeyIndex::with_capacity(bindings.len()),
             deps: Vec::new(),
@@ -234,7 +232,6 @@ impl<'a> Index<'a> {
                     let id = index.keys.len();
                     index.numbers.insert(b.key(), id);
                     index.keys.push(b.key());
-                    index.ids.push(IdView::of(b.key().id()));
                     // A set's key, whichever binding comes first.
                     index.entries.push(if b.key().is_set() {
                         Entry::Set(Box::default())
@@ -289,7 +286,7 @@ impl<'a> Index<'a> {
     }
 
     fn id(&self, key: &DIKey) -> Option<usize> {
-        self.numbers.find(key, |id| self.ids[id].as_bytes())
+        self.numbers.find(key)
     }
 
     /// Binding `b`'s dependencies, in parameter order.
