@@ -124,12 +124,11 @@ impl std::fmt::Display for NodeTarget<'_> {
     }
 }
 
-/// A 10,000-binding plan has 10,000 of these: 24 bytes. What a node produces is not stored
-/// but read from its source ([`Planner::target`]).
+/// A 10,000-binding plan has 10,000 of these: 16 bytes. What a node produces is not stored
+/// but read from its source ([`Planner::target`]), nor its dependencies' resolutions, which
+/// are those of their keys ([`Planner::edges`]).
 struct Node {
     source: Source,
-    /// The node's dependencies' resolutions are `Planner::edges[edges.0..edges.1]`.
-    edges: (u32, u32),
     /// What a subcontext will take from this locator when it runs, with how it is needed:
     /// `Planner::extras[extra]` ([`NONE`] for none). Kept in the plan, and produced first unless
     /// needed lazily.
@@ -342,8 +341,6 @@ struct Planner<'a> {
     inputs: &'a [(DIKey, Origin)],
     consulted: Vec<AxisInfo>,
     nodes: Vec<Node>,
-    /// Every node's edges, node after node (see [`Node::edges`]).
-    edges: Vec<Edge>,
     /// The sets planned ([`Source::Set`]).
     sets: Vec<SetNode<'a>>,
     /// What subcontexts take from this locator ([`Node::extra`]).
@@ -485,7 +482,6 @@ fn traverse<'a>(
         inputs,
         consulted: Vec::new(),
         nodes: Vec::with_capacity(bindings.len()),
-        edges: Vec::with_capacity(index.deps.len()),
         sets: Vec::new(),
         extras: Vec::new(),
         parents: Vec::new(),
@@ -816,13 +812,8 @@ impl<'a> Planner<'a> {
         for (i, n) in nested.nodes.iter().enumerate() {
             match n.source {
                 Source::Binding(b) => {
-                    for (dep, edge) in bindings[b as usize]
-                        .provider()
-                        .deps
-                        .iter()
-                        .zip(nested.edges_of(i))
-                    {
-                        if let (Dependency::Key { key, mode }, Edge::Absent) = (dep, edge)
+                    for dep in bindings[b as usize].provider().deps.iter() {
+                        if let Dependency::Key { key, mode } = dep
                             && unbound(key)
                         {
                             outer.push((key, *mode));
@@ -898,7 +889,6 @@ impl<'a> Planner<'a> {
         let id = self.nodes.len();
         self.nodes.push(Node {
             source,
-            edges: (0, 0),
             extra: NONE,
             reached_from: from.map_or(NONE, |f| f as u32),
         });
@@ -924,40 +914,50 @@ impl<'a> Planner<'a> {
                 continue;
             };
             let b = b as usize;
-            let start = self.edges.len() as u32;
             for (i, dep) in index.deps(b).iter().enumerate() {
-                let edge = match *dep {
-                    Dep::Key { id, mode } => {
-                        // A bound key is the key of its bindings, which `keys` holds: the
-                        // binding needing it is read only for a key bound elsewhere.
-                        let (key, id) = match id {
-                            UNBOUND => (bindings[b].provider().deps[i].key(), None),
-                            id => (Some(index.keys[id as usize]), Some(id as usize)),
-                        };
-                        // (Always a key: `Dep::Key` is made from one.)
-                        let Some(key) = key else {
-                            self.edges.push(Edge::Absent);
-                            continue;
-                        };
-                        match self.resolve_id(key, id, Some(node)) {
-                            Resolution::Node(n) => Edge::Node(n, mode),
-                            Resolution::Parent(p) => Edge::Parent(p, mode),
-                            Resolution::Provided => Edge::Absent,
-                            Resolution::Missing => {
-                                if mode != DepMode::Optional {
-                                    self.add_missing(key, Some(node));
-                                }
-                                Edge::Absent
-                            }
-                            Resolution::Failed => Edge::Absent,
-                        }
-                    }
-                    Dep::Locator => Edge::Locator,
-                    Dep::Logger => Edge::Logger,
+                let Dep::Key { id, mode } = *dep else {
+                    continue;
                 };
-                self.edges.push(edge);
+                // A bound key is the key of its bindings, which `keys` holds: the binding
+                // needing it is read only for a key bound elsewhere.
+                let (key, id) = match id {
+                    UNBOUND => (bindings[b].provider().deps[i].key(), None),
+                    id => (Some(index.keys[id as usize]), Some(id as usize)),
+                };
+                // (Always a key: `Dep::Key` is made from one.)
+                let Some(key) = key else { continue };
+                let resolution = self.resolve_id(key, id, Some(node));
+                if matches!(resolution, Resolution::Missing) && mode != DepMode::Optional {
+                    self.add_missing(key, Some(node));
+                }
             }
-            self.nodes[node].edges = (start, self.edges.len() as u32);
+        }
+    }
+
+    /// The resolutions of binding `b`'s dependencies, in parameter order: those of their keys,
+    /// once `b`'s node is drained.
+    fn edges(&self, b: usize) -> impl Iterator<Item = Edge> + '_ {
+        let deps = self.index.deps(b);
+        (0..deps.len()).map(move |i| self.edge(b, i, deps[i]))
+    }
+
+    /// The resolution of `dep`, binding `b`'s dependency `i`.
+    fn edge(&self, b: usize, i: usize, dep: Dep) -> Edge {
+        let (id, mode) = match dep {
+            Dep::Key { id, mode } => (id, mode),
+            Dep::Locator => return Edge::Locator,
+            Dep::Logger => return Edge::Logger,
+        };
+        let resolution = match id {
+            UNBOUND => self.bindings[b].provider().deps[i]
+                .key()
+                .and_then(|key| self.others.get(key)),
+            id => self.state[id as usize].as_ref(),
+        };
+        match resolution {
+            Some(Resolution::Node(n)) => Edge::Node(*n, mode),
+            Some(Resolution::Parent(p)) => Edge::Parent(*p, mode),
+            _ => Edge::Absent,
         }
     }
 
@@ -1046,25 +1046,21 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn edges_of(&self, n: usize) -> &[Edge] {
-        let (start, end) = self.nodes[n].edges;
-        &self.edges[start as usize..end as usize]
-    }
-
     /// Node `v`'s `i`th edge that may order production: `None` past the last; `Some(None)` for
     /// one that does not (a lazy dependency, or one not planned here). Dependencies (or a set's
     /// elements) come first, then what a subcontext takes.
     fn ordering_edge(&self, v: usize, i: usize) -> Option<Option<u32>> {
         let own = match self.nodes[v].source {
-            Source::Binding(_) => {
-                let edges = self.edges_of(v);
-                match edges.get(i) {
-                    Some(Edge::Node(t, DepMode::Strict | DepMode::Optional)) => {
-                        return Some(Some(*t));
-                    }
-                    Some(_) => return Some(None),
-                    None => edges.len(),
+            Source::Binding(b) => {
+                let b = b as usize;
+                let deps = self.index.deps(b);
+                if let Some(&dep) = deps.get(i) {
+                    return Some(match self.edge(b, i, dep) {
+                        Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(t),
+                        _ => None,
+                    });
                 }
+                deps.len()
             }
             Source::Set(s) => {
                 let elements = &self.sets[s as usize].elements;
@@ -1169,7 +1165,7 @@ impl<'a> Planner<'a> {
         }
         let mut imported: Vec<DIKey> = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
-        let mut args: Vec<ArgSource> = Vec::with_capacity(self.edges.len());
+        let mut args: Vec<ArgSource> = Vec::with_capacity(self.index.deps.len());
         let mut loggers: Vec<Arc<str>> = Vec::new();
         let mut after: Vec<(usize, bool)> = Vec::new();
         for &n in &order {
@@ -1179,7 +1175,7 @@ impl<'a> Planner<'a> {
                 Source::Binding(b) => {
                     // Named after the step only when something asks for a `Logger`.
                     let mut logger: Option<u32> = None;
-                    args.extend(self.edges_of(n).iter().map(|edge| match *edge {
+                    args.extend(self.edges(b as usize).map(|edge| match edge {
                         Edge::Node(t, DepMode::Lazy) => ArgSource::LazyLocal(step_of[t as usize]),
                         Edge::Node(t, _) => ArgSource::Local(step_of[t as usize]),
                         Edge::Parent(p, DepMode::Lazy) => ArgSource::LazyParent(p),
@@ -1306,11 +1302,11 @@ fn find_dependency<'m>(module: &'m Module, key: &DIKey) -> Option<&'m DIKey> {
 #[cfg(test)]
 mod tests {
     /// A 10,000-binding plan has 10,000 nodes, index entries and resolutions, and about 30,000
-    /// edges: they must not grow back (a node was 160 bytes, an entry 56, an edge 12).
+    /// dependencies: they must not grow back (a node was 160 bytes, an entry 56).
     #[test]
-    fn nodes_edges_and_index_entries_stay_small() {
-        assert!(std::mem::size_of::<super::Node>() <= 24);
-        assert!(std::mem::size_of::<super::Edge>() <= 8);
+    fn nodes_dependencies_and_index_entries_stay_small() {
+        assert!(std::mem::size_of::<super::Node>() <= 16);
+        assert!(std::mem::size_of::<super::Dep>() <= 8);
         assert!(std::mem::size_of::<Option<super::Resolution>>() <= 8);
         assert!(std::mem::size_of::<super::Entry>() <= 16);
     }
