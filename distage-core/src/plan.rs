@@ -288,26 +288,61 @@ impl KeyIndex {
     }
 
     fn insert_hashed(&mut self, hash: u64, key: &DIKey, slot: usize) {
+        self.reserve_one();
+        let cell = self.free_cell(hash);
+        self.fill(cell, hash, key, slot);
+    }
+
+    /// The slot of `key` if it is in the index; else adds it at `slot`. (One search where
+    /// [`find`](Self::find) and then [`insert`](Self::insert) would make two.)
+    pub(crate) fn find_or_insert(&mut self, key: &DIKey, slot: usize) -> Option<usize> {
+        self.reserve_one();
+        let hash = key.cached_hash();
+        let (ty, kind, id) = (key.type_info().type_id(), key.kind(), key.id());
+        let mask = self.cells.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let cell = self.cells[i];
+            if cell == 0 {
+                self.fill(i, hash, key, slot);
+                return None;
+            }
+            if cell >> 32 == hash >> 32 {
+                let e = &self.entries[(cell as u32 - 1) as usize];
+                if e.ty == ty && e.kind == kind && e.id.as_ref() == id && e.slot != GONE {
+                    return Some(e.slot as usize);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Room for one more key within the load limit.
+    fn reserve_one(&mut self) {
         if (self.entries.len() + 1) * 8 > self.cells.len() * 5 {
             self.rebuild(Self::cells_for(self.entries.len() + 1));
         }
+    }
+
+    /// Adds `key` at `slot` as a new entry named by the empty cell `cell`.
+    fn fill(&mut self, cell: usize, hash: u64, key: &DIKey, slot: usize) {
         self.entries.push(Entry {
             ty: key.type_info().type_id(),
             id: key.id().cloned(),
             slot: slot as u32,
             kind: key.kind(),
         });
-        self.place(hash, self.entries.len() - 1);
+        self.cells[cell] = (hash >> 32) << 32 | self.entries.len() as u64;
     }
 
-    /// Puts entry `e`, whose key hashes to `hash`, in the first free cell from its own.
-    fn place(&mut self, hash: u64, e: usize) {
+    /// The first empty cell from `hash`'s own.
+    fn free_cell(&self, hash: u64) -> usize {
         let mask = self.cells.len() - 1;
         let mut i = hash as usize & mask;
         while self.cells[i] != 0 {
             i = (i + 1) & mask;
         }
-        self.cells[i] = (hash >> 32) << 32 | (e as u64 + 1);
+        i
     }
 
     /// New cells, `cells` long, for the entries still in the index.
@@ -317,7 +352,8 @@ impl KeyIndex {
         for e in 0..self.entries.len() {
             let entry = &self.entries[e];
             let hash = key_hash(entry.ty, entry.kind, entry.id.as_ref().map(Id::as_bytes));
-            self.place(hash, e);
+            let cell = self.free_cell(hash);
+            self.cells[cell] = (hash >> 32) << 32 | (e as u64 + 1);
         }
     }
 
@@ -779,11 +815,13 @@ mod tests {
             .collect();
         let mut index = KeyIndex::with_capacity(1);
         for (slot, key) in keys.iter().enumerate() {
-            index.insert(key, slot);
+            assert_eq!(index.find_or_insert(key, slot), None, "{key}");
         }
         for (slot, key) in keys.iter().enumerate() {
             assert_eq!(index.find(key), Some(slot), "{key}");
+            assert_eq!(index.find_or_insert(key, 999), Some(slot), "{key}");
         }
+        assert_eq!(index.entries.len(), keys.len());
         // Every fifth key kept, moved; the rest gone, and the cells shrunk to fit.
         index.remap(|slot| (slot % 5 == 0).then_some(slot * 10));
         assert_eq!(index.entries.len(), 40);

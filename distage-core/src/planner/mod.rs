@@ -225,11 +225,10 @@ impl<'a> Index<'a> {
                     && !matches!(provider.op, Op::Incomplete)
                     && provider.subcontext.is_none(),
             );
-            let id = match index.id(b.key()) {
+            let id = match index.numbers.find_or_insert(b.key(), index.keys.len()) {
                 Some(id) => id,
                 None => {
                     let id = index.keys.len();
-                    index.numbers.insert(b.key(), id);
                     index.keys.push(b.key());
                     // A set's key, whichever binding comes first.
                     index.entries.push(if b.key().is_set() {
