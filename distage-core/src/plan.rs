@@ -62,9 +62,9 @@ pub(crate) struct ParentSlot {
     pub(crate) slot: u32,
 }
 
-/// Where a call's argument comes from. 8 bytes (a 10,000-binding plan has about 30,000): what
-/// does not fit is in side tables of the plan, or read from the step.
-#[derive(Clone, Copy)]
+/// Where a call's argument comes from: what does not fit a number is in side tables of the
+/// plan, or read from the step. Kept as a [`PackedArg`].
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum ArgSource {
     /// The instance of a step of this plan.
     Local(u32),
@@ -79,6 +79,44 @@ pub(crate) enum ArgSource {
     Locator,
     /// A logger named `PlanData::loggers[i]`.
     Logger(u32),
+}
+
+/// An [`ArgSource`] in 4 bytes (a 10,000-binding plan has about 30,000 arguments): its kind in
+/// the top three bits, its number below. Numbers (steps, and places in the plan's side tables)
+/// stay below 2^29: a plan that large would not fit in memory.
+#[derive(Clone, Copy)]
+pub(crate) struct PackedArg(u32);
+
+impl PackedArg {
+    const SHIFT: u32 = 29;
+    const NUMBER: u32 = (1 << Self::SHIFT) - 1;
+
+    pub(crate) fn new(source: ArgSource) -> Self {
+        let (kind, number) = match source {
+            ArgSource::Local(n) => (0, n),
+            ArgSource::Parent(n) => (1, n),
+            ArgSource::Absent => (2, 0),
+            ArgSource::LazyLocal(n) => (3, n),
+            ArgSource::LazyParent(n) => (4, n),
+            ArgSource::Locator => (5, 0),
+            ArgSource::Logger(n) => (6, n),
+        };
+        PackedArg(kind << Self::SHIFT | number & Self::NUMBER)
+    }
+
+    #[inline]
+    pub(crate) fn get(self) -> ArgSource {
+        let n = self.0 & Self::NUMBER;
+        match self.0 >> Self::SHIFT {
+            0 => ArgSource::Local(n),
+            1 => ArgSource::Parent(n),
+            3 => ArgSource::LazyLocal(n),
+            4 => ArgSource::LazyParent(n),
+            5 => ArgSource::Locator,
+            6 => ArgSource::Logger(n),
+            _ => ArgSource::Absent,
+        }
+    }
 }
 
 /// What running a step does, borrowed from the step.
@@ -418,7 +456,7 @@ impl KeyIndex {
 pub(crate) struct PlanData {
     pub(crate) steps: Vec<Step>,
     /// Every step's arguments, step after step (see [`Step::args`]).
-    pub(crate) args: Vec<ArgSource>,
+    pub(crate) args: Vec<PackedArg>,
     /// Ancestors' slots that arguments take ([`ArgSource::Parent`], [`ArgSource::LazyParent`]).
     pub(crate) parents: Vec<ParentSlot>,
     /// Names of the loggers arguments get ([`ArgSource::Logger`]).
@@ -454,7 +492,7 @@ impl PlanData {
 
     /// Where `step`'s arguments come from, in parameter order.
     #[inline]
-    pub(crate) fn args(&self, step: &Step) -> &[ArgSource] {
+    pub(crate) fn args(&self, step: &Step) -> &[PackedArg] {
         &self.args[step.args.0 as usize..step.args.1 as usize]
     }
 
@@ -464,9 +502,9 @@ impl PlanData {
         let step = &self.steps[step];
         self.args(step)
             .iter()
-            .filter_map(|a| match a {
-                ArgSource::Local(i) => Some((*i as usize, false)),
-                ArgSource::LazyLocal(i) => Some((*i as usize, true)),
+            .filter_map(|a| match a.get() {
+                ArgSource::Local(i) => Some((i as usize, false)),
+                ArgSource::LazyLocal(i) => Some((i as usize, true)),
                 _ => None,
             })
             .chain(
@@ -767,7 +805,7 @@ mod tests {
     #[test]
     fn steps_arguments_and_index_entries_stay_small() {
         assert!(std::mem::size_of::<Step>() <= 32);
-        assert!(std::mem::size_of::<ArgSource>() <= 8);
+        assert!(std::mem::size_of::<PackedArg>() <= 4);
         assert!(std::mem::size_of::<Entry>() <= 48);
         assert_eq!(KeyIndex::with_capacity(10_000).cells.len(), 16_384);
     }
@@ -831,5 +869,24 @@ mod tests {
             assert_eq!(index.find(key), expected, "{key}");
         }
         assert_eq!(index.find(&DIKey::named::<u8>("k1")), None);
+    }
+
+    #[test]
+    fn packed_arguments_unpack_to_what_was_packed() {
+        let max = PackedArg::NUMBER;
+        let sources = [
+            ArgSource::Local(0),
+            ArgSource::Local(max),
+            ArgSource::Parent(7),
+            ArgSource::Absent,
+            ArgSource::LazyLocal(max),
+            ArgSource::LazyParent(3),
+            ArgSource::Locator,
+            ArgSource::Logger(max),
+        ];
+        for source in sources {
+            let unpacked = PackedArg::new(source).get();
+            assert_eq!(format!("{unpacked:?}"), format!("{source:?}"));
+        }
     }
 }

@@ -187,7 +187,7 @@ fn start_async(
         .args(step)
         .iter()
         .enumerate()
-        .map(|(position, &source)| resolve_arg(inner, step, position, source))
+        .map(|(position, &source)| resolve_arg(inner, step, position, source.get()))
         .collect::<Result<Vec<_>, _>>()?;
     match catch_unwind(AssertUnwindSafe(|| call(&mut Args::new(&args)))) {
         Ok(Ok(future)) => Ok(future),
@@ -205,7 +205,7 @@ pub(crate) fn run_step<'a>(
 ) -> Result<Produced, Failure> {
     args.clear();
     for (position, &source) in inner.plan.args(step).iter().enumerate() {
-        args.push(resolve_arg(inner, step, position, source)?);
+        args.push(resolve_arg(inner, step, position, source.get())?);
     }
     let args = &args[..];
     match step.action() {
