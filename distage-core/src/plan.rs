@@ -161,7 +161,7 @@ pub(crate) enum OtherKind {
     },
 }
 
-/// One step of a plan. 32 bytes: what describes it (key, origin, tags, implementation,
+/// One step of a plan. 24 bytes: what describes it (key, origin, tags, implementation,
 /// dependencies) is read from the binding it shares with the module.
 #[derive(Clone)]
 pub struct Step {
@@ -169,10 +169,6 @@ pub struct Step {
     /// The step's arguments are `PlanData::args[args.0..args.1]`: one array for the whole plan,
     /// not an allocation per step.
     pub(crate) args: (u32, u32),
-    /// Steps kept for this one without being arguments (what a subcontext will take from this
-    /// locator when it runs), with whether the need is lazy (which does not order production):
-    /// `PlanData::after[after.0..after.1]`.
-    pub(crate) after: (u32, u32),
 }
 
 /// No tags, for steps without a binding.
@@ -461,8 +457,10 @@ pub(crate) struct PlanData {
     pub(crate) parents: Vec<ParentSlot>,
     /// Names of the loggers arguments get ([`ArgSource::Logger`]).
     pub(crate) loggers: Vec<Arc<str>>,
-    /// Every step's other kept steps (see [`Step::after`]).
-    pub(crate) after: Vec<(usize, bool)>,
+    /// Steps kept for another without being its arguments (what a subcontext will take from
+    /// this locator when it runs), by step: `(step, kept step, lazy)`, a lazy need not ordering
+    /// production. Few steps have any, so they are not in [`Step`].
+    pub(crate) after: Vec<(u32, u32, bool)>,
     pub(crate) index: KeyIndex,
     /// `None` for a plan of every binding.
     pub(crate) roots: Option<Vec<DIKey>>,
@@ -499,6 +497,11 @@ impl PlanData {
     /// Local steps step `step` depends on, with whether the dependency is lazy (which does not
     /// order production).
     pub(crate) fn dep_steps(&self, step: usize) -> impl Iterator<Item = (usize, bool)> + '_ {
+        let start = self.after.partition_point(|&(s, _, _)| (s as usize) < step);
+        let after = self.after[start..]
+            .iter()
+            .take_while(move |&&(s, _, _)| s as usize == step)
+            .map(|&(_, kept, lazy)| (kept as usize, lazy));
         let step = &self.steps[step];
         self.args(step)
             .iter()
@@ -507,11 +510,7 @@ impl PlanData {
                 ArgSource::LazyLocal(i) => Some((i as usize, true)),
                 _ => None,
             })
-            .chain(
-                self.after[step.after.0 as usize..step.after.1 as usize]
-                    .iter()
-                    .copied(),
-            )
+            .chain(after)
     }
 }
 
@@ -804,7 +803,7 @@ mod tests {
     /// they must not grow back (a step was 208 bytes, an argument 24, and an index slot 64).
     #[test]
     fn steps_arguments_and_index_entries_stay_small() {
-        assert!(std::mem::size_of::<Step>() <= 32);
+        assert!(std::mem::size_of::<Step>() <= 24);
         assert!(std::mem::size_of::<PackedArg>() <= 4);
         assert!(std::mem::size_of::<Entry>() <= 48);
         assert_eq!(KeyIndex::with_capacity(10_000).cells.len(), 16_384);

@@ -1198,8 +1198,8 @@ impl<'a> Planner<'a> {
         let mut steps = Vec::with_capacity(order.len());
         let mut args: Vec<PackedArg> = Vec::with_capacity(self.index.deps.len());
         let mut loggers: Vec<Arc<str>> = Vec::new();
-        let mut after: Vec<(usize, bool)> = Vec::new();
-        for &n in &order {
+        let mut after: Vec<(u32, u32, bool)> = Vec::new();
+        for (step_no, &n) in order.iter().enumerate() {
             let n = n as usize;
             let args_start = args.len() as u32;
             let step = match self.nodes[n].source {
@@ -1222,11 +1222,11 @@ impl<'a> Planner<'a> {
                             })),
                         })
                     }));
-                    let after_start = after.len() as u32;
+                    // In step order, as `PlanData::after` is searched.
                     after.extend(
                         self.extra_of(n)
                             .iter()
-                            .map(|&(e, mode)| (step_of[e] as usize, mode == DepMode::Lazy)),
+                            .map(|&(e, mode)| (step_no as u32, step_of[e], mode == DepMode::Lazy)),
                     );
                     let b = b as usize;
                     let binding = kept[b].take();
@@ -1235,7 +1235,6 @@ impl<'a> Planner<'a> {
                             binding.unwrap_or_else(|| self.bindings[b].clone()),
                         ),
                         args: (args_start, args.len() as u32),
-                        after: (after_start, after.len() as u32),
                     }
                 }
                 Source::Input(k) => Step {
@@ -1245,7 +1244,6 @@ impl<'a> Planner<'a> {
                         kind: OtherKind::Input(k as usize),
                     })),
                     args: (args_start, args_start),
-                    after: (0, 0),
                 },
                 Source::Set(s) => {
                     let set = &self.sets[s as usize];
@@ -1270,7 +1268,6 @@ impl<'a> Planner<'a> {
                             },
                         })),
                         args: (args_start, args.len() as u32),
-                        after: (0, 0),
                     }
                 }
             };
