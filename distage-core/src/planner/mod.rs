@@ -549,17 +549,17 @@ fn traverse<'a>(
         }
     };
     let explicit = matches!(roots, Roots::Keys(_));
-    let mut root_nodes = Vec::with_capacity(every_key.len() + listed.len());
-    // A plan for everything names no roots (rather than a copy of every key).
+    // With "everything", the roots' nodes are those of the keys (`Planner::state`), and the plan
+    // names no roots (rather than a copy of every key).
+    let mut root_nodes = Vec::with_capacity(listed.len());
     let mut kept_roots = Vec::new();
     for key in every_key.iter().copied().chain(listed) {
         match planner.resolve(key, None) {
-            Resolution::Node(n) => {
+            Resolution::Node(n) if explicit => {
                 root_nodes.push(n);
-                if explicit {
-                    kept_roots.push(key.clone());
-                }
+                kept_roots.push(key.clone());
             }
+            Resolution::Node(_) => {}
             Resolution::Parent(_) | Resolution::Provided if explicit => {
                 kept_roots.push(key.clone())
             }
@@ -586,7 +586,7 @@ fn traverse<'a>(
     planner.drain_queue();
 
     planner.flush_missing();
-    let order = planner.order_and_find_cycles(&root_nodes);
+    let order = planner.order_and_find_cycles(&root_nodes, !explicit);
     (planner, order, kept_roots)
 }
 
@@ -1109,7 +1109,7 @@ impl<'a> Planner<'a> {
     /// One iterative depth-first pass: post-order is the production order (dependencies first);
     /// every back edge is a cycle, reported once with its whole path. (Node numbers as `u32`:
     /// the arrays of this pass are among a 10,000-node plan's largest temporaries.)
-    fn order_and_find_cycles(&mut self, root_nodes: &[u32]) -> Vec<u32> {
+    fn order_and_find_cycles(&mut self, root_nodes: &[u32], every_key: bool) -> Vec<u32> {
         const MAX_CYCLES: usize = 32;
         let n = self.nodes.len();
         let mut state = vec![0u8; n]; // 0 unvisited, 1 on the stack, 2 done
@@ -1119,7 +1119,20 @@ impl<'a> Planner<'a> {
         let mut stack: Vec<(u32, u32)> = Vec::new();
         let mut seen_cycles: KeySet<Vec<usize>> = KeySet::default();
         let mut cycles: Vec<Vec<usize>> = Vec::new();
-        for start in root_nodes.iter().copied().chain(0..n as u32) {
+        // Every key's node (in key order) when planning everything, then the roots', then the
+        // rest.
+        let keys = self
+            .state
+            .iter()
+            .take(if every_key { usize::MAX } else { 0 });
+        let key_nodes = keys.filter_map(|r| match r {
+            Some(Resolution::Node(n)) => Some(*n),
+            _ => None,
+        });
+        let starts = key_nodes
+            .chain(root_nodes.iter().copied())
+            .chain(0..n as u32);
+        for start in starts {
             if state[start as usize] != 0 {
                 continue;
             }
