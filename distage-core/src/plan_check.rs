@@ -200,6 +200,7 @@ impl PlanCheck {
             }
             let candidates = index.candidates(key);
             for &c in candidates {
+                let c = c as usize;
                 let tags = bindings[c].tags();
                 let contradictory = tags.contradictory_axes();
                 if !contradictory.is_empty() {
@@ -219,7 +220,7 @@ impl PlanCheck {
                 .filter(|(a, _)| {
                     candidates
                         .iter()
-                        .any(|&c| bindings[c].tags().iter().any(|t| t.axis() == *a))
+                        .any(|&c| bindings[c as usize].tags().iter().any(|t| t.axis() == *a))
                 })
                 .cloned()
                 .collect();
@@ -227,18 +228,19 @@ impl PlanCheck {
             let mut chosen = vec![false; candidates.len()];
             for activation in combinations(&relevant) {
                 if let Selection::One(b) = select(candidates, bindings, &activation)
-                    && let Some(i) = candidates.iter().position(|&x| x == b)
+                    && let Some(i) = candidates.iter().position(|&x| x as usize == b)
                 {
                     chosen[i] = true;
                 }
             }
             for (i, &c) in candidates.iter().enumerate() {
+                let c = c as usize;
                 let b = &bindings[c];
                 let excluded = b.tags().iter().any(|t| self.excluded.contains(t));
                 // Duplicates are reported as such by the configurations they break.
                 let duplicate = candidates
                     .iter()
-                    .any(|&o| o != c && bindings[o].tags() == b.tags());
+                    .any(|&o| o as usize != c && bindings[o as usize].tags() == b.tags());
                 if !chosen[i]
                     && !excluded
                     && !duplicate

@@ -172,6 +172,10 @@ pub(crate) struct Index<'a> {
     keys: Vec<&'a DIKey>,
     /// The bindings of each key, parallel to `keys`.
     entries: Vec<Entry>,
+    /// Bindings of the keys with several ([`Entry::Many`]).
+    many: Vec<Vec<u32>>,
+    /// Bindings of the sets ([`Entry::Set`]).
+    sets: Vec<SetBindings>,
     /// Key → key number. The same kind of index a plan keeps (key → step), so that a plan
     /// renumbers this one instead of hashing every key a second time.
     numbers: KeyIndex,
@@ -227,10 +231,17 @@ impl PackedDep {
     }
 }
 
+/// The bindings of one key: almost always exactly one single binding. 8 bytes: the few keys
+/// with several, and sets, have theirs in side tables of the index.
+#[derive(Clone, Copy)]
 enum Entry {
-    Single(Candidates),
-    /// Boxed: sets are few, and every bound key has an entry.
-    Set(Box<SetBindings>),
+    /// A single instance's key without a binding (yet, while the index is built).
+    None,
+    One([u32; 1]),
+    /// `Index::many[i]`.
+    Many(u32),
+    /// `Index::sets[i]`.
+    Set(u32),
 }
 
 impl<'a> Index<'a> {
@@ -243,6 +254,8 @@ impl<'a> Index<'a> {
             // glibc, hands back pages that the next planning faults in again.
             keys: Vec::with_capacity(bindings.len()),
             entries: Vec::with_capacity(bindings.len()),
+            many: Vec::new(),
+            sets: Vec::new(),
             numbers: KeyIndex::with_capacity(bindings.len()),
             deps: Vec::new(),
             dep_start: Vec::with_capacity(bindings.len() + 1),
@@ -264,18 +277,28 @@ impl<'a> Index<'a> {
                     index.keys.push(b.key());
                     // A set's key, whichever binding comes first.
                     index.entries.push(if b.key().is_set() {
-                        Entry::Set(Box::default())
+                        index.sets.push(SetBindings::default());
+                        Entry::Set(index.sets.len() as u32 - 1)
                     } else {
-                        Entry::Single(Candidates::None)
+                        Entry::None
                     });
                     id
                 }
             };
             // A key names one instance or one set, so its entry has the binding's shape.
-            match (&mut index.entries[id], b.role()) {
-                (Entry::Single(candidates), BindingRole::Single) => candidates.push(i),
-                (Entry::Set(set), BindingRole::SetDeclaration) => set.declarations.push(i),
-                (Entry::Set(set), BindingRole::SetElement { .. }) => set.elements.push(i),
+            match (index.entries[id], b.role()) {
+                (Entry::None, BindingRole::Single) => index.entries[id] = Entry::One([i as u32]),
+                (Entry::One([first]), BindingRole::Single) => {
+                    index.many.push(vec![first, i as u32]);
+                    index.entries[id] = Entry::Many(index.many.len() as u32 - 1);
+                }
+                (Entry::Many(m), BindingRole::Single) => index.many[m as usize].push(i as u32),
+                (Entry::Set(s), BindingRole::SetDeclaration) => {
+                    index.sets[s as usize].declarations.push(i)
+                }
+                (Entry::Set(s), BindingRole::SetElement { .. }) => {
+                    index.sets[s as usize].elements.push(i)
+                }
                 _ => {}
             }
         }
@@ -299,10 +322,16 @@ impl<'a> Index<'a> {
     }
 
     /// The bindings of a single key, by module position.
-    pub(crate) fn candidates(&self, key: &DIKey) -> &[usize] {
-        match self.id(key).map(|id| &self.entries[id]) {
-            Some(Entry::Single(candidates)) => candidates.as_slice(),
-            _ => &[],
+    pub(crate) fn candidates(&self, key: &DIKey) -> &[u32] {
+        self.id(key).map_or(&[], |id| self.candidates_of(id))
+    }
+
+    /// The bindings of key number `id` if it is a single instance's.
+    fn candidates_of(&self, id: usize) -> &[u32] {
+        match &self.entries[id] {
+            Entry::One(one) => one,
+            Entry::Many(m) => &self.many[*m as usize],
+            Entry::None | Entry::Set(_) => &[],
         }
     }
 
@@ -322,33 +351,6 @@ impl<'a> Index<'a> {
     /// Binding `b`'s dependencies, in parameter order.
     fn deps(&self, b: usize) -> &[PackedDep] {
         &self.deps[self.dep_start[b] as usize..self.dep_start[b + 1] as usize]
-    }
-}
-
-/// The bindings of one key: almost always exactly one, kept without an allocation.
-/// (Boxed: 16 bytes instead of a `Vec`'s 24 for every key, for what few keys have.)
-#[allow(clippy::box_collection)]
-enum Candidates {
-    None,
-    One([usize; 1]),
-    Many(Box<Vec<usize>>),
-}
-
-impl Candidates {
-    fn push(&mut self, b: usize) {
-        match self {
-            Candidates::None => *self = Candidates::One([b]),
-            Candidates::One([a]) => *self = Candidates::Many(Box::new(vec![*a, b])),
-            Candidates::Many(v) => v.push(b),
-        }
-    }
-
-    fn as_slice(&self) -> &[usize] {
-        match self {
-            Candidates::None => &[],
-            Candidates::One(one) => one,
-            Candidates::Many(v) => v,
-        }
     }
 }
 
@@ -717,21 +719,18 @@ impl<'a> Planner<'a> {
             return Resolution::Node(node as u32);
         }
         let index = self.index;
-        let Entry::Single(candidates) = &index.entries[id] else {
-            return self.elsewhere(key);
-        };
-        let candidates = candidates.as_slice();
+        let candidates = index.candidates_of(id);
         if candidates.is_empty() {
             return self.elsewhere(key);
         }
         // The common case, decided without reading the binding: one untagged candidate.
         if let [b] = *candidates
-            && index.plain[b]
+            && index.plain[b as usize]
         {
-            return Resolution::Node(self.add_node(Source::Binding(b as u32), from) as u32);
+            return Resolution::Node(self.add_node(Source::Binding(b), from) as u32);
         }
         for &c in candidates {
-            self.consult(c);
+            self.consult(c as usize);
         }
         match select(candidates, self.bindings, self.activation) {
             Selection::One(b) => {
@@ -771,9 +770,10 @@ impl<'a> Planner<'a> {
     fn resolve_set(&mut self, key: &'a DIKey, id: usize, from: Option<usize>) -> Resolution {
         let inherited = self.parent_slot(key);
         let index = self.index;
-        let Entry::Set(set) = &index.entries[id] else {
+        let Entry::Set(s) = index.entries[id] else {
             return self.elsewhere(key);
         };
+        let set = &index.sets[s as usize];
         let assemble =
             set.declarations
                 .iter()
@@ -1357,7 +1357,7 @@ mod tests {
         assert!(std::mem::size_of::<super::Node>() <= 16);
         assert!(std::mem::size_of::<super::PackedDep>() <= 4);
         assert!(std::mem::size_of::<Option<super::Resolution>>() <= 8);
-        assert!(std::mem::size_of::<super::Entry>() <= 16);
+        assert!(std::mem::size_of::<super::Entry>() <= 8);
     }
 
     #[test]

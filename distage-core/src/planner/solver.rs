@@ -25,21 +25,23 @@ pub(crate) enum Selection {
 ///
 /// The result depends neither on the order of the candidates nor on the activation's.
 pub(crate) fn select(
-    candidates: &[usize],
+    candidates: &[u32],
     bindings: &[Binding],
     activation: &Activation,
 ) -> Selection {
     // The common case, without allocating.
-    if let [one] = candidates {
-        return if activation.contradicts(bindings[*one].tags()) {
-            Selection::Nothing(vec![*one])
+    if let [one] = *candidates {
+        let one = one as usize;
+        return if activation.contradicts(bindings[one].tags()) {
+            Selection::Nothing(vec![one])
         } else {
-            Selection::One(*one)
+            Selection::One(one)
         };
     }
     let (alive, ruled_out): (Vec<usize>, Vec<usize>) = candidates
         .iter()
-        .partition(|&&b| !activation.contradicts(bindings[b].tags()));
+        .map(|&b| b as usize)
+        .partition(|&b| !activation.contradicts(bindings[b].tags()));
     match alive.as_slice() {
         [] => return Selection::Nothing(ruled_out),
         [one] => return Selection::One(*one),
