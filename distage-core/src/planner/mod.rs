@@ -1195,18 +1195,6 @@ impl<'a> Planner<'a> {
         for (step, &node) in order.iter().enumerate() {
             step_of[node as usize] = step as u32;
         }
-        // Steps keep their bindings (and a plan, those it leaves out): cloned in module order,
-        // which reads a large module's memory in sequence rather than in production order.
-        let mut removed = Vec::new();
-        let mut kept: Vec<Option<Binding>> = Vec::with_capacity(self.bindings.len());
-        for (b, &used) in self.bindings.iter().zip(&self.used) {
-            if used {
-                kept.push(Some(b.clone()));
-            } else {
-                kept.push(None);
-                removed.push(b.clone());
-            }
-        }
         let mut imported: Vec<DIKey> = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
         let mut args: Vec<PackedArg> = Vec::with_capacity(self.index.deps.len());
@@ -1241,12 +1229,8 @@ impl<'a> Planner<'a> {
                             .iter()
                             .map(|&(e, mode)| (step_no as u32, step_of[e], mode == DepMode::Lazy)),
                     );
-                    let b = b as usize;
-                    let binding = kept[b].take();
                     Step {
-                        source: StepSource::Binding(
-                            binding.unwrap_or_else(|| self.bindings[b].clone()),
-                        ),
+                        source: StepSource::Binding(self.bindings[b as usize].clone()),
                         args: (args_start, args.len() as u32),
                     }
                 }
@@ -1298,6 +1282,13 @@ impl<'a> Planner<'a> {
                 .map(|(k, _)| k.clone()),
         );
         imported.sort();
+        let removed = self
+            .bindings
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, used)| !**used)
+            .map(|(b, _)| b.clone())
+            .collect();
         let step_of_key = self
             .state
             .iter()
