@@ -394,6 +394,37 @@ fn a_subcontext_needing_its_owner_lazily_is_not_a_cycle() {
     assert!(err.to_string().contains("dependency cycle"), "{err}");
 }
 
+/// The subcontext's module needs the very subcontext it belongs to: strictly, a cycle (and not
+/// an endless planning of the subcontext inside itself); lazily, the run gets its own handle.
+#[test]
+fn a_subcontext_needing_itself_is_a_cycle_unless_lazily() {
+    struct Again(#[allow(dead_code)] Arc<Subcontext<Again>>);
+    let parent = Module::build(|m| {
+        m.make_subcontext::<Again>(Module::build(|s| {
+            s.make::<Again>()
+                .from_fn(|itself: Arc<Subcontext<Again>>| Again(itself));
+        }));
+    });
+    let err = Injector::new()
+        .plan(&PlannerInput::new(parent).roots::<Subcontext<Again>>())
+        .unwrap_err();
+    assert!(err.to_string().contains("dependency cycle"), "{err}");
+
+    struct Later(Lazy<Subcontext<Later>>);
+    let parent = Module::build(|m| {
+        m.make_subcontext::<Later>(Module::build(|s| {
+            s.make::<Later>()
+                .from_fn(|itself: Lazy<Subcontext<Later>>| Later(itself));
+        }));
+    });
+    let locator = produce_root::<Subcontext<Later>>(parent);
+    let subcontext = locator.get::<Subcontext<Later>>().unwrap();
+    let again = subcontext
+        .run(|later: Arc<Later>| later.0.get().unwrap())
+        .unwrap();
+    assert!(Arc::ptr_eq(&again, &subcontext));
+}
+
 fn unreachable_lazy() -> Lazy<Server> {
     unreachable!("never produced: the plan fails")
 }

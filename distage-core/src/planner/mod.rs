@@ -80,7 +80,7 @@ struct SetNode<'a> {
     origin: Origin,
 }
 
-/// 8 bytes (a 10,000-binding plan has about 30,000).
+/// How a dependency of a node was resolved (not stored: read from its key's resolution).
 #[derive(Clone, Copy)]
 enum Edge {
     Node(u32, DepMode),
@@ -744,6 +744,10 @@ impl<'a> Planner<'a> {
                 }
                 let node = self.add_node(Source::Binding(b as u32), from);
                 if let Some(spec) = &binding.provider().subcontext {
+                    // Resolved before its submodule is planned: a submodule needing the
+                    // subcontext itself finds this node (a cycle unless lazily) instead of
+                    // planning the subcontext again, inside itself, without end.
+                    self.state[id] = Some(Resolution::Node(node as u32));
                     self.verify_subcontext(node, spec);
                 }
                 Resolution::Node(node as u32)
