@@ -101,6 +101,10 @@ impl PackedArg {
             ArgSource::Locator => (5, 0),
             ArgSource::Logger(n) => (6, n),
         };
+        debug_assert!(
+            number <= Self::NUMBER,
+            "argument number {number} out of range"
+        );
         PackedArg(kind << Self::SHIFT | number & Self::NUMBER)
     }
 
@@ -280,7 +284,7 @@ impl fmt::Debug for Step {
 ///
 /// Open addressing over a small table of 8-byte cells, each naming an entry; the entries are
 /// dense and hold the whole key (its id copied when inline), so a lookup reads a cell and an
-/// entry and nothing else. A 10,000-key index is 16,384 cells (128 KiB) and 10,000 entries
+/// entry, and nothing else unless the id is longer than an inline one. A 10,000-key index is 16,384 cells (128 KiB) and 10,000 entries
 /// (480 KB). The planner numbers a module's keys with one, and a plan renumbers it to its
 /// steps ([`KeyIndex::remap`]).
 #[derive(Default)]
@@ -312,8 +316,9 @@ impl KeyIndex {
         }
     }
 
+    /// Enough cells for `keys` keys to fill at most 5/8 of them.
     fn cells_for(keys: usize) -> usize {
-        (keys * 8 / 5 + 1).next_power_of_two().max(8)
+        (keys * 8).div_ceil(5).next_power_of_two().max(8)
     }
 
     /// Adds `key` at `slot`; the key must not be in the index.
@@ -407,8 +412,10 @@ impl KeyIndex {
     pub(crate) fn remap(&mut self, moved: impl Fn(u32) -> Option<u32>) {
         let mut kept = 0;
         for e in &mut self.entries {
-            e.slot = moved(e.slot).unwrap_or(GONE);
-            kept += usize::from(e.slot != GONE);
+            if e.slot != GONE {
+                e.slot = moved(e.slot).unwrap_or(GONE);
+                kept += usize::from(e.slot != GONE);
+            }
         }
         if kept * 4 < self.entries.len() {
             self.rebuild(Self::cells_for(kept));
@@ -440,8 +447,13 @@ impl KeyIndex {
             }
             if cell >> 32 == tag {
                 let e = &self.entries[(cell as u32 - 1) as usize];
-                if e.ty == ty && e.kind == kind && e.id.as_ref().map(Id::as_bytes) == id {
-                    return (e.slot != GONE).then_some(e.slot as usize);
+                // (A key dropped and added again has a second entry, further on.)
+                if e.slot != GONE
+                    && e.ty == ty
+                    && e.kind == kind
+                    && e.id.as_ref().map(Id::as_bytes) == id
+                {
+                    return Some(e.slot as usize);
                 }
             }
             i = (i + 1) & mask;
@@ -868,6 +880,19 @@ mod tests {
             assert_eq!(index.find(key), expected, "{key}");
         }
         assert_eq!(index.find(&DIKey::named::<u8>("k1")), None);
+
+        // Dropped by the last renumbering (and still in the cells when not rebuilt), added
+        // again: found at its new slot. A second renumbering moves only the keys still in.
+        let mut index = KeyIndex::with_capacity(keys.len());
+        for (slot, key) in keys.iter().enumerate() {
+            index.insert(key, slot);
+        }
+        index.remap(|slot| (slot != 1).then_some(slot));
+        index.insert(&keys[1], 500);
+        index.remap(|slot| Some(slot + 1));
+        assert_eq!(index.find(&keys[0]), Some(1));
+        assert_eq!(index.find(&keys[1]), Some(501));
+        assert_eq!(index.find(&keys[2]), Some(3));
     }
 
     #[test]

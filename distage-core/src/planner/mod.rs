@@ -210,10 +210,22 @@ impl PackedDep {
 
     fn new(dep: Dep) -> Self {
         let (kind, number) = match dep {
-            Dep::Key { id, mode } => (mode as u32, id),
+            Dep::Key {
+                id,
+                mode: DepMode::Strict,
+            } => (0, id),
+            Dep::Key {
+                id,
+                mode: DepMode::Optional,
+            } => (1, id),
+            Dep::Key {
+                id,
+                mode: DepMode::Lazy,
+            } => (2, id),
             Dep::Locator => (3, 0),
             Dep::Logger => (3, 1),
         };
+        debug_assert!(number <= UNBOUND, "key number {number} out of range");
         PackedDep(kind << Self::SHIFT | number & UNBOUND)
     }
 
