@@ -195,7 +195,7 @@ impl PlanCheck {
         let bindings = index.bindings();
         let mut problems = Vec::new();
         for key in index.keys() {
-            if !reached.contains(*key) {
+            if !reached.contains(key) {
                 continue;
             }
             let candidates = index.candidates(key);

@@ -46,8 +46,8 @@ impl Roots {
     }
 }
 
-/// 8 bytes: a 10,000-key module has 10,000 of these.
-#[derive(Clone, Copy)]
+/// How a key was resolved. Kept by key number as a [`Resolved`].
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Resolution {
     Node(u32),
     /// An ancestor's slot: `Planner::parents[i]`.
@@ -60,8 +60,48 @@ enum Resolution {
     Failed,
 }
 
-/// What a node is made from. 8 bytes: what does not fit is in side tables of the planner.
+/// A key's resolution, if it has one yet, in 4 bytes (a 10,000-key module has 10,000): its kind
+/// in the top three bits (0: none yet), its number below.
 #[derive(Clone, Copy)]
+struct Resolved(u32);
+
+impl Resolved {
+    const NONE: Resolved = Resolved(0);
+    const SHIFT: u32 = 29;
+    const NUMBER: u32 = (1 << Self::SHIFT) - 1;
+
+    fn new(resolution: Resolution) -> Self {
+        let (kind, number) = match resolution {
+            Resolution::Node(n) => (1, n),
+            Resolution::Parent(p) => (2, p),
+            Resolution::Provided => (3, 0),
+            Resolution::Missing => (4, 0),
+            Resolution::Failed => (5, 0),
+        };
+        debug_assert!(
+            number <= Self::NUMBER,
+            "resolution number {number} out of range"
+        );
+        Resolved(kind << Self::SHIFT | number & Self::NUMBER)
+    }
+
+    #[inline]
+    fn get(self) -> Option<Resolution> {
+        let number = self.0 & Self::NUMBER;
+        Some(match self.0 >> Self::SHIFT {
+            0 => return None,
+            1 => Resolution::Node(number),
+            2 => Resolution::Parent(number),
+            3 => Resolution::Provided,
+            4 => Resolution::Missing,
+            _ => Resolution::Failed,
+        })
+    }
+}
+
+/// What a node is made from: what does not fit a number is in side tables of the planner. Kept
+/// packed in the [`Node`].
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Source {
     /// The binding at this position in the module.
     Binding(u32),
@@ -124,17 +164,43 @@ impl std::fmt::Display for NodeTarget<'_> {
     }
 }
 
-/// A 10,000-binding plan has 10,000 of these: 16 bytes. What a node produces is not stored
+/// A 10,000-binding plan has 10,000 of these: 8 bytes. What a node produces is not stored
 /// but read from its source ([`Planner::target`]), nor its dependencies' resolutions, which
-/// are those of their keys ([`Planner::edges`]).
+/// are those of their keys ([`Planner::edges`]); what a subcontext node keeps is in
+/// `Planner::extras`.
 struct Node {
-    source: Source,
-    /// What a subcontext will take from this locator when it runs, with how it is needed:
-    /// `Planner::extras[extra]` ([`NONE`] for none). Kept in the plan, and produced first unless
-    /// needed lazily.
-    extra: u32,
+    /// Its [`Source`]: the kind in the top two bits, the number below.
+    source: u32,
     /// The node that first needed this one, [`NONE`] for a root.
     reached_from: u32,
+}
+
+impl Node {
+    const SHIFT: u32 = 30;
+    const NUMBER: u32 = (1 << Self::SHIFT) - 1;
+
+    fn new(source: Source, reached_from: u32) -> Self {
+        let (kind, number) = match source {
+            Source::Binding(b) => (0, b),
+            Source::Input(k) => (1, k),
+            Source::Set(s) => (2, s),
+        };
+        debug_assert!(number <= Self::NUMBER, "node source {number} out of range");
+        Node {
+            source: kind << Self::SHIFT | number & Self::NUMBER,
+            reached_from,
+        }
+    }
+
+    #[inline]
+    fn source(&self) -> Source {
+        let number = self.source & Self::NUMBER;
+        match self.source >> Self::SHIFT {
+            0 => Source::Binding(number),
+            1 => Source::Input(number),
+            _ => Source::Set(number),
+        }
+    }
 }
 
 /// No node (see [`Node`]).
@@ -142,6 +208,8 @@ const NONE: u32 = u32::MAX;
 
 #[derive(Default)]
 struct SetBindings {
+    /// The set's first binding, whichever its role (its key is the set's).
+    first: usize,
     declarations: Vec<usize>,
     elements: Vec<usize>,
 }
@@ -168,9 +236,9 @@ const UNBOUND: u32 = (1 << 30) - 1;
 pub(crate) struct Index<'a> {
     bindings: &'a [Binding],
     misuses: &'a [crate::module::Misuse],
-    /// Bound keys in module order (so "everything" and every listing is deterministic).
-    keys: Vec<&'a DIKey>,
-    /// The bindings of each key, parallel to `keys`.
+    /// The bindings of each key, by key number. Keys are numbered in module order (so
+    /// "everything" and every listing is deterministic), and a key is read from one of its
+    /// bindings ([`Index::key`]).
     entries: Vec<Entry>,
     /// Bindings of the keys with several ([`Entry::Many`]).
     many: Vec<Vec<u32>>,
@@ -247,8 +315,8 @@ impl PackedDep {
 /// with several, and sets, have theirs in side tables of the index.
 #[derive(Clone, Copy)]
 enum Entry {
-    /// A single instance's key without a binding (yet, while the index is built).
-    None,
+    /// A single instance's key without a single binding, only this other binding of the key.
+    None(u32),
     One([u32; 1]),
     /// `Index::many[i]`.
     Many(u32),
@@ -264,7 +332,6 @@ impl<'a> Index<'a> {
             misuses: module.misuses(),
             // Sized up front: growing arrays this large (10,000 bindings) copies them and, in
             // glibc, hands back pages that the next planning faults in again.
-            keys: Vec::with_capacity(bindings.len()),
             entries: Vec::with_capacity(bindings.len()),
             many: Vec::new(),
             sets: Vec::new(),
@@ -282,24 +349,26 @@ impl<'a> Index<'a> {
                     && !matches!(provider.op, Op::Incomplete)
                     && provider.subcontext.is_none(),
             );
-            let id = match index.numbers.find_or_insert(b.key(), index.keys.len()) {
+            let id = match index.numbers.find_or_insert(b.key(), index.entries.len()) {
                 Some(id) => id,
                 None => {
-                    let id = index.keys.len();
-                    index.keys.push(b.key());
                     // A set's key, whichever binding comes first.
                     index.entries.push(if b.key().is_set() {
-                        index.sets.push(SetBindings::default());
+                        index.sets.push(SetBindings {
+                            first: i,
+                            declarations: Vec::new(),
+                            elements: Vec::new(),
+                        });
                         Entry::Set(index.sets.len() as u32 - 1)
                     } else {
-                        Entry::None
+                        Entry::None(i as u32)
                     });
-                    id
+                    index.entries.len() - 1
                 }
             };
             // A key names one instance or one set, so its entry has the binding's shape.
             match (index.entries[id], b.role()) {
-                (Entry::None, BindingRole::Single) => index.entries[id] = Entry::One([i as u32]),
+                (Entry::None(_), BindingRole::Single) => index.entries[id] = Entry::One([i as u32]),
                 (Entry::One([first]), BindingRole::Single) => {
                     index.many.push(vec![first, i as u32]);
                     index.entries[id] = Entry::Many(index.many.len() as u32 - 1);
@@ -343,7 +412,7 @@ impl<'a> Index<'a> {
         match &self.entries[id] {
             Entry::One(one) => one,
             Entry::Many(m) => &self.many[*m as usize],
-            Entry::None | Entry::Set(_) => &[],
+            Entry::None(_) | Entry::Set(_) => &[],
         }
     }
 
@@ -352,8 +421,18 @@ impl<'a> Index<'a> {
     }
 
     /// Every key bound, in module order.
-    pub(crate) fn keys(&self) -> &[&'a DIKey] {
-        &self.keys
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &'a DIKey> + '_ {
+        (0..self.entries.len()).map(|id| self.key(id))
+    }
+
+    /// Key number `id`, read from one of its bindings.
+    fn key(&self, id: usize) -> &'a DIKey {
+        let b = match self.entries[id] {
+            Entry::None(b) | Entry::One([b]) => b as usize,
+            Entry::Many(m) => self.many[m as usize][0] as usize,
+            Entry::Set(s) => self.sets[s as usize].first,
+        };
+        self.bindings[b].key()
     }
 
     fn id(&self, key: &DIKey) -> Option<usize> {
@@ -388,13 +467,14 @@ struct Planner<'a> {
     nodes: Vec<Node>,
     /// The sets planned ([`Source::Set`]).
     sets: Vec<SetNode<'a>>,
-    /// What subcontexts take from this locator ([`Node::extra`]).
-    extras: Vec<Vec<(usize, DepMode)>>,
+    /// What a subcontext node will take from this locator when it runs, with how it is
+    /// needed, by node: kept in the plan, and produced first unless needed lazily.
+    extras: KeyMap<u32, Vec<(usize, DepMode)>>,
     /// Ancestors' slots keys resolve to ([`Resolution::Parent`]); a plan's arguments use the
     /// same numbers.
     parents: Vec<ParentSlot>,
     /// Resolutions of bound keys, by key number.
-    state: Vec<Option<Resolution>>,
+    state: Vec<Resolved>,
     /// Resolutions of keys the module does not bind.
     others: KeyMap<&'a DIKey, Resolution>,
     ruled_out: KeyMap<&'a DIKey, Vec<usize>>,
@@ -470,7 +550,10 @@ fn plan_with(
     let (mut data, numbered) = planner.build(order, kept_roots, plan_parent);
     // The module's key numbers become the plan's steps (or go, for keys not planned).
     let mut keys = index.numbers;
-    keys.remap(|id| numbered.step_of_key[id as usize].checked_sub(1));
+    keys.remap(|id| match numbered.state[id as usize].get() {
+        Some(Resolution::Node(n)) => Some(numbered.step_of[n as usize]),
+        _ => None,
+    });
     for (key, step) in numbered.unbound {
         keys.insert(&key, step);
     }
@@ -482,8 +565,10 @@ fn plan_with(
 
 /// What a plan's key index needs from the planner: where each key went.
 struct Numbered {
-    /// By key number: 1 + the step producing the key, 0 when no step does.
-    step_of_key: Vec<u32>,
+    /// By key number: how the key was resolved (the planner's).
+    state: Vec<Resolved>,
+    /// By node: its step.
+    step_of: Vec<u32>,
     /// Planned keys the module does not bind (a subcontext's locals), with their steps.
     unbound: Vec<(DIKey, usize)>,
 }
@@ -528,9 +613,9 @@ fn traverse<'a>(
         consulted: Vec::new(),
         nodes: Vec::with_capacity(bindings.len()),
         sets: Vec::new(),
-        extras: Vec::new(),
+        extras: KeyMap::default(),
         parents: Vec::new(),
-        state: vec![None; index.keys.len()],
+        state: vec![Resolved::NONE; index.entries.len()],
         others: KeyMap::default(),
         ruled_out: KeyMap::default(),
         queue: VecDeque::new(),
@@ -553,13 +638,13 @@ fn traverse<'a>(
             .push(Problem::ContradictoryActivation { first, second });
     }
     // Either every key (in module order) or the roots listed.
-    let (every_key, listed): (&[&DIKey], &[DIKey]) = match roots {
-        Roots::Everything => (&index.keys, &[]),
+    let (every_key, listed): (usize, &[DIKey]) = match roots {
+        Roots::Everything => (index.entries.len(), &[]),
         Roots::Keys(keys) => {
             if keys.is_empty() && optional_roots.is_empty() {
                 planner.problems.push(Problem::NoRoots);
             }
-            (&[], keys)
+            (0, keys)
         }
     };
     let explicit = matches!(roots, Roots::Keys(_));
@@ -567,7 +652,7 @@ fn traverse<'a>(
     // names no roots (rather than a copy of every key).
     let mut root_nodes = Vec::with_capacity(listed.len());
     let mut kept_roots = Vec::new();
-    for key in every_key.iter().copied().chain(listed) {
+    for key in (0..every_key).map(|id| index.key(id)).chain(listed) {
         match planner.resolve(key, None) {
             Resolution::Node(n) if explicit => {
                 root_nodes.push(n);
@@ -641,15 +726,15 @@ impl<'a> Planner<'a> {
             self.others.insert(key, r);
             return r;
         };
-        if let Some(r) = &self.state[id] {
-            return *r;
+        if let Some(r) = self.state[id].get() {
+            return r;
         }
         let r = if matches!(self.index.entries[id], Entry::Set(_)) {
             self.resolve_set(key, id, from)
         } else {
             self.resolve_single(key, id, from)
         };
-        self.state[id] = Some(r);
+        self.state[id] = Resolved::new(r);
         r
     }
 
@@ -658,19 +743,19 @@ impl<'a> Planner<'a> {
         let bound = self
             .state
             .iter()
-            .zip(&self.index.keys)
-            .filter(|(r, _)| r.is_some())
-            .map(|(_, k)| (*k).clone());
+            .zip(self.index.keys())
+            .filter(|(r, _)| r.get().is_some())
+            .map(|(_, k)| k.clone());
         bound
             .chain(self.others.keys().map(|k| (*k).clone()))
             .collect()
     }
 
     /// How `key` was resolved, if it was.
-    fn resolution(&self, key: &DIKey) -> Option<&Resolution> {
+    fn resolution(&self, key: &DIKey) -> Option<Resolution> {
         match self.index.id(key) {
-            Some(id) => self.state[id].as_ref(),
-            None => self.others.get(key),
+            Some(id) => self.state[id].get(),
+            None => self.others.get(key).copied(),
         }
     }
 
@@ -682,7 +767,7 @@ impl<'a> Planner<'a> {
 
     /// What node `n` produces.
     fn target(&self, n: usize) -> NodeTarget<'a> {
-        match self.nodes[n].source {
+        match self.nodes[n].source() {
             Source::Binding(b) => {
                 let binding = &self.bindings[b as usize];
                 match binding.role() {
@@ -697,7 +782,7 @@ impl<'a> Planner<'a> {
 
     /// Where node `n`'s binding (or local, or set declaration) was written.
     fn origin(&self, n: usize) -> Origin {
-        match self.nodes[n].source {
+        match self.nodes[n].source() {
             Source::Binding(b) => self.bindings[b as usize].origin(),
             Source::Input(k) => self.inputs[k as usize].1,
             Source::Set(s) => self.sets[s as usize].origin,
@@ -759,7 +844,7 @@ impl<'a> Planner<'a> {
                     // Resolved before its submodule is planned: a submodule needing the
                     // subcontext itself finds this node (a cycle unless lazily) instead of
                     // planning the subcontext again, inside itself, without end.
-                    self.state[id] = Some(Resolution::Node(node as u32));
+                    self.state[id] = Resolved::new(Resolution::Node(node as u32));
                     self.verify_subcontext(node, spec);
                 }
                 Resolution::Node(node as u32)
@@ -857,7 +942,7 @@ impl<'a> Planner<'a> {
             outer.push((&spec.root, DepMode::Strict));
         }
         for (i, n) in nested.nodes.iter().enumerate() {
-            match n.source {
+            match n.source() {
                 Source::Binding(b) => {
                     for dep in bindings[b as usize].provider().deps.iter() {
                         if let Dependency::Key { key, mode } = dep
@@ -924,7 +1009,7 @@ impl<'a> Planner<'a> {
 
     fn add_element(&mut self, set_node: usize, e: usize) {
         let node = self.add_node(Source::Binding(e as u32), Some(set_node));
-        if let Source::Set(s) = self.nodes[set_node].source {
+        if let Source::Set(s) = self.nodes[set_node].source() {
             self.sets[s as usize].elements.push(node);
         }
     }
@@ -934,11 +1019,8 @@ impl<'a> Planner<'a> {
             self.used[b as usize] = true;
         }
         let id = self.nodes.len();
-        self.nodes.push(Node {
-            source,
-            extra: NONE,
-            reached_from: from.map_or(NONE, |f| f as u32),
-        });
+        self.nodes
+            .push(Node::new(source, from.map_or(NONE, |f| f as u32)));
         self.queue.push_back(id);
         id
     }
@@ -957,7 +1039,7 @@ impl<'a> Planner<'a> {
         let index = self.index;
         let bindings = self.bindings;
         while let Some(node) = self.queue.pop_front() {
-            let Source::Binding(b) = self.nodes[node].source else {
+            let Source::Binding(b) = self.nodes[node].source() else {
                 continue;
             };
             let b = b as usize;
@@ -969,7 +1051,7 @@ impl<'a> Planner<'a> {
                 // needing it is read only for a key bound elsewhere.
                 let (key, id) = match id {
                     UNBOUND => (bindings[b].provider().deps[i].key(), None),
-                    id => (Some(index.keys[id as usize]), Some(id as usize)),
+                    id => (Some(index.key(id as usize)), Some(id as usize)),
                 };
                 // (Always a key: `Dep::Key` is made from one.)
                 let Some(key) = key else { continue };
@@ -998,12 +1080,12 @@ impl<'a> Planner<'a> {
         let resolution = match id {
             UNBOUND => self.bindings[b].provider().deps[i]
                 .key()
-                .and_then(|key| self.others.get(key)),
-            id => self.state[id as usize].as_ref(),
+                .and_then(|key| self.others.get(key).copied()),
+            id => self.state[id as usize].get(),
         };
         match resolution {
-            Some(Resolution::Node(n)) => Edge::Node(*n, mode),
-            Some(Resolution::Parent(p)) => Edge::Parent(*p, mode),
+            Some(Resolution::Node(n)) => Edge::Node(n, mode),
+            Some(Resolution::Parent(p)) => Edge::Parent(p, mode),
             _ => Edge::Absent,
         }
     }
@@ -1079,25 +1161,24 @@ impl<'a> Planner<'a> {
     }
 
     fn push_extra(&mut self, node: usize, kept: usize, mode: DepMode) {
-        if self.nodes[node].extra == NONE {
-            self.nodes[node].extra = self.extras.len() as u32;
-            self.extras.push(Vec::new());
-        }
-        self.extras[self.nodes[node].extra as usize].push((kept, mode));
+        self.extras
+            .entry(node as u32)
+            .or_default()
+            .push((kept, mode));
     }
 
     fn extra_of(&self, n: usize) -> &[(usize, DepMode)] {
-        match self.nodes[n].extra {
-            NONE => &[],
-            e => &self.extras[e as usize],
+        if self.extras.is_empty() {
+            return &[];
         }
+        self.extras.get(&(n as u32)).map_or(&[], Vec::as_slice)
     }
 
     /// Node `v`'s `i`th edge that may order production: `None` past the last; `Some(None)` for
     /// one that does not (a lazy dependency, or one not planned here). Dependencies (or a set's
     /// elements) come first, then what a subcontext takes.
     fn ordering_edge(&self, v: usize, i: usize) -> Option<Option<u32>> {
-        let own = match self.nodes[v].source {
+        let own = match self.nodes[v].source() {
             Source::Binding(b) => {
                 let b = b as usize;
                 let deps = self.index.deps(b);
@@ -1141,8 +1222,8 @@ impl<'a> Planner<'a> {
             .state
             .iter()
             .take(if every_key { usize::MAX } else { 0 });
-        let key_nodes = keys.filter_map(|r| match r {
-            Some(Resolution::Node(n)) => Some(*n),
+        let key_nodes = keys.filter_map(|r| match r.get() {
+            Some(Resolution::Node(n)) => Some(n),
             _ => None,
         });
         let starts = key_nodes
@@ -1219,7 +1300,7 @@ impl<'a> Planner<'a> {
         for (step_no, &n) in order.iter().enumerate() {
             let n = n as usize;
             let args_start = args.len() as u32;
-            let step = match self.nodes[n].source {
+            let step = match self.nodes[n].source() {
                 Source::Binding(b) => {
                     // Named after the step only when something asks for a `Logger`.
                     let mut logger: Option<u32> = None;
@@ -1289,11 +1370,11 @@ impl<'a> Planner<'a> {
         let bound = self
             .state
             .iter()
-            .zip(&self.index.keys)
-            .filter_map(|(r, k)| Some((*k, r.as_ref()?)));
+            .zip(self.index.keys())
+            .filter_map(|(r, k)| Some((k, r.get()?)));
         imported.extend(
             bound
-                .chain(self.others.iter().map(|(k, r)| (*k, r)))
+                .chain(self.others.iter().map(|(k, r)| (*k, *r)))
                 .filter(|(_, r)| matches!(r, Resolution::Parent(_)))
                 .map(|(k, _)| k.clone()),
         );
@@ -1304,14 +1385,6 @@ impl<'a> Planner<'a> {
             .zip(&self.used)
             .filter(|(_, used)| !**used)
             .map(|(b, _)| b.clone())
-            .collect();
-        let step_of_key = self
-            .state
-            .iter()
-            .map(|r| match r {
-                Some(Resolution::Node(n)) => step_of[*n as usize] + 1,
-                _ => 0,
-            })
             .collect();
         let unbound = self
             .others
@@ -1335,7 +1408,8 @@ impl<'a> Planner<'a> {
             parent,
         };
         let numbered = Numbered {
-            step_of_key,
+            state: self.state,
+            step_of,
             unbound,
         };
         (data, numbered)
@@ -1361,9 +1435,9 @@ mod tests {
     /// dependencies: they must not grow back (a node was 160 bytes, an entry 56).
     #[test]
     fn nodes_dependencies_and_index_entries_stay_small() {
-        assert!(std::mem::size_of::<super::Node>() <= 16);
+        assert!(std::mem::size_of::<super::Node>() <= 8);
         assert!(std::mem::size_of::<super::PackedDep>() <= 4);
-        assert!(std::mem::size_of::<Option<super::Resolution>>() <= 8);
+        assert!(std::mem::size_of::<super::Resolved>() <= 4);
         assert!(std::mem::size_of::<super::Entry>() <= 8);
     }
 
@@ -1389,6 +1463,23 @@ mod tests {
         ];
         for dep in deps {
             assert_eq!(PackedDep::new(dep).get(), dep);
+        }
+    }
+
+    #[test]
+    fn packed_resolutions_unpack_to_what_was_packed() {
+        use super::{Resolution, Resolved};
+        let max = Resolved::NUMBER;
+        assert_eq!(Resolved::NONE.get(), None);
+        for r in [
+            Resolution::Node(0),
+            Resolution::Node(max),
+            Resolution::Parent(max),
+            Resolution::Provided,
+            Resolution::Missing,
+            Resolution::Failed,
+        ] {
+            assert_eq!(Resolved::new(r).get(), Some(r));
         }
     }
 }
