@@ -652,8 +652,9 @@ fn traverse<'a>(
     // names no roots (rather than a copy of every key).
     let mut root_nodes = Vec::with_capacity(listed.len());
     let mut kept_roots = Vec::new();
-    for key in (0..every_key).map(|id| index.key(id)).chain(listed) {
-        match planner.resolve(key, None) {
+    let every_key = (0..every_key).map(|id| (index.key(id), Some(id)));
+    for (key, id) in every_key.chain(listed.iter().map(|key| (key, index.id(key)))) {
+        match planner.resolve_id(key, id, None) {
             Resolution::Node(n) if explicit => {
                 root_nodes.push(n);
                 kept_roots.push(key.clone());
