@@ -46,7 +46,7 @@ impl Roots {
     }
 }
 
-/// How a key was resolved. Kept by key number as a [`Resolved`].
+/// How a key was resolved. A bound key's is kept by key number as a [`Resolved`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Resolution {
     Node(u32),
@@ -1048,8 +1048,9 @@ impl<'a> Planner<'a> {
                 let Dep::Key { id, mode } = dep.get() else {
                     continue;
                 };
-                // A bound key is the key of its bindings, which `keys` holds: the binding
-                // needing it is read only for a key bound elsewhere.
+                // A bound key is taken from its own bindings' handles (`Index::key`): the
+                // dependency list of the binding needing it is read only for a key bound
+                // elsewhere.
                 let (key, id) = match id {
                     UNBOUND => (bindings[b].provider().deps[i].key(), None),
                     id => (Some(index.key(id as usize)), Some(id as usize)),
@@ -1481,6 +1482,23 @@ mod tests {
             Resolution::Failed,
         ] {
             assert_eq!(Resolved::new(r).get(), Some(r));
+        }
+    }
+
+    #[test]
+    fn packed_node_sources_unpack_to_what_was_packed() {
+        use super::{NONE, Node, Source};
+        let max = Node::NUMBER;
+        for source in [
+            Source::Binding(0),
+            Source::Binding(max),
+            Source::Input(max),
+            Source::Set(0),
+            Source::Set(max),
+        ] {
+            let node = Node::new(source, NONE);
+            assert_eq!(node.source(), source);
+            assert_eq!(node.reached_from, NONE);
         }
     }
 }
