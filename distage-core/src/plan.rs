@@ -337,22 +337,13 @@ impl KeyIndex {
     pub(crate) fn find_or_insert(&mut self, key: &DIKey, slot: usize) -> Option<usize> {
         self.reserve_one();
         let hash = key.cached_hash();
-        let (ty, kind, id) = (key.type_info().type_id(), key.kind(), key.id());
-        let mask = self.cells.len() - 1;
-        let mut i = hash as usize & mask;
-        loop {
-            let cell = self.cells[i];
-            if cell == 0 {
-                self.fill(i, hash, key, slot);
-                return None;
+        let id = key.id().map(Id::as_bytes);
+        match self.search(hash, key.type_info().type_id(), key.kind(), id) {
+            Ok(slot) => Some(slot),
+            Err(cell) => {
+                self.fill(cell, hash, key, slot);
+                None
             }
-            if cell >> 32 == hash >> 32 {
-                let e = &self.entries[(cell as u32 - 1) as usize];
-                if e.ty == ty && e.kind == kind && e.id.as_ref() == id && e.slot != GONE {
-                    return Some(e.slot as usize);
-                }
-            }
-            i = (i + 1) & mask;
         }
     }
 
@@ -436,6 +427,19 @@ impl KeyIndex {
         if self.cells.is_empty() {
             return None;
         }
+        self.search(hash, ty, kind, id).ok()
+    }
+
+    /// From `hash`'s own cell on: the slot of the key with these parts, or else the first
+    /// empty cell. (The cells must not be empty.)
+    #[inline(always)]
+    fn search(
+        &self,
+        hash: u64,
+        ty: TypeId,
+        kind: KeyKind,
+        id: Option<&[u8]>,
+    ) -> Result<usize, usize> {
         let mask = self.cells.len() - 1;
         let tag = hash >> 32;
         let mut i = hash as usize & mask;
@@ -443,17 +447,17 @@ impl KeyIndex {
             // Never full, so an empty cell ends every search.
             let cell = self.cells[i];
             if cell == 0 {
-                return None;
+                return Err(i);
             }
             if cell >> 32 == tag {
-                let e = &self.entries[(cell as u32 - 1) as usize];
+                let entry = &self.entries[(cell as u32 - 1) as usize];
                 // (A key dropped and added again has a second entry, further on.)
-                if e.slot != GONE
-                    && e.ty == ty
-                    && e.kind == kind
-                    && e.id.as_ref().map(Id::as_bytes) == id
+                if entry.slot != GONE
+                    && entry.ty == ty
+                    && entry.kind == kind
+                    && entry.id.as_ref().map(Id::as_bytes) == id
                 {
-                    return Some(e.slot as usize);
+                    return Ok(entry.slot as usize);
                 }
             }
             i = (i + 1) & mask;
