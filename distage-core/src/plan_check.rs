@@ -194,11 +194,10 @@ impl PlanCheck {
     ) -> Vec<Problem> {
         let bindings = index.bindings();
         let mut problems = Vec::new();
-        for key in index.keys() {
+        for (key, candidates) in index.keys_and_candidates() {
             if !reached.contains(key) {
                 continue;
             }
-            let candidates = index.candidates(key);
             for &c in candidates {
                 let c = c as usize;
                 let tags = bindings[c].tags();

@@ -402,11 +402,6 @@ impl<'a> Index<'a> {
         index
     }
 
-    /// The bindings of a single key, by module position.
-    pub(crate) fn candidates(&self, key: &DIKey) -> &[u32] {
-        self.id(key).map_or(&[], |id| self.candidates_of(id))
-    }
-
     /// The bindings of key number `id` if it is a single instance's.
     fn candidates_of(&self, id: usize) -> &[u32] {
         match &self.entries[id] {
@@ -423,6 +418,12 @@ impl<'a> Index<'a> {
     /// Every key bound, in module order.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &'a DIKey> + '_ {
         (0..self.entries.len()).map(|id| self.key(id))
+    }
+
+    /// Every key bound, in module order, with its bindings by module position if it is a
+    /// single instance's.
+    pub(crate) fn keys_and_candidates(&self) -> impl Iterator<Item = (&'a DIKey, &[u32])> + '_ {
+        (0..self.entries.len()).map(|id| (self.key(id), self.candidates_of(id)))
     }
 
     /// Key number `id`, read from one of its bindings.
