@@ -99,7 +99,7 @@ impl LocatorInner {
             if this.closed.load(Ordering::Acquire) {
                 return Lookup::Closed;
             }
-            if let Some(slot) = this.plan.find_hashed(hash, ty, kind, id) {
+            if let Some(slot) = this.plan.index.find_hashed(hash, ty, kind, id) {
                 return this.slot(slot);
             }
             match this.parent() {

@@ -81,6 +81,22 @@ pub(crate) enum ArgSource {
     Logger(u32),
 }
 
+/// `kind` in the bits from `shift` up and `number` below: how the plan's and the planner's
+/// per-binding arrays keep an enum of a kind and a number in 4 bytes. Numbers stay below
+/// `1 << shift` (at 29 bits, half a billion: a module that large would not fit in memory).
+#[inline]
+pub(crate) fn pack(kind: u32, number: u32, shift: u32) -> u32 {
+    let mask = (1 << shift) - 1;
+    debug_assert!(number <= mask, "{number} does not fit in {shift} bits");
+    kind << shift | number & mask
+}
+
+/// The kind and the number [`pack`] put in `bits`.
+#[inline]
+pub(crate) fn unpack(bits: u32, shift: u32) -> (u32, u32) {
+    (bits >> shift, bits & ((1 << shift) - 1))
+}
+
 /// An [`ArgSource`] in 4 bytes (a 10,000-binding plan has about 30,000 arguments): its kind in
 /// the top three bits, its number below. Numbers (steps, and places in the plan's side tables)
 /// stay below 2^29: a plan that large would not fit in memory.
@@ -89,7 +105,6 @@ pub(crate) struct PackedArg(u32);
 
 impl PackedArg {
     const SHIFT: u32 = 29;
-    const NUMBER: u32 = (1 << Self::SHIFT) - 1;
 
     pub(crate) fn new(source: ArgSource) -> Self {
         let (kind, number) = match source {
@@ -101,17 +116,13 @@ impl PackedArg {
             ArgSource::Locator => (5, 0),
             ArgSource::Logger(n) => (6, n),
         };
-        debug_assert!(
-            number <= Self::NUMBER,
-            "argument number {number} out of range"
-        );
-        PackedArg(kind << Self::SHIFT | number & Self::NUMBER)
+        PackedArg(pack(kind, number, Self::SHIFT))
     }
 
     #[inline]
     pub(crate) fn get(self) -> ArgSource {
-        let n = self.0 & Self::NUMBER;
-        match self.0 >> Self::SHIFT {
+        let (kind, n) = unpack(self.0, Self::SHIFT);
+        match kind {
             0 => ArgSource::Local(n),
             1 => ArgSource::Parent(n),
             3 => ArgSource::LazyLocal(n),
@@ -487,18 +498,6 @@ pub(crate) struct PlanData {
 }
 
 impl PlanData {
-    /// The step producing the key with these parts (see [`KeyIndex::find_hashed`]).
-    #[inline]
-    pub(crate) fn find_hashed(
-        &self,
-        hash: u64,
-        ty: TypeId,
-        kind: KeyKind,
-        id: Option<&[u8]>,
-    ) -> Option<usize> {
-        self.index.find_hashed(hash, ty, kind, id)
-    }
-
     /// The step producing `key`.
     pub(crate) fn find_key(&self, key: &DIKey) -> Option<usize> {
         self.index.find(key)
@@ -901,7 +900,7 @@ mod tests {
 
     #[test]
     fn packed_arguments_unpack_to_what_was_packed() {
-        let max = PackedArg::NUMBER;
+        let max = (1 << PackedArg::SHIFT) - 1;
         let sources = [
             ArgSource::Local(0),
             ArgSource::Local(max),

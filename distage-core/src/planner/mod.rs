@@ -19,7 +19,7 @@ use crate::locator::LocatorInner;
 use crate::module::Module;
 use crate::plan::{
     ArgSource, KeyIndex, OtherKind, OtherStep, PackedArg, ParentSlot, Plan, PlanData, Step,
-    StepSource, StepTarget,
+    StepSource, StepTarget, pack, unpack,
 };
 
 pub(crate) use solver::{Selection, select};
@@ -68,7 +68,6 @@ struct Resolved(u32);
 impl Resolved {
     const NONE: Resolved = Resolved(0);
     const SHIFT: u32 = 29;
-    const NUMBER: u32 = (1 << Self::SHIFT) - 1;
 
     fn new(resolution: Resolution) -> Self {
         let (kind, number) = match resolution {
@@ -78,17 +77,13 @@ impl Resolved {
             Resolution::Missing => (4, 0),
             Resolution::Failed => (5, 0),
         };
-        debug_assert!(
-            number <= Self::NUMBER,
-            "resolution number {number} out of range"
-        );
-        Resolved(kind << Self::SHIFT | number & Self::NUMBER)
+        Resolved(pack(kind, number, Self::SHIFT))
     }
 
     #[inline]
     fn get(self) -> Option<Resolution> {
-        let number = self.0 & Self::NUMBER;
-        Some(match self.0 >> Self::SHIFT {
+        let (kind, number) = unpack(self.0, Self::SHIFT);
+        Some(match kind {
             0 => return None,
             1 => Resolution::Node(number),
             2 => Resolution::Parent(number),
@@ -177,7 +172,6 @@ struct Node {
 
 impl Node {
     const SHIFT: u32 = 30;
-    const NUMBER: u32 = (1 << Self::SHIFT) - 1;
 
     fn new(source: Source, reached_from: u32) -> Self {
         let (kind, number) = match source {
@@ -185,17 +179,16 @@ impl Node {
             Source::Input(k) => (1, k),
             Source::Set(s) => (2, s),
         };
-        debug_assert!(number <= Self::NUMBER, "node source {number} out of range");
         Node {
-            source: kind << Self::SHIFT | number & Self::NUMBER,
+            source: pack(kind, number, Self::SHIFT),
             reached_from,
         }
     }
 
     #[inline]
     fn source(&self) -> Source {
-        let number = self.source & Self::NUMBER;
-        match self.source >> Self::SHIFT {
+        let (kind, number) = unpack(self.source, Self::SHIFT);
+        match kind {
             0 => Source::Binding(number),
             1 => Source::Input(number),
             _ => Source::Set(number),
@@ -293,14 +286,13 @@ impl PackedDep {
             Dep::Locator => (3, 0),
             Dep::Logger => (3, 1),
         };
-        debug_assert!(number <= UNBOUND, "key number {number} out of range");
-        PackedDep(kind << Self::SHIFT | number & UNBOUND)
+        PackedDep(pack(kind, number, Self::SHIFT))
     }
 
     #[inline]
     fn get(self) -> Dep {
-        let number = self.0 & UNBOUND;
-        let mode = match self.0 >> Self::SHIFT {
+        let (kind, number) = unpack(self.0, Self::SHIFT);
+        let mode = match kind {
             0 => DepMode::Strict,
             1 => DepMode::Optional,
             2 => DepMode::Lazy,
@@ -1472,7 +1464,7 @@ mod tests {
     #[test]
     fn packed_resolutions_unpack_to_what_was_packed() {
         use super::{Resolution, Resolved};
-        let max = Resolved::NUMBER;
+        let max = (1 << Resolved::SHIFT) - 1;
         assert_eq!(Resolved::NONE.get(), None);
         for r in [
             Resolution::Node(0),
@@ -1489,7 +1481,7 @@ mod tests {
     #[test]
     fn packed_node_sources_unpack_to_what_was_packed() {
         use super::{NONE, Node, Source};
-        let max = Node::NUMBER;
+        let max = (1 << Node::SHIFT) - 1;
         for source in [
             Source::Binding(0),
             Source::Binding(max),
