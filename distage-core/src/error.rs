@@ -44,6 +44,10 @@ pub enum Error {
         /// The key asked for, if any.
         key: Option<DIKey>,
     },
+    /// A locator was to be produced from a parent (`Injector::inherit`, a subcontext run) that
+    /// is closing or closed; nothing was acquired.
+    #[error("the parent locator is closed: nothing can be produced from it any more")]
+    ParentClosed,
     /// Releasing resources failed; every failure is listed, all other resources were released.
     #[error("{}", ReleaseList(.0))]
     Release(Vec<ReleaseFailure>),

@@ -12,6 +12,7 @@ mod concurrent;
 mod error;
 mod factory;
 mod functoid;
+mod gate;
 mod hash;
 mod inject;
 mod injector;

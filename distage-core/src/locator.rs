@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use crate::binding::{Instance, Release};
 use crate::error::{BoxError, Error, Failure, ReleaseFailure};
 use crate::functoid::RunFn;
+use crate::gate::Gate;
 use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo, key_hash};
 use crate::logger::Logger;
@@ -27,6 +28,21 @@ pub(crate) struct LocatorInner {
     /// Locators inheriting from this one (`Injector::inherit`, subcontext runs): closing this
     /// one releases theirs first, since their instances may depend on this one's.
     children: Mutex<Vec<Weak<LocatorInner>>>,
+    /// Productions of children in progress; closing waits for them (see [`crate::gate`]).
+    gate: Gate,
+    /// This locator's lease on its parent's gate while it is being produced.
+    lease: Mutex<Option<Lease>>,
+}
+
+/// A production in progress from a parent locator: the parent's close waits until it ends.
+pub(crate) struct Lease {
+    parent: Arc<LocatorInner>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.parent.gate.leave();
+    }
 }
 
 pub(crate) enum Lookup<'a> {
@@ -37,8 +53,19 @@ pub(crate) enum Lookup<'a> {
 }
 
 impl LocatorInner {
-    /// An empty locator state for `plan`, registered with its parent.
-    pub(crate) fn new(plan: Arc<PlanData>, parent: Option<Arc<LocatorInner>>) -> Arc<Self> {
+    /// An empty locator state for `plan`, registered with its parent, holding a lease on the
+    /// parent until [`produced`](Self::produced). Fails when the parent is closing or closed.
+    pub(crate) fn new(
+        plan: Arc<PlanData>,
+        parent: Option<Arc<LocatorInner>>,
+    ) -> Result<Arc<Self>, Error> {
+        let lease = match &parent {
+            Some(parent) if parent.gate.enter() => Some(Lease {
+                parent: parent.clone(),
+            }),
+            Some(_) => return Err(Error::ParentClosed),
+            None => None,
+        };
         let slots = (0..plan.steps.len()).map(|_| OnceLock::new()).collect();
         let inner = Arc::new(LocatorInner {
             plan,
@@ -47,6 +74,8 @@ impl LocatorInner {
             acquired: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
             children: Mutex::new(Vec::new()),
+            gate: Gate::default(),
+            lease: Mutex::new(lease),
         });
         if let Some(parent) = &inner.parent {
             let mut children = parent.children.lock().unwrap_or_else(|e| e.into_inner());
@@ -56,7 +85,20 @@ impl LocatorInner {
             }
             children.push(Arc::downgrade(&inner));
         }
-        inner
+        Ok(inner)
+    }
+
+    /// The production is over (done, or failed and released): the parent may close.
+    pub(crate) fn produced(&self) {
+        drop(self.take_lease());
+    }
+
+    pub(crate) fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    pub(crate) fn take_lease(&self) -> Option<Lease> {
+        self.lease.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
     /// The children still alive, most recent first, taken from the list.
@@ -151,6 +193,7 @@ impl LocatorInner {
     /// the whole sequence goes to [`crate::release::detach`], which keeps its order.
     fn release(&self, mut drop_slots: Option<&mut [OnceLock<Instance>]>) -> Vec<ReleaseFailure> {
         use crate::release::Deferred;
+        self.gate.shut_and_wait();
         self.closed.store(true, Ordering::Release);
         let mut failures = Vec::new();
         for child in self.take_children() {
@@ -190,8 +233,10 @@ impl LocatorInner {
                 }
             }
         }
+        // A production cut short ends its lease only after its releases, detached or not.
+        let lease = self.take_lease();
         if has_async {
-            crate::release::detach(deferred);
+            crate::release::detach(deferred, lease);
         }
         failures
     }
@@ -221,10 +266,12 @@ impl LocatorInner {
     }
 
     /// Like [`shutdown`](Self::shutdown), awaiting async release steps; independent resources
-    /// are released concurrently, every dependent before what it depends on.
-    pub(crate) async fn shutdown_async(self: &mut Arc<Self>) -> Vec<ReleaseFailure> {
-        let slots = Arc::get_mut(self).map(|inner| std::mem::take(&mut inner.slots).into_vec());
-        crate::release::release_concurrently(self, slots).await
+    /// are released concurrently, every dependent before what it depends on. The release runs
+    /// to its end even if the returned future is dropped (see [`crate::release::RunToEnd`]).
+    pub(crate) fn shutdown_async(mut self: Arc<Self>) -> crate::release::RunToEnd {
+        let slots =
+            Arc::get_mut(&mut self).map(|inner| std::mem::take(&mut inner.slots).into_vec());
+        crate::release::RunToEnd::new(crate::release::release_concurrently(self, slots))
     }
 }
 
@@ -381,7 +428,11 @@ impl AsyncLocator {
     /// Releases every resource: each once every resource depending on it is released,
     /// independent resources concurrently, async release steps awaited. Every failure is
     /// returned together. Lookups fail with [`Error::Closed`] afterwards.
-    pub async fn close(mut self) -> Result<(), Error> {
+    ///
+    /// Once started, the release runs to its end even if this future is dropped (a timeout, a
+    /// cancelled task): what is left is handed to a new task on the current tokio runtime (or
+    /// finished on this thread when there is none), and its failures are logged.
+    pub async fn close(self) -> Result<(), Error> {
         let failures = self.locator.inner.shutdown_async().await;
         if failures.is_empty() {
             Ok(())

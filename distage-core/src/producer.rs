@@ -35,7 +35,7 @@ pub(crate) fn produce(
             keys: async_steps.join(", "),
         });
     }
-    let mut inner = LocatorInner::new(plan.data.clone(), parent);
+    let inner = LocatorInner::new(plan.data.clone(), parent)?;
     // One argument buffer for every step, and the acquisitions kept here until the end: the
     // per-step cost is the user's constructor plus a lookup per argument.
     let mut args: Vec<Arg<'_>> = Vec::new();
@@ -50,6 +50,7 @@ pub(crate) fn produce(
             Err(cause) => {
                 drop(args);
                 *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired;
+                let mut inner = inner;
                 let release_failures = inner.shutdown();
                 return Err(produce_error(step, cause, Vec::new(), release_failures));
             }
@@ -57,6 +58,7 @@ pub(crate) fn produce(
     }
     drop(args);
     *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired;
+    inner.produced();
     Ok(Locator { inner })
 }
 
@@ -74,7 +76,7 @@ pub(crate) async fn produce_async(
     mut inputs: Inputs,
 ) -> Result<Locator, Error> {
     let steps = &plan.data.steps;
-    let mut inner = LocatorInner::new(plan.data.clone(), parent);
+    let inner = LocatorInner::new(plan.data.clone(), parent)?;
     // `waiting[i]`: steps `i` waits for; lazy dependencies do not order production.
     let mut waiting: Vec<usize> = (0..steps.len())
         .map(|s| plan.data.dep_steps(s).filter(|(_, lazy)| !lazy).count())
@@ -130,9 +132,12 @@ pub(crate) async fn produce_async(
         }
     }
     drop(args);
+    drop(in_flight);
     if failures.is_empty() {
+        inner.produced();
         return Ok(Locator { inner });
     }
+    // Runs to its end even if this future is dropped now.
     let release_failures = inner.shutdown_async().await;
     let mut failures = failures.into_iter();
     let (first, cause) = failures.next().expect("there is a failure");

@@ -4,12 +4,14 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::OnceLock;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
 use crate::binding::{BoxFuture, Instance, Origin, Release};
 use crate::concurrent::Concurrent;
 use crate::error::{BoxError, Failure, ReleaseFailure};
-use crate::locator::LocatorInner;
+use crate::locator::{Lease, LocatorInner};
 use crate::plan::StepTarget;
 
 /// Runs a sync release step; a panic is a failure, not an unwind.
@@ -47,13 +49,14 @@ pub(crate) enum Deferred {
 /// Runs a release sequence holding async steps where nobody can await it (a locator dropped
 /// without `close().await`, a cancelled `produce_async`). The steps run strictly in the given
 /// order — sync releases, async releases and instance drops alike — so a resource is never
-/// released before one that depends on it. Failures are logged.
+/// released before one that depends on it. Failures are logged. `lease` (a production cut
+/// short) ends after the last step, so a parent waiting to close waits for all of them.
 ///
 /// Where the sequence runs: on a multi-thread tokio runtime, to completion before this returns
-/// (`block_in_place`); with no runtime, on a temporary one, also to completion; on a
-/// current-thread runtime blocking is impossible, so it is spawned there and a warning says
-/// that it may not finish. `close().await` is the way to be sure.
-pub(crate) fn detach(steps: Vec<Deferred>) {
+/// (`block_in_place`); with no runtime, on this thread, also to completion; on a current-thread
+/// runtime blocking is impossible, so it goes to a new task there (see [`hand_off`]).
+/// `close().await` is the way to be sure it is over.
+pub(crate) fn detach(steps: Vec<Deferred>, lease: Option<Lease>) {
     let run = async move {
         for step in steps {
             let (target, origin, release) = match step {
@@ -85,45 +88,149 @@ pub(crate) fn detach(steps: Vec<Deferred>) {
                 );
             }
         }
+        drop(lease);
     };
+    let mut relay = Relay::new(Box::pin(run));
     #[cfg(feature = "tokio")]
     {
         use tokio::runtime::{Handle, RuntimeFlavor};
-        match Handle::try_current() {
-            Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(move || handle.block_on(run));
-            }
-            Ok(handle) => {
-                tracing::warn!(
-                    "distage: a locator holding async resources was dropped on a current-thread \
-                     runtime; its release steps are spawned and may not finish. Close it with \
-                     `close().await`."
-                );
-                handle.spawn(run);
-            }
-            Err(_) => match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime.block_on(run),
-                Err(e) => {
-                    tracing::warn!(
-                        "distage: no tokio runtime for async release steps ({e}); polling them here"
-                    );
-                    block_on(run);
+        if let Ok(handle) = Handle::try_current()
+            && handle.runtime_flavor() == RuntimeFlavor::MultiThread
+        {
+            // Outside a worker thread (a runtime shutting down) this can panic before finishing;
+            // what is left then goes on elsewhere, when `relay` is dropped.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                tokio::task::block_in_place(|| handle.block_on(&mut relay))
+            }));
+            return;
+        }
+    }
+    hand_off(relay);
+}
+
+/// A release sequence that runs to its end even when the future awaiting it is dropped: the
+/// future of `close()` and of the clean-up after a failed `produce_async`. Dropped before its
+/// end, it hands what is left to [`hand_off`], which logs the failures it can no longer return.
+/// The release is never continued inside the task being cancelled.
+pub(crate) struct RunToEnd {
+    release: Option<BoxFuture<Vec<ReleaseFailure>>>,
+}
+
+impl RunToEnd {
+    pub(crate) fn new(release: impl Future<Output = Vec<ReleaseFailure>> + Send + 'static) -> Self {
+        RunToEnd {
+            release: Some(Box::pin(release)),
+        }
+    }
+}
+
+impl Future for RunToEnd {
+    type Output = Vec<ReleaseFailure>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(release) = self.release.as_mut() else {
+            return Poll::Ready(Vec::new());
+        };
+        let failures = std::task::ready!(release.as_mut().poll(cx));
+        self.release = None;
+        Poll::Ready(failures)
+    }
+}
+
+impl Drop for RunToEnd {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            hand_off(Relay::new(Box::pin(async move {
+                for failure in release.await {
+                    tracing::error!("{failure}");
                 }
-            },
+            })));
+        }
+    }
+}
+
+/// A release sequence on its way to completion somewhere else. Dropped unfinished (the task
+/// it was spawned as dropped by a runtime shutting down, a `block_on` that panicked), it goes on
+/// on a thread of its own.
+struct Relay {
+    run: Option<BoxFuture<()>>,
+}
+
+impl Relay {
+    fn new(run: BoxFuture<()>) -> Self {
+        Relay { run: Some(run) }
+    }
+}
+
+impl Future for Relay {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(run) = self.run.as_mut() else {
+            return Poll::Ready(());
+        };
+        std::task::ready!(run.as_mut().poll(cx));
+        self.run = None;
+        Poll::Ready(())
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let Some(run) = self.run.take() else { return };
+        // A thread with no runtime context, so that it may block on a runtime of its own.
+        let spawned = std::thread::Builder::new()
+            .name("distage-release".into())
+            .spawn(move || run_blocking(run));
+        if let Err(e) = spawned {
+            tracing::error!("distage: no thread to finish a release sequence on ({e}); it is lost");
+        }
+    }
+}
+
+/// Finishes `relay` without blocking the caller when a tokio runtime is at hand (a new task on
+/// it), and on this thread, blocking, when there is none.
+fn hand_off(relay: Relay) {
+    #[cfg(feature = "tokio")]
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        // On a runtime shutting down the task is dropped at once, and `relay` goes to a thread.
+        drop(handle.spawn(relay));
+        return;
+    }
+    let mut relay = relay;
+    if let Some(run) = relay.run.take() {
+        run_blocking(run);
+    }
+}
+
+/// Runs `run` to its end on this thread, which is in no runtime's context: on a temporary
+/// tokio runtime (for the timers and I/O release steps use), or by polling.
+fn run_blocking(run: BoxFuture<()>) {
+    #[cfg(feature = "tokio")]
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => {
+            let _ = catch_unwind(AssertUnwindSafe(|| runtime.block_on(run)));
+        }
+        Err(e) => {
+            tracing::warn!(
+                "distage: no tokio runtime for async release steps ({e}); polling them here"
+            );
+            let _ = catch_unwind(AssertUnwindSafe(|| block_on(run)));
         }
     }
     #[cfg(not(feature = "tokio"))]
-    block_on(run);
+    {
+        let _ = catch_unwind(AssertUnwindSafe(|| block_on(run)));
+    }
 }
 
 /// Polls `future` to completion on this thread, parking between wake-ups (without a tokio
 /// runtime, release steps that need its reactor fail on their own terms).
 fn block_on<F: Future>(future: F) -> F::Output {
-    use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
+    use std::task::{Wake, Waker};
     struct Unpark(std::thread::Thread);
     impl Wake for Unpark {
         fn wake(self: Arc<Self>) {
@@ -145,15 +252,17 @@ fn block_on<F: Future>(future: F) -> F::Output {
 /// released; independent ones concurrently; among those ready, the latest acquired first.
 /// Instances in `slots` are dropped right after their release step.
 pub(crate) async fn release_concurrently(
-    inner: &LocatorInner,
+    inner: Arc<LocatorInner>,
     mut slots: Option<Vec<OnceLock<Instance>>>,
 ) -> Vec<ReleaseFailure> {
+    // Children being produced finish first (see `crate::gate`).
+    inner.gate().shut().await;
     inner
         .closed
         .store(true, std::sync::atomic::Ordering::Release);
     let mut failures = Vec::new();
-    for mut child in inner.take_children() {
-        failures.extend(Box::pin(child.shutdown_async()).await);
+    for child in inner.take_children() {
+        failures.extend(child.shutdown_async().await);
     }
     let (acquired, mut releases): (Vec<usize>, Vec<Option<Release>>) =
         std::mem::take(&mut *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()))
@@ -233,5 +342,7 @@ pub(crate) async fn release_concurrently(
             let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
         }
     }
+    // A production cleaned up after a failure ends its lease on its parent last.
+    drop(inner.take_lease());
     failures
 }

@@ -1,0 +1,84 @@
+//! Closing a locator while child locators are being produced from it (`Injector::inherit`,
+//! subcontext runs, possibly on other threads).
+//!
+//! Each production of a child holds a lease on its parent's gate. Closing the parent first shuts
+//! the gate — a production that starts afterwards fails with [`Error::ParentClosed`] before it
+//! acquires anything — then waits until the last lease ends. So a child either never starts or
+//! is complete (and registered as a child, which the parent closes first) before any of the
+//! parent's resources is released: never a child resource released after, or acquired after,
+//! a parent resource it depends on.
+//!
+//! [`Error::ParentClosed`]: crate::Error::ParentClosed
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
+
+#[derive(Default)]
+pub(crate) struct Gate {
+    state: Mutex<State>,
+    idle: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    shut: bool,
+    leases: usize,
+    /// Async closers waiting for the last lease.
+    waiting: Vec<Waker>,
+}
+
+impl Gate {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes a lease; `false` once the gate is shut.
+    pub(crate) fn enter(&self) -> bool {
+        let mut state = self.state();
+        if state.shut {
+            return false;
+        }
+        state.leases += 1;
+        true
+    }
+
+    /// Ends a lease taken with [`enter`](Self::enter).
+    pub(crate) fn leave(&self) {
+        let mut state = self.state();
+        state.leases = state.leases.saturating_sub(1);
+        if state.leases == 0 {
+            self.idle.notify_all();
+            for waker in state.waiting.drain(..) {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Shuts the gate and blocks this thread until no lease is held.
+    ///
+    /// A sync `close` on the thread that drives a child's async production would wait forever;
+    /// that production holds an `Arc` of this locator, so only an explicit `close` can get here,
+    /// and `close().await` (which does not block) is the way to close an async locator.
+    pub(crate) fn shut_and_wait(&self) {
+        let mut state = self.state();
+        state.shut = true;
+        while state.leases > 0 {
+            state = self.idle.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Shuts the gate and waits, without blocking, until no lease is held.
+    pub(crate) async fn shut(&self) {
+        std::future::poll_fn(|cx| {
+            let mut state = self.state();
+            state.shut = true;
+            if state.leases == 0 {
+                Poll::Ready(())
+            } else {
+                state.waiting.push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
