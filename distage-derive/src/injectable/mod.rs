@@ -27,12 +27,15 @@ pub(crate) fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut block = match syn::parse2::<syn::ItemImpl>(item.clone()) {
         Ok(block) => block,
         Err(_) => {
-            let e = darling::Error::custom(
-                "`#[injectable]` goes on an `impl` block with a `fn new(…)`",
-            )
-            .with_span(&item)
-            .write_errors();
-            return quote!(#item #e);
+            errors.push(
+                darling::Error::custom(
+                    "`#[injectable]` goes on an `impl` block with a `fn new(…)`",
+                )
+                .with_span(&item),
+            );
+            // The accumulator must be finished, also on this early way out.
+            let errors = errors.finish().err().map(darling::Error::write_errors);
+            return quote!(#item #errors);
         }
     };
     let component = errors.handle(parse::from_impl(&mut block));
@@ -115,5 +118,24 @@ mod tests {
             "a fallible constructor's error is converted: {out}"
         );
         assert!(!out.contains("# [id"), "{out}");
+    }
+
+    #[test]
+    fn the_attribute_on_anything_but_an_impl_block_is_an_error_not_a_panic() {
+        for item in [
+            "struct S { a: u8 }",
+            "fn new() -> u8 { 1 }",
+            "enum E { A }",
+            "",
+        ] {
+            for args in ["", "extra"] {
+                let out = super::attribute(args.parse().unwrap(), item.parse().unwrap());
+                let out = out.to_string();
+                assert!(
+                    out.contains("goes on an `impl` block"),
+                    "{item} / {args}: {out}"
+                );
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Type};
 
@@ -24,7 +25,8 @@ impl Names {
     pub(crate) fn new(module: &Ident) -> Names {
         Names {
             module: module.clone(),
-            prefix: format!("__distage_{module}"),
+            // `r#match` is the module `match`: `__distage_match_…`, not `__distage_r#match_…`.
+            prefix: format!("__distage_{}", module.unraw()),
         }
     }
     fn item(&self, suffix: impl std::fmt::Display) -> Ident {
@@ -96,7 +98,7 @@ fn module_mod(module: &ModuleDef, names: &Names, exports: TokenStream, meta: &Me
     let doc = format!("The `{name}` module: `{name}::module()` builds its bindings.");
     quote! {
         #(#attrs)*
-        #[allow(non_snake_case, private_interfaces, private_bounds, dead_code)]
+        #[allow(non_snake_case, non_camel_case_types, private_interfaces, private_bounds, dead_code)]
         #vis mod #name {
             #[doc = #doc]
             #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug, ::core::default::Default, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash)]
@@ -611,7 +613,7 @@ fn key_trait_name(set: bool, named: bool) -> &'static str {
 fn key_traits(names: &Names) -> TokenStream {
     let p = private();
     let marker = names.marker();
-    let module = names.module.to_string();
+    let module = names.module.unraw().to_string();
     let note = format!(
         "bind it in `{module}` (`make<…>`), `include` a module that binds it, or declare it with `requires …;` when another module provides it at run time"
     );
@@ -726,7 +728,7 @@ fn exports(graph: &Graph, names: &Names) -> TokenStream {
 fn export_meta(module: &ModuleDef, graph: &Graph, site: &str) -> Meta {
     Meta {
         id: site.to_string(),
-        name: module.name.to_string(),
+        name: module.name.unraw().to_string(),
         checked: true,
         keys: exported(graph)
             .map(|(_, node)| MetaKey {
@@ -757,7 +759,7 @@ fn export_meta(module: &ModuleDef, graph: &Graph, site: &str) -> Meta {
 fn unchecked_meta(module: &ModuleDef, site: &str) -> Meta {
     Meta {
         id: site.to_string(),
-        name: module.name.to_string(),
+        name: module.name.unraw().to_string(),
         checked: false,
         keys: Vec::new(),
         requires: Vec::new(),

@@ -180,6 +180,21 @@ mod tests {
     }
 
     #[test]
+    fn raw_identifiers_name_modules() {
+        for (src, prefix) in [
+            (
+                "pub r#match { make<u8>.from_value(1); }",
+                "__distage_match_",
+            ),
+            ("r#Foo { }", "__distage_Foo_"),
+        ] {
+            let out = expand_str(src);
+            assert!(!out.contains("compile_error"), "{src}: {out}");
+            assert!(out.contains(prefix), "{src}: {out}");
+        }
+    }
+
+    #[test]
     fn mistakes_are_all_reported_and_a_stub_module_is_still_emitted() {
         let out = expand_str("App { make<u8>.frm(1); bind<u8>; make<u16>.from_value(1); }");
         assert_eq!(out.matches("compile_error").count(), 2, "{out}");
