@@ -307,3 +307,21 @@ fn a_child_plan_shows_what_it_takes_from_the_parent() {
     );
     assert!(dot.contains("s0 -> p0;"), "{dot}");
 }
+
+#[test]
+fn a_wide_tree_draws_its_first_hundred_children_and_counts_the_rest() {
+    let module = distage::Module::build(|m| {
+        let mut set = m.many::<u32>();
+        for i in 0..250u32 {
+            set = set.add_value(i);
+        }
+    });
+    let injector = Injector::new();
+    let plan = injector.plan(&PlannerInput::new(module)).unwrap();
+    let tree = plan.dependencies(&DIKey::set_of::<u32>()).unwrap();
+    assert_eq!(tree.nodes().len(), 251);
+    let drawn = tree.to_string();
+    let lines: Vec<&str> = drawn.lines().collect();
+    assert_eq!(lines.len(), 1 + 100 + 1, "{drawn}");
+    assert_eq!(lines.last().unwrap().trim(), "└─ … and 150 more");
+}

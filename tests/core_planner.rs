@@ -333,6 +333,19 @@ fn a_chain_4000_deep_plans_produces_and_drops_without_overflowing() {
         .dependencies(&DIKey::named::<Link>(format!("n{}", N - 1)))
         .unwrap();
     assert_eq!(tree.nodes().len(), N);
+    // Drawn with bounded indentation: linear in the chain's length, not quadratic.
+    let drawn = tree.to_string();
+    assert_eq!(drawn.lines().count(), N);
+    assert!(drawn.len() < 200 * N, "{} bytes", drawn.len());
+    assert!(
+        drawn
+            .lines()
+            .last()
+            .unwrap()
+            .contains(&format!("└─ [depth {}] ", N - 1)),
+        "{}",
+        drawn.lines().last().unwrap()
+    );
 
     let locator = injector.produce(&plan).unwrap();
     let last = locator.get_named::<Link>(&format!("n{}", N - 1)).unwrap();

@@ -776,32 +776,78 @@ impl PlanTree {
 
     /// Every distinct step in the tree except the root.
     pub fn targets(&self) -> Vec<&StepTarget> {
-        let mut out: Vec<&StepTarget> = Vec::new();
-        for n in self.nodes.iter().skip(1) {
-            if !out.contains(&&n.target) {
-                out.push(&n.target);
-            }
-        }
-        out
+        let mut seen = std::collections::HashSet::new();
+        self.nodes
+            .iter()
+            .skip(1)
+            .map(|n| &n.target)
+            .filter(|t| seen.insert(*t))
+            .collect()
     }
 }
 
+/// Deeper nodes are drawn at this depth, with their real depth written out, so a chain of
+/// thousands of steps prints in lines of bounded length (linear, not quadratic, in its size).
+const TREE_MAX_INDENT: usize = 24;
+/// Children of one node drawn before the rest are summed up in one line.
+const TREE_MAX_CHILDREN: usize = 100;
+
 impl fmt::Display for PlanTree {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Per depth: children of the current parent drawn, and left out.
+        let mut drawn: Vec<usize> = Vec::new();
+        let mut left_out: Vec<usize> = Vec::new();
+        // Inside the subtree of a child left out: everything deeper than this is left out too.
+        let mut skipping_below: Option<usize> = None;
+        let line = |f: &mut fmt::Formatter<'_>, depth: usize, lazy: bool| -> fmt::Result {
+            f.write_str("\n")?;
+            for _ in 1..depth.min(TREE_MAX_INDENT) {
+                f.write_str("   ")?;
+            }
+            f.write_str(if lazy { "└~ " } else { "└─ " })?;
+            if depth > TREE_MAX_INDENT {
+                write!(f, "[depth {depth}] ")?;
+            }
+            Ok(())
+        };
+        let flush = |f: &mut fmt::Formatter<'_>,
+                     drawn: &mut Vec<usize>,
+                     left_out: &mut Vec<usize>,
+                     keep: usize|
+         -> fmt::Result {
+            while drawn.len() > keep {
+                let depth = drawn.len() - 1;
+                drawn.pop();
+                if let Some(n) = left_out.pop().filter(|&n| n > 0) {
+                    line(f, depth, false)?;
+                    write!(f, "… and {n} more")?;
+                }
+            }
+            Ok(())
+        };
         for (i, n) in self.nodes.iter().enumerate() {
             if i > 0 {
-                f.write_str("\n")?;
-                for _ in 1..n.depth {
-                    f.write_str("   ")?;
+                if skipping_below.is_some_and(|d| n.depth > d) {
+                    continue;
                 }
-                f.write_str(if n.lazy { "└~ " } else { "└─ " })?;
+                skipping_below = None;
+                flush(f, &mut drawn, &mut left_out, n.depth + 1)?;
+                drawn.resize(n.depth + 1, 0);
+                left_out.resize(n.depth + 1, 0);
+                if drawn[n.depth] == TREE_MAX_CHILDREN {
+                    left_out[n.depth] += 1;
+                    skipping_below = Some(n.depth);
+                    continue;
+                }
+                drawn[n.depth] += 1;
+                line(f, n.depth, n.lazy)?;
             }
             write!(f, "{} ({})", n.target, n.origin)?;
             if n.repeated {
                 f.write_str(" [see above]")?;
             }
         }
-        Ok(())
+        flush(f, &mut drawn, &mut left_out, 0)
     }
 }
 
