@@ -397,6 +397,8 @@ const fn report_cycle<const N: usize>(
         "\nfix: break the cycle with `Lazy<T>` on one of these dependencies",
     );
     let (message, _) = buf.split_at(len);
+    // This runs in a `const` item: a panic is how a const evaluation reports an error, and
+    // `cargo check` shows its message as the compile error. It never runs at run time.
     match core::str::from_utf8(message) {
         Ok(m) => panic!("{}", m),
         Err(_) => panic!("dependency cycle"),

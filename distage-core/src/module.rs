@@ -827,26 +827,25 @@ pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 
 ) -> Provider {
     let (deps, call) = f.into_functoid().into_parts();
     Provider::call(deps, ImplKind::Resource, move |args: &mut Args<'_>| {
-        let lifecycle = call(args)?;
-        if lifecycle.is_async() {
-            return Err(format!(
-                "`{}` is bound with `from_resource`, but its Lifecycle is async: bind it with `from_resource_async` and produce with `produce_async`",
-                std::any::type_name::<I>()
-            )
-            .into());
-        }
-        let Lifecycle { acquire, release } = lifecycle;
-        let Acquire::Sync(acquire) = acquire else {
-            unreachable!("checked above")
+        let Lifecycle { acquire, release } = call(args)?;
+        let (acquire, release) = match (acquire, release) {
+            (Acquire::Sync(acquire), None) => (acquire, None),
+            (Acquire::Sync(acquire), Some(ReleaseFn::Sync(release))) => (acquire, Some(release)),
+            _ => {
+                return Err(format!(
+                    "`{}` is bound with `from_resource`, but its Lifecycle is async: bind it with `from_resource_async` and produce with `produce_async`",
+                    std::any::type_name::<I>()
+                )
+                .into());
+            }
         };
         let resource = Arc::new(acquire()?);
         let instance = coerce(resource.clone());
         Ok(match release {
-            Some(ReleaseFn::Sync(release)) => Produced::with_release(
+            Some(release) => Produced::with_release(
                 instance,
                 Release::Sync(Box::new(move || release(&resource))),
             ),
-            Some(ReleaseFn::Async(_)) => unreachable!("checked above"),
             None => Produced::instance(instance),
         })
     })

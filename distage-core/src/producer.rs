@@ -140,7 +140,9 @@ pub(crate) async fn produce_async(
     // Runs to its end even if this future is dropped now.
     let release_failures = inner.shutdown_async().await;
     let mut failures = failures.into_iter();
-    let (first, cause) = failures.next().expect("there is a failure");
+    let Some((first, cause)) = failures.next() else {
+        return Err(Error::Internal("a failed production without a failure".into()));
+    };
     let others = failures
         .map(|(i, cause)| StepFailure {
             target: steps[i].target(),
