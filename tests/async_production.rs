@@ -310,6 +310,54 @@ async fn independent_releases_run_concurrently() {
     assert_eq!(log.take().len(), 5);
 }
 
+/// distage's order: the latest acquired is released first. Acquisition here completes in the
+/// opposite of declaration (and plan) order, so plan order would get it wrong.
+#[tokio::test]
+async fn independent_async_releases_start_latest_acquired_first_after_their_dependents() {
+    struct Pool;
+    struct Cache;
+    struct Svc;
+    fn timed<T: Send + Sync + 'static>(
+        log: &Log,
+        name: &'static str,
+        ms: u64,
+        v: T,
+    ) -> Lifecycle<T> {
+        let (start, stop) = (log.clone(), log.clone());
+        Lifecycle::make_async(
+            async move {
+                start.push(format!("{name} start"));
+                sleep(Duration::from_millis(ms)).await;
+                v
+            },
+            move |_| {
+                // Logged when the release step starts; the steps then run concurrently.
+                stop.push(format!("{name} stop"));
+                async {}
+            },
+        )
+    }
+    let log = Log::default();
+    let (p, c, s) = (log.clone(), log.clone(), log.clone());
+    let module = Module::build(move |m| {
+        let (p, c, s) = (p.clone(), c.clone(), s.clone());
+        m.make::<Pool>()
+            .from_resource_async(move || timed(&p, "Pool", 40, Pool));
+        m.make::<Cache>()
+            .from_resource_async(move || timed(&c, "Cache", 5, Cache));
+        m.make::<Svc>()
+            .from_resource_async(move |_: Arc<Pool>, _: Arc<Cache>| timed(&s, "Svc", 0, Svc));
+    });
+    let locator = Injector::new().produce_async(&plan(module)).await.unwrap();
+    locator.close().await.unwrap();
+    let events = log.take();
+    assert_eq!(
+        events[2..],
+        ["Svc start", "Svc stop", "Pool stop", "Cache stop"],
+        "{events:?}"
+    );
+}
+
 #[tokio::test]
 async fn get_after_close_is_an_error_and_run_awaits_the_function() {
     let module = Module::build(|m| {
