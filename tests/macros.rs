@@ -593,3 +593,46 @@ fn a_generic_component_with_more_than_sixteen_parameters_gets_every_argument() {
         .unwrap();
     assert_eq!((*wide.t0, *wide.t15, *wide.t16), (1, 1, 2));
 }
+
+macro_rules! wide {
+    ($name:ident $($field:ident)*) => {
+        #[derive(Injectable)]
+        #[allow(dead_code)]
+        struct $name {
+            $($field: Arc<u32>,)*
+            #[id("last")]
+            last: Arc<u32>,
+        }
+    };
+}
+
+// 40 parameters: two full tuples of 16 and a third of 8, taken one after another.
+wide!(Forty f0 f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 f12 f13 f14 f15 f16 f17 f18 f19 f20 f21 f22 f23 f24 f25 f26 f27 f28 f29 f30 f31 f32 f33 f34 f35 f36 f37 f38);
+
+#[test]
+fn a_constructor_of_forty_parameters_takes_them_in_order_across_tuples() {
+    let module = Module::build(|m| {
+        m.make::<u32>().from_value(1);
+        m.make::<u32>().named("last").from_value(2);
+        m.make::<Forty>().from::<Forty>();
+    });
+    let plan = Injector::new()
+        .plan(&PlannerInput::new(module).roots::<Forty>())
+        .unwrap();
+    assert_eq!(
+        plan.step(&DIKey::of::<Forty>())
+            .unwrap()
+            .dependencies()
+            .len(),
+        40
+    );
+    let forty = Injector::new()
+        .produce(&plan)
+        .unwrap()
+        .get::<Forty>()
+        .unwrap();
+    assert_eq!(
+        (*forty.f0, *forty.f15, *forty.f16, *forty.f38, *forty.last),
+        (1, 1, 1, 1, 2)
+    );
+}

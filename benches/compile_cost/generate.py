@@ -69,8 +69,15 @@ def layer_width(n):
     return max(MIN_LAYER_WIDTH, -(-n // MAX_LAYERS))
 
 
-def graph(n, width=None):
-    """deps[i]: the sorted, distinct earlier components that component i needs."""
+def graph(n, width=None, root=False):
+    """deps[i]: the sorted, distinct earlier components that component i needs. With `root`,
+    the last component is a root that needs every earlier component nothing else needs (what an
+    application's main or router does: fan-in of about N / 8)."""
+    if root:
+        deps = graph(n - 1, width or layer_width(n))
+        needed = {j for ds in deps for j in ds}
+        deps.append([i for i in range(n - 1) if i not in needed])
+        return deps
     width = width or layer_width(n)
     rng = SplitMix64(SEED)
     deps = []
@@ -183,8 +190,8 @@ def depth(deps):
     return max(longest)
 
 
-def write_project(n, mode, out_dir, flat=False, width=None):
-    deps = graph(n, width)
+def write_project(n, mode, out_dir, flat=False, width=None, root=False):
+    deps = graph(n, width, root)
     name = crate_name(n, mode).replace("_", "-")
     os.makedirs(os.path.join(out_dir, "src"), exist_ok=True)
     dependencies = f'distage = {{ path = "{DISTAGE_PATH}" }}\n' if mode == "distage" else ""
@@ -237,10 +244,17 @@ def main():
         type=int,
         help="components per layer (default max(10, ceil(N / 32))); 10 makes deep graphs",
     )
+    parser.add_argument(
+        "--root",
+        action="store_true",
+        help="the last component needs every component nothing else needs (fan-in ~N/8)",
+    )
     args = parser.parse_args()
     if args.n < 1:
         parser.error("n must be at least 1")
-    write_project(args.n, args.mode, os.path.abspath(args.out_dir), args.flat, args.layer_width)
+    write_project(
+        args.n, args.mode, os.path.abspath(args.out_dir), args.flat, args.layer_width, args.root
+    )
 
 
 if __name__ == "__main__":

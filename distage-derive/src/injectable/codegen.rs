@@ -116,6 +116,22 @@ fn injectable_impl(
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     let self_ty = &c.self_ty;
     let args = format_ident!("__distage_args");
+    // More parameters than one tuple takes: tuples of `MAX_TAKE_ALL`, taken one after another.
+    let chunks: Vec<TokenStream> = if tuple.is_none() && c.injected().count() > MAX_TAKE_ALL {
+        let types: Vec<TokenStream> = c
+            .injected()
+            .map(|(_, param, kind)| {
+                let inject = inject_type(&param.ty, kind);
+                respan(quote!(<#inject as #p::Inject>::Checked), param.ty.span())
+            })
+            .collect();
+        types
+            .chunks(MAX_TAKE_ALL)
+            .map(|chunk| quote!((#(#chunk,)*)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut taken = 0;
     let values: Vec<TokenStream> = c
         .params
@@ -127,6 +143,12 @@ fn injectable_impl(
                     let var = format_ident!("__distage_a{taken}");
                     taken += 1;
                     return quote!(#var #unwrap);
+                }
+                if !chunks.is_empty() {
+                    let chunk = format_ident!("__distage_t{}", taken / MAX_TAKE_ALL);
+                    let index = syn::Index::from(taken % MAX_TAKE_ALL);
+                    taken += 1;
+                    return quote!(#chunk.#index #unwrap);
                 }
                 let inject = inject_type(&param.ty, kind);
                 let extract = respan(quote!(<#inject as #p::Inject>::extract), param.ty.span());
@@ -149,6 +171,18 @@ fn injectable_impl(
         })
         .collect();
     let mut build = construct(c, &values);
+    // Innermost first: each chunk's tuple is one local, so an error in chunk k drops k tuples,
+    // not every argument taken before it (which made checking a constructor with hundreds of
+    // parameters quadratic in their number).
+    for (i, chunk) in chunks.iter().enumerate().rev() {
+        let var = format_ident!("__distage_t{i}");
+        build = quote! {
+            match <#chunk as #p::InjectAll>::take_all(#args) {
+                ::core::result::Result::Ok(#var) => #build,
+                ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
+            }
+        };
+    }
     if let Some(tuple) = tuple {
         let vars = (0..taken).map(|i| format_ident!("__distage_a{i}"));
         build = quote! {
