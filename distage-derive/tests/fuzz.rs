@@ -50,7 +50,7 @@ const DERIVES: &[&str] = &[
 /// Valid `#[injectable]` items.
 const IMPLS: &[&str] = &[
     "impl Counter { fn new(#[id(\"start\")] start: u32, _unit: Arc<Unit>) -> Self { Counter { start } } }",
-    "impl Session { fn new(repo: Arc<Repo>, #[assisted] user: String) -> Result<Self, Error> { \
+    "impl Session { fn new(repo: Arc<Repo>, #[id(\"user\")] user: String) -> Result<Self, Error> { \
      Ok(Session { repo, user }) } }",
     "impl<T> Generic<T> where T: Send { pub fn new() -> Self { todo!() } fn other(&self) {} }",
 ];
