@@ -5,14 +5,16 @@
 //!
 //! ```text
 //! cargo test --test faults                     # CI form: 4,200 graphs (600 per mode), fixed seed
-//! DISTAGE_FAULTS=100000 DISTAGE_FAULTS_SEED=random cargo test --release --test faults
+//! DISTAGE_FAULTS=100000 DISTAGE_FAULTS_SEED=random cargo test --release --test faults -- --nocapture
 //!                                              # long form: N graphs in all, a random seed
 //! DISTAGE_FAULTS_SEED=12345 cargo test --test faults   # the same campaign again
 //! DISTAGE_FAULTS_GRAPH=0x1f2e… cargo test --test faults <mode test>
 //!                                              # replays the one graph a failure printed
 //! ```
 //!
-//! A failure prints the campaign's seed, the failing graph's seed, the command that replays it,
+//! `--nocapture` shows each mode's seed, time and figures (graphs produced, failed, cut off by a
+//! timeout, resources acquired, children produced) even when nothing fails. A failure prints
+//! the campaign's seed, the failing graph's seed, the command that replays it,
 //! what was injected and where, the violations and the event log. Graphs are spread evenly over
 //! the seven modes, one `#[test]` each, so a failure names its mode.
 //!
@@ -38,6 +40,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
@@ -54,7 +57,7 @@ const DEFAULT_GRAPHS: usize = 4200;
 /// The CI form's seed.
 const DEFAULT_SEED: u64 = 0x00d1_57a6_e012;
 /// How long to wait for releases handed off to a guard or a spawned task.
-const SETTLE: Duration = Duration::from_millis(500);
+const SETTLE: Duration = Duration::from_secs(2);
 /// A mode's test stops after this many failing graphs.
 const MAX_FAILURES: usize = 5;
 
@@ -262,12 +265,25 @@ impl Case {
         let root: Vec<Component> = (0..n)
             .map(|i| component(&mut rng, Who { scope: 0, index: i }, async_root, 0))
             .collect();
+        // Modes about closing get faults that let producing succeed.
+        let closing = matches!(
+            mode,
+            Mode::CloseUnderTimeout | Mode::CloseWhileChildrenProduce
+        );
         let fault = (!rng.one_in(10)).then(|| {
             let k = rng.below(n);
-            let possible = Fault::possible_for(root[k].kind);
+            let possible: Vec<Fault> = Fault::possible_for(root[k].kind)
+                .iter()
+                .copied()
+                .filter(|f| !closing || !f.fails_production())
+                .collect();
             (k, possible[rng.below(possible.len())])
         });
-        let timeout = Duration::from_micros(rng.below(3001) as u64);
+        // A third of the timeouts cut the future off after its first poll.
+        let timeout = match rng.one_in(3) {
+            true => Duration::ZERO,
+            false => Duration::from_micros(rng.below(3001) as u64),
+        };
         let mut children = Vec::new();
         if mode == Mode::CloseWhileChildrenProduce {
             for t in 0..rng.range(2, 3) {
@@ -530,6 +546,11 @@ struct Outcome {
     /// Whether releases may still be running when the API call returns (a dropped future or
     /// locator): the checks then wait for them, up to [`SETTLE`].
     handed_off: bool,
+    /// A `timeout` dropped the future it wrapped.
+    cut_off: bool,
+    /// Child locators produced, and child productions that failed (the root was closing).
+    children_produced: usize,
+    children_failed: usize,
 }
 
 struct Runtimes {
@@ -617,7 +638,7 @@ fn run(case: &Case, runtimes: &Runtimes, log: &Log) -> Outcome {
                     outcome.closed = Some(locator.close().await);
                 }
                 Ok(Err(e)) => outcome.produced = Some(Err(e)),
-                Err(_) => outcome.handed_off = true,
+                Err(_) => (outcome.handed_off, outcome.cut_off) = (true, true),
             }
         }),
         Mode::CloseUnderTimeout => runtime.block_on(async {
@@ -626,7 +647,7 @@ fn run(case: &Case, runtimes: &Runtimes, log: &Log) -> Outcome {
                     outcome.produced = Some(Ok(()));
                     match tokio::time::timeout(case.timeout, locator.close()).await {
                         Ok(closed) => outcome.closed = Some(closed),
-                        Err(_) => outcome.handed_off = true,
+                        Err(_) => (outcome.handed_off, outcome.cut_off) = (true, true),
                     }
                 }
                 Err(e) => outcome.produced = Some(Err(e)),
@@ -670,6 +691,8 @@ fn run_with_children(
         }
     };
     outcome.produced = Some(Ok(()));
+    let produced = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = case
         .children
         .iter()
@@ -679,15 +702,22 @@ fn run_with_children(
                 Root::Async(l) => Injector::inherit(l),
             };
             let modules: Vec<Module> = graphs.iter().map(|g| module(g, |_| None, log)).collect();
+            let (produced, failed) = (produced.clone(), failed.clone());
             std::thread::spawn(move || {
                 for module in modules {
                     // Failing because the parent is closing is fine; releasing late is not.
-                    let Ok(plan) = injector.plan(&PlannerInput::new(module)) else {
-                        continue;
-                    };
-                    if let Ok(child) = injector.produce(&plan) {
-                        std::thread::yield_now();
-                        let _ = child.close();
+                    let child = injector
+                        .plan(&PlannerInput::new(module))
+                        .and_then(|plan| injector.produce(&plan));
+                    match child {
+                        Ok(child) => {
+                            produced.fetch_add(1, Ordering::Relaxed);
+                            std::thread::yield_now();
+                            let _ = child.close();
+                        }
+                        Err(_) => {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 }
             })
@@ -703,6 +733,8 @@ fn run_with_children(
             outcome.escaped = Some(format!("in a child thread: {}", panic_message(&*panic)));
         }
     }
+    outcome.children_produced = produced.load(Ordering::Relaxed);
+    outcome.children_failed = failed.load(Ordering::Relaxed);
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -972,6 +1004,49 @@ fn describe(case: &Case, outcome: &Outcome, events: &[(Who, What)]) -> String {
     )
 }
 
+/// What a mode's graphs went through, to show that it exercises what it claims to.
+#[derive(Default)]
+struct Stats {
+    produced: usize,
+    produce_failed: usize,
+    cut_off: usize,
+    acquired: usize,
+    children_produced: usize,
+    children_failed: usize,
+}
+
+impl Stats {
+    fn add(&mut self, outcome: &Outcome, events: &[(Who, What)]) {
+        match &outcome.produced {
+            Some(Ok(())) => self.produced += 1,
+            Some(Err(_)) => self.produce_failed += 1,
+            None => {}
+        }
+        self.cut_off += usize::from(outcome.cut_off);
+        self.acquired += events.iter().filter(|(_, w)| *w == What::Acquired).count();
+        self.children_produced += outcome.children_produced;
+        self.children_failed += outcome.children_failed;
+    }
+}
+
+impl std::fmt::Display for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} produced, {} failed to produce, {} cut off by a timeout, {} resources acquired",
+            self.produced, self.produce_failed, self.cut_off, self.acquired
+        )?;
+        if self.children_produced + self.children_failed > 0 {
+            write!(
+                f,
+                ", {} children produced, {} failed",
+                self.children_produced, self.children_failed
+            )?;
+        }
+        Ok(())
+    }
+}
+
 fn campaign(mode: Mode, test_name: &str) {
     quiet_injected_panics();
     let runtimes = Runtimes::new();
@@ -986,9 +1061,12 @@ fn campaign(mode: Mode, test_name: &str) {
             (0..graphs).map(|_| rng.next()).collect()
         }
     };
+    // Printed first, so that even an abort leaves the seed behind (with `--nocapture`).
+    eprintln!("{test_name}: {} graph(s), seed {base:#x}", seeds.len());
     let started = Instant::now();
     let mut failures = Vec::new();
     let mut run_count = 0;
+    let mut stats = Stats::default();
     for &seed in &seeds {
         let case = Case::generate(seed, mode);
         let log = Log::default();
@@ -1003,6 +1081,7 @@ fn campaign(mode: Mode, test_name: &str) {
         }
         run_count += 1;
         let events = log.events();
+        stats.add(&outcome, &events);
         let violations = check(&case, &outcome, &events);
         if !violations.is_empty() {
             failures.push(format!(
@@ -1017,7 +1096,7 @@ fn campaign(mode: Mode, test_name: &str) {
         }
     }
     eprintln!(
-        "{test_name}: {run_count} graphs (seed {base:#x}) in {:?}",
+        "{test_name}: {run_count} graphs (seed {base:#x}) in {:?}: {stats}",
         started.elapsed()
     );
     assert!(
