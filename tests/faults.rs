@@ -25,7 +25,8 @@
 //! (`Lifecycle::try_make_async`, with yields and 1 ms sleeps in acquire and release) or an async
 //! constructor. At most one fault: a constructor error, a panic in a constructor, in an acquire
 //! or in a release, or a panicking `Drop` of an instance. Async modes run on a multi-thread
-//! runtime (two thirds of the graphs) or a current-thread one.
+//! runtime (two thirds of the graphs) or a current-thread one; a third of the locators of
+//! "async produce + drop" are dropped outside the runtime.
 //!
 //! # What is checked
 //!
@@ -246,6 +247,8 @@ struct Case {
     root: Vec<Component>,
     fault: Option<(usize, Fault)>,
     timeout: Duration,
+    /// `AsyncProduceDrop`: the locator is dropped outside the runtime rather than inside.
+    drop_outside_runtime: bool,
     /// Per thread, the child graphs it produces from the root, one after the other.
     children: Vec<Vec<Vec<Component>>>,
     /// How long the main thread lets the children run before closing the root.
@@ -299,6 +302,7 @@ impl Case {
             }
         }
         let close_after = Duration::from_micros(rng.below(1000) as u64);
+        let drop_outside_runtime = mode == Mode::AsyncProduceDrop && rng.one_in(3);
         Case {
             mode,
             current_thread,
@@ -306,6 +310,7 @@ impl Case {
             root,
             fault,
             timeout,
+            drop_outside_runtime,
             children,
             close_after,
         }
@@ -626,11 +631,26 @@ fn run(case: &Case, runtimes: &Runtimes, log: &Log) -> Outcome {
                 Err(e) => outcome.produced = Some(Err(e)),
             }
         }),
-        Mode::AsyncProduceDrop => runtime.block_on(async {
-            let produced = Injector::new().produce_async(&plan).await;
-            outcome.handed_off = produced.is_ok();
-            outcome.produced = Some(produced.map(drop));
-        }),
+        Mode::AsyncProduceDrop => {
+            let locator = runtime.block_on(async {
+                match Injector::new().produce_async(&plan).await {
+                    Ok(locator) => {
+                        outcome.produced = Some(Ok(()));
+                        outcome.handed_off = true;
+                        Some(locator)
+                    }
+                    Err(e) => {
+                        outcome.produced = Some(Err(e));
+                        None
+                    }
+                }
+            });
+            if case.drop_outside_runtime {
+                drop(locator);
+            } else {
+                runtime.block_on(async move { drop(locator) });
+            }
+        }
         Mode::ProduceAsyncUnderTimeout => runtime.block_on(async {
             match tokio::time::timeout(case.timeout, Injector::new().produce_async(&plan)).await {
                 Ok(Ok(locator)) => {
@@ -986,8 +1006,8 @@ fn describe(case: &Case, outcome: &Outcome, events: &[(Who, What)]) -> String {
         Some(Err(e)) => format!("Err({})", e.to_string().replace('\n', " | ")),
     };
     format!(
-        "{} components, fault: {fault}, {} runtime, async root: {}, timeout {:?}, {} child \
-         threads\n  produced: {}\n  closed: {}\n  log ({} events): {}",
+        "{} components, fault: {fault}, {} runtime, async root: {}, timeout {:?}, dropped outside \
+         the runtime: {}, {} child threads\n  produced: {}\n  closed: {}\n  log ({} events): {}",
         case.root.len(),
         if case.current_thread {
             "current-thread"
@@ -996,6 +1016,7 @@ fn describe(case: &Case, outcome: &Outcome, events: &[(Who, What)]) -> String {
         },
         case.async_root,
         case.timeout,
+        case.drop_outside_runtime,
         case.children.len(),
         show(&outcome.produced),
         show(&outcome.closed),
