@@ -222,6 +222,9 @@ struct Component {
     deps: Vec<Who>,
     acquire_delay: Delay,
     release_delay: Delay,
+    /// Blocks the constructor (child components only): a child's production then takes long
+    /// enough for the root's close to land in it.
+    constructor_sleep: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -362,12 +365,17 @@ fn component(rng: &mut Rng, who: Who, allow_async: bool, root_len: usize) -> Com
                 .map(|index| Who { scope: 0, index }),
         );
     }
+    let constructor_sleep = match root_len > 0 && rng.one_in(3) {
+        true => Duration::from_micros(rng.range(50, 300) as u64),
+        false => Duration::ZERO,
+    };
     Component {
         who,
         kind,
         deps,
         acquire_delay: Delay::random(rng),
         release_delay: Delay::random(rng),
+        constructor_sleep,
     }
 }
 
@@ -430,9 +438,13 @@ fn bind(m: &mut ModuleBuilder, c: &Component, fault: Option<Fault>, log: &Log) {
     let who = c.who;
     let deps: Vec<Dependency> = c.deps.iter().map(|d| Dependency::strict(d.key())).collect();
     let count = deps.len();
+    let sleep = c.constructor_sleep;
     let take_deps = move |args: &mut Args<'_>| -> Result<(), BoxError> {
         for _ in 0..count {
             let _: Arc<Node> = args.take()?;
+        }
+        if !sleep.is_zero() {
+            std::thread::sleep(sleep);
         }
         if fault == Some(Fault::PanicInConstructor) {
             panic!("{INJECTED}: `{who}`'s constructor panicked");
