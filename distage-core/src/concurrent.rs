@@ -19,6 +19,8 @@ pub(crate) struct Concurrent<T> {
     free: Vec<usize>,
     woken: Arc<Woken>,
     len: usize,
+    /// The task that polled the set last.
+    task: Option<Waker>,
 }
 
 #[derive(Default)]
@@ -56,6 +58,7 @@ impl<T> Concurrent<T> {
             free: Vec::new(),
             woken: Arc::default(),
             len: 0,
+            task: None,
         }
     }
 
@@ -90,6 +93,21 @@ impl<T> Concurrent<T> {
         }
         // Registered before draining, so a wake-up between the drain and `Pending` is not lost.
         *lock(&self.woken.task) = Some(cx.waker().clone());
+        // Polled by another task than last time (the set was handed to a new task when the one
+        // awaiting it was cancelled): wake-ups meant for the old task may be lost — tokio drops a
+        // `yield_now`'s deferred wake-up with the `block_on` it was made in — so every future
+        // is polled once more, which registers it with the new task.
+        if !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+            if self.task.is_some() {
+                let mut woken = lock(&self.woken.slots);
+                for (slot, entry) in self.slots.iter().enumerate() {
+                    if entry.is_some() {
+                        woken.push_back(slot);
+                    }
+                }
+            }
+            self.task = Some(cx.waker().clone());
+        }
         // Only the futures woken before this poll: one that wakes itself while polled (a yield,
         // tokio's co-operative budget) is polled again on the next turn, after the executor has
         // had its turn; polling it again here could spin forever.
@@ -116,7 +134,11 @@ impl<T> Concurrent<T> {
                     Ok(Poll::Ready(value)) => Ok(value),
                     Err(panic) => Err(panic),
                 };
-            let (id, _, _) = self.slots[slot].take().expect("the slot was just polled");
+            let Some((id, future, _)) = self.slots[slot].take() else {
+                continue;
+            };
+            // A finished future may hold the last `Arc` of an instance whose `Drop` panics.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(future)));
             self.free.push(slot);
             self.len -= 1;
             return Poll::Ready(Some((id, outcome)));

@@ -54,14 +54,30 @@ impl Gate {
         }
     }
 
+    /// Takes a lease even when the gate is shut (a release in progress, which whoever closes
+    /// this locator's parent must wait for).
+    pub(crate) fn hold(&self) -> Held<'_> {
+        self.state().leases += 1;
+        Held(self)
+    }
+
     /// Shuts the gate and blocks this thread until no lease is held.
     ///
     /// A sync `close` on the thread that drives a child's async production would wait forever;
     /// that production holds an `Arc` of this locator, so only an explicit `close` can get here,
     /// and `close().await` (which does not block) is the way to close an async locator.
     pub(crate) fn shut_and_wait(&self) {
+        self.wait_blocking(true);
+    }
+
+    /// Blocks this thread until no lease is held, without shutting the gate.
+    pub(crate) fn wait_idle_blocking(&self) {
+        self.wait_blocking(false);
+    }
+
+    fn wait_blocking(&self, shut: bool) {
         let mut state = self.state();
-        state.shut = true;
+        state.shut |= shut;
         while state.leases > 0 {
             state = self.idle.wait(state).unwrap_or_else(|e| e.into_inner());
         }
@@ -69,9 +85,18 @@ impl Gate {
 
     /// Shuts the gate and waits, without blocking, until no lease is held.
     pub(crate) async fn shut(&self) {
+        self.wait(true).await
+    }
+
+    /// Waits, without blocking, until no lease is held, without shutting the gate.
+    pub(crate) async fn wait_idle(&self) {
+        self.wait(false).await
+    }
+
+    async fn wait(&self, shut: bool) {
         std::future::poll_fn(|cx| {
             let mut state = self.state();
-            state.shut = true;
+            state.shut |= shut;
             if state.leases == 0 {
                 Poll::Ready(())
             } else {
@@ -80,5 +105,14 @@ impl Gate {
             }
         })
         .await
+    }
+}
+
+/// A lease taken with [`Gate::hold`], ended when dropped.
+pub(crate) struct Held<'a>(&'a Gate);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.leave();
     }
 }

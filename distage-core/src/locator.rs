@@ -30,6 +30,9 @@ pub(crate) struct LocatorInner {
     children: Mutex<Vec<Weak<LocatorInner>>>,
     /// Productions of children in progress; closing waits for them (see [`crate::gate`]).
     gate: Gate,
+    /// Releases of this locator in progress: closing its parent waits for them, since one may
+    /// have been started by someone else (the child's own `close` on another thread).
+    releasing: Gate,
     /// This locator's lease on its parent's gate while it is being produced.
     lease: Mutex<Option<Lease>>,
 }
@@ -75,6 +78,7 @@ impl LocatorInner {
             closed: AtomicBool::new(false),
             children: Mutex::new(Vec::new()),
             gate: Gate::default(),
+            releasing: Gate::default(),
             lease: Mutex::new(lease),
         });
         if let Some(parent) = &inner.parent {
@@ -95,6 +99,10 @@ impl LocatorInner {
 
     pub(crate) fn gate(&self) -> &Gate {
         &self.gate
+    }
+
+    pub(crate) fn releasing(&self) -> &Gate {
+        &self.releasing
     }
 
     pub(crate) fn take_lease(&self) -> Option<Lease> {
@@ -193,11 +201,14 @@ impl LocatorInner {
     /// the whole sequence goes to [`crate::release::detach`], which keeps its order.
     fn release(&self, mut drop_slots: Option<&mut [OnceLock<Instance>]>) -> Vec<ReleaseFailure> {
         use crate::release::Deferred;
+        let _releasing = self.releasing.hold();
         self.gate.shut_and_wait();
         self.closed.store(true, Ordering::Release);
         let mut failures = Vec::new();
         for child in self.take_children() {
             failures.extend(child.release(None));
+            // Its own `close`, on another thread, may be releasing it still.
+            child.releasing.wait_idle_blocking();
         }
         let acquired =
             std::mem::take(&mut *self.acquired.lock().unwrap_or_else(|e| e.into_inner()));

@@ -26,15 +26,26 @@ pub(crate) fn run_sync(
 }
 
 /// A future's output, or the payload of its panic.
+/// Once it is over, the future is dropped in here too: it may hold the last `Arc` of an
+/// instance whose `Drop` panics.
 pub(crate) fn catch_unwind_future<T>(
-    mut future: BoxFuture<T>,
+    future: BoxFuture<T>,
 ) -> impl Future<Output = Result<T, Box<dyn Any + Send>>> {
+    let mut future = Some(future);
     std::future::poll_fn(move |cx| {
-        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
-            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Err(panic) => std::task::Poll::Ready(Err(panic)),
-        }
+        let Some(running) = future.as_mut() else {
+            return Poll::Ready(Err(
+                Box::new("polled after completion") as Box<dyn Any + Send>
+            ));
+        };
+        let outcome = match catch_unwind(AssertUnwindSafe(|| running.as_mut().poll(cx))) {
+            Ok(Poll::Ready(v)) => Ok(v),
+            Ok(Poll::Pending) => return Poll::Pending,
+            Err(panic) => Err(panic),
+        };
+        let done = future.take();
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(done)));
+        Poll::Ready(outcome)
     })
 }
 
@@ -255,6 +266,7 @@ pub(crate) async fn release_concurrently(
     inner: Arc<LocatorInner>,
     mut slots: Option<Vec<OnceLock<Instance>>>,
 ) -> Vec<ReleaseFailure> {
+    let releasing = inner.releasing().hold();
     // Children being produced finish first (see `crate::gate`).
     inner.gate().shut().await;
     inner
@@ -262,7 +274,9 @@ pub(crate) async fn release_concurrently(
         .store(true, std::sync::atomic::Ordering::Release);
     let mut failures = Vec::new();
     for child in inner.take_children() {
-        failures.extend(child.shutdown_async().await);
+        failures.extend(child.clone().shutdown_async().await);
+        // Its own `close`, on another thread, may be releasing it still.
+        child.releasing().wait_idle().await;
     }
     let (acquired, mut releases): (Vec<usize>, Vec<Option<Release>>) =
         std::mem::take(&mut *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()))
@@ -342,6 +356,7 @@ pub(crate) async fn release_concurrently(
             let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
         }
     }
+    drop(releasing);
     // A production cleaned up after a failure ends its lease on its parent last.
     drop(inner.take_lease());
     failures
