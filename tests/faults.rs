@@ -796,10 +796,6 @@ fn wait_until_settled(case: &Case, runtimes: &Runtimes, log: &Log) {
     runtimes.for_case(case).block_on(wait);
 }
 
-fn is_sync_mode(mode: Mode) -> bool {
-    matches!(mode, Mode::SyncProduceClose | Mode::SyncProduceDrop)
-}
-
 fn check(case: &Case, outcome: &Outcome, events: &[(Who, What)]) -> Vec<String> {
     let mut violations = Vec::new();
     let components: BTreeMap<Who, &Component> = case.components().map(|c| (c.who, c)).collect();
@@ -840,13 +836,12 @@ fn check(case: &Case, outcome: &Outcome, events: &[(Who, What)]) -> Vec<String> 
         }
     }
 
-    // Sync modes: exact reverse order of acquisition (per locator).
+    // Sync modes: exact reverse order of acquisition, per locator. (Children of an async root
+    // may be released by its async close, which only promises dependents first.)
+    let all_sync = !case.async_root;
     let mut scopes: BTreeSet<usize> = BTreeSet::new();
-    if is_sync_mode(case.mode) || (case.mode == Mode::CloseWhileChildrenProduce && !case.async_root)
-    {
+    if all_sync {
         scopes.insert(0);
-    }
-    if case.mode == Mode::CloseWhileChildrenProduce {
         scopes.extend(
             case.children
                 .iter()
