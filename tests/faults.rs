@@ -42,7 +42,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use distage::{
@@ -982,8 +982,10 @@ fn env_number(name: &str) -> Option<u64> {
     Some(parsed.unwrap_or_else(|_| panic!("{name}={value} is not a number")))
 }
 
+/// The campaign's seed, one for all modes (they run in one process).
 fn campaign_seed() -> u64 {
-    match std::env::var("DISTAGE_FAULTS_SEED").as_deref() {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| match std::env::var("DISTAGE_FAULTS_SEED").as_deref() {
         Ok("random") => {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -992,7 +994,7 @@ fn campaign_seed() -> u64 {
             Rng(nanos ^ u64::from(std::process::id())).next()
         }
         _ => env_number("DISTAGE_FAULTS_SEED").unwrap_or(DEFAULT_SEED),
-    }
+    })
 }
 
 const MODES: usize = 7;
