@@ -1077,6 +1077,15 @@ impl std::fmt::Display for Stats {
     }
 }
 
+/// The first dozen violations of a graph, and how many more there are.
+fn shown_violations(violations: &[String]) -> String {
+    let mut shown = violations[..violations.len().min(12)].join("\n  ");
+    if violations.len() > 12 {
+        shown.push_str(&format!("\n  … and {} more", violations.len() - 12));
+    }
+    shown
+}
+
 fn campaign(mode: Mode, test_name: &str) {
     quiet_injected_panics();
     let runtimes = Runtimes::new();
@@ -1117,7 +1126,7 @@ fn campaign(mode: Mode, test_name: &str) {
             failures.push(format!(
                 "graph {seed:#x} ({mode:?}): {}\n  replay: DISTAGE_FAULTS_GRAPH={seed:#x} cargo test \
                  --test faults {test_name}\n  {}\n",
-                violations.join("\n  "),
+                shown_violations(&violations),
                 describe(&case, &outcome, &events)
             ));
             if failures.len() >= MAX_FAILURES {
