@@ -162,16 +162,44 @@ impl Drop for W {
 struct V;
 struct A;
 
-/// The environment variable that makes `a_panicking_drop_under_a_dropped_close_future_does_not_abort`
-/// run the scenario itself (in a child process) rather than spawn it.
+/// Set to a test's name, that test runs its scenario itself (in a child process) rather than
+/// spawning it.
 const CHILD: &str = "DISTAGE_CANCELLATION_CHILD";
 const CHILD_DONE: &str = "child scenario finished";
 
-/// Issue 12, item 3: V (sync resource) ← W (its `Drop` panics) ← A (async resource, 50 ms release);
-/// `close()` is cut off by a timeout. Returns the log and whether a panic escaped to the caller.
-fn panicking_drop_scenario() -> (Vec<String>, Option<String>) {
-    let log = Log::default();
-    let plan = plan(Module::build(|m| {
+/// Runs `scenario` in a child process (this test binary, filtered to `test`), since an abort
+/// would take the whole test binary down; fails unless the child exits normally after
+/// `scenario` returned.
+fn in_a_child_process(test: &str, scenario: fn()) {
+    if std::env::var(CHILD).is_ok_and(|t| t == test) {
+        scenario();
+        println!("{CHILD_DONE}");
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, test)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // Without the backtrace frames a panic during a panic prints regardless.
+    let stderr: Vec<&str> = std::str::from_utf8(&output.stderr)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    let stderr = stderr.join("\n");
+    assert!(
+        output.status.success() && stdout.contains(CHILD_DONE),
+        "the child process failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status
+    );
+}
+
+/// V (sync resource) ← W (its `Drop` panics) ← A (async resource, 50 ms release).
+fn v_w_a(log: &Log) -> Plan {
+    plan(Module::build(|m| {
         let l = log.clone();
         m.make::<V>().from_resource(move || {
             let (a, r) = (l.clone(), l.clone());
@@ -199,12 +227,39 @@ fn panicking_drop_scenario() -> (Vec<String>, Option<String>) {
                 },
             )
         });
-    }));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    }))
+}
+
+const V_W_A_RELEASED: [&str; 5] = [
+    "V acquired",
+    "A acquired",
+    "A release started",
+    "A release finished",
+    "V released",
+];
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+fn multi_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// Issue 12, item 3: `close()` of V ← W ← A is cut off by a timeout. No panic reaches the caller,
+/// and V and A are released.
+fn close_cut_off_with_a_panicking_drop() {
+    let log = Log::default();
+    let plan = v_w_a(&log);
+    let runtime = multi_thread_runtime();
     let escaped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runtime.block_on(async {
             let locator = Injector::new().produce_async(&plan).await.unwrap();
@@ -212,51 +267,54 @@ fn panicking_drop_scenario() -> (Vec<String>, Option<String>) {
         })
     }))
     .err()
-    .map(|p| {
-        p.downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default()
-    });
+    .map(|p| panic_message(&*p));
     runtime.block_on(async { sleep(Duration::from_millis(200)).await });
-    (log.entries(), escaped)
+    let log = log.entries();
+    assert!(
+        escaped.is_none() && log == V_W_A_RELEASED,
+        "panic escaped the dropped close future: {escaped:?}\nlog:      {log:?}\nexpected: \
+         {V_W_A_RELEASED:?}"
+    );
 }
 
 #[test]
 fn a_panicking_drop_under_a_dropped_close_future_does_not_abort() {
-    if std::env::var_os(CHILD).is_some() {
-        let (log, escaped) = panicking_drop_scenario();
-        let expected = [
-            "V acquired",
-            "A acquired",
-            "A release started",
-            "A release finished",
-            "V released",
-        ];
-        assert!(
-            escaped.is_none() && log == expected,
-            "panic escaped the dropped close future: {escaped:?}\nlog:      {log:?}\nexpected: {expected:?}"
-        );
-        println!("{CHILD_DONE}");
-        return;
-    }
-    // An abort would take the whole test binary down: run the scenario in a child process.
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "a_panicking_drop_under_a_dropped_close_future_does_not_abort",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains(CHILD_DONE),
-        "the child process failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        output.status
+    in_a_child_process(
+        "a_panicking_drop_under_a_dropped_close_future_does_not_abort",
+        close_cut_off_with_a_panicking_drop,
+    );
+}
+
+const UNRELATED: &str = "an unrelated panic while a close future is alive (on purpose)";
+
+/// Issue 12, item 3, the abort itself: a task's own panic unwinds through a `close()` future it
+/// started (A's release in flight), so the future is dropped during unwinding, and W's `Drop`
+/// must not panic then. The task fails with its own panic; V and A are still released.
+fn close_future_dropped_while_unwinding() {
+    let log = Log::default();
+    let plan = v_w_a(&log);
+    let runtime = multi_thread_runtime();
+    let task = runtime.spawn(async move {
+        let locator = Injector::new().produce_async(&plan).await.unwrap();
+        let mut close = std::pin::pin!(locator.close());
+        let _ = timeout(Duration::from_millis(10), &mut close).await;
+        panic!("{UNRELATED}");
+    });
+    let joined = runtime.block_on(task);
+    let panic = match joined {
+        Err(e) if e.is_panic() => panic_message(&*e.into_panic()),
+        other => format!("not a panic: {other:?}"),
+    };
+    assert_eq!(panic, UNRELATED, "the task must fail with its own panic");
+    runtime.block_on(async { sleep(Duration::from_millis(200)).await });
+    assert_eq!(log.entries(), V_W_A_RELEASED);
+}
+
+#[test]
+fn a_close_future_dropped_while_unwinding_does_not_abort() {
+    in_a_child_process(
+        "a_close_future_dropped_while_unwinding_does_not_abort",
+        close_future_dropped_while_unwinding,
     );
 }
 

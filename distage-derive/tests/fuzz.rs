@@ -235,9 +235,17 @@ fn pool() -> Vec<TokenTree> {
     pool
 }
 
+/// 2,000 per test unless `PROPTEST_CASES` says otherwise.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 2000,
+        cases: cases(),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
