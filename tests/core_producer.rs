@@ -488,3 +488,70 @@ fn a_locator_ref_used_during_construction_sees_only_what_is_produced() {
         "Ok(\"u\") / Some(\"`Later` is not produced yet: it cannot be used while the constructors it depends on are running\")"
     );
 }
+
+/// An error with a cause, as a database driver's error has.
+#[derive(Debug)]
+struct OpenFailed(std::io::Error);
+
+impl std::fmt::Display for OpenFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cannot open the database")
+    }
+}
+
+impl std::error::Error for OpenFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// What `fn main() -> Result<(), distage::Error>` prints after `Error: ` is the `Debug` text.
+#[test]
+fn debug_of_an_error_reads_like_display_then_its_causes() {
+    let module = Module::build(|m| {
+        m.make::<Db>().from_try_fn(|| {
+            Err::<Db, _>(OpenFailed(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "app.db: permission denied",
+            )))
+        });
+    });
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(module).roots::<Db>())
+        .unwrap();
+    let err = injector.produce(&plan).unwrap_err();
+    let debug = format!("{err:?}");
+    let lines: Vec<&str> = debug.lines().collect();
+    assert!(
+        lines[0].starts_with("failed to produce `Db` (bound at tests/core_producer.rs:"),
+        "{debug}"
+    );
+    assert!(lines[0].ends_with(": cannot open the database"), "{debug}");
+    assert_eq!(
+        lines[1..],
+        ["", "Caused by:", "    0: app.db: permission denied"]
+    );
+    assert_eq!(debug.lines().next(), err.to_string().lines().next());
+
+    // The structure is still there for whoever wants it.
+    let structure = format!("{err:#?}");
+    assert!(
+        structure.starts_with("Produce(\n    ProduceError {"),
+        "{structure}"
+    );
+    match err {
+        Error::Produce(e) => assert_eq!(e.target.to_string(), "Db"),
+        other => panic!("expected a produce error, got {other}"),
+    }
+}
+
+#[test]
+fn debug_of_a_plan_error_is_its_message() {
+    let injector = Injector::new();
+    let err = injector
+        .plan(&PlannerInput::new(Module::new()).roots::<Db>())
+        .unwrap_err();
+    assert_eq!(format!("{err:?}"), err.to_string());
+    assert!(format!("{err:?}").starts_with("cannot plan: missing binding: `Db`"));
+}
