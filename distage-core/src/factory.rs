@@ -76,7 +76,11 @@ impl<T: AssistedInjectable> Clone for Factory<T> {
 
 impl<T: AssistedInjectable> fmt::Debug for Factory<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Factory<{}>", std::any::type_name::<T>())
+        write!(
+            f,
+            "Factory<{}>",
+            crate::key::short_type_name(std::any::type_name::<T>())
+        )
     }
 }
 

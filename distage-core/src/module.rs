@@ -831,7 +831,7 @@ pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 
         if lifecycle.is_async() {
             return Err(format!(
                 "`{}` is bound with `from_resource`, but its Lifecycle is async: bind it with `from_resource_async` and produce with `produce_async`",
-                std::any::type_name::<I>()
+                crate::key::short_type_name(std::any::type_name::<I>())
             )
             .into());
         }

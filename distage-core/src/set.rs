@@ -75,7 +75,7 @@ impl<T: ?Sized> fmt::Debug for Set<T> {
         write!(
             f,
             "Set<{}>[{} elements]",
-            std::any::type_name::<T>(),
+            crate::key::short_type_name(std::any::type_name::<T>()),
             self.items.len()
         )
     }

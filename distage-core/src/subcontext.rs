@@ -61,7 +61,10 @@ impl<A: ?Sized> Clone for Subcontext<A> {
 impl<A: ?Sized> fmt::Debug for Subcontext<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subcontext")
-            .field("root", &std::any::type_name::<A>())
+            .field(
+                "root",
+                &crate::key::short_type_name(std::any::type_name::<A>()),
+            )
             .field("locals", &self.shared.locals)
             .finish()
     }
