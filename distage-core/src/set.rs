@@ -9,7 +9,9 @@ use crate::error::BoxError;
 use crate::inject::{Arg, DepMode, DepShape, Inject, instance};
 use crate::key::{KeyKind, TypeInfo};
 
-/// The elements of a set binding (`many::<T>()`), in plan (dependency) order.
+/// The elements of a set binding (`many::<T>()`), in dependency order: the order in which
+/// their instances were produced (an element that references another key, `ref_::<E>()`,
+/// stands where `E` was made).
 ///
 /// Cheap to clone: it shares the elements.
 pub struct Set<T: ?Sized> {

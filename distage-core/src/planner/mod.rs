@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::activation::Activation;
 use crate::axis::AxisInfo;
-use crate::binding::{Binding, BindingRole, Op, Origin};
+use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin};
 use crate::error::{Candidate, CycleStep, Dependent, Error, PlanError, Problem};
 use crate::hash::{KeyMap, KeySet};
 use crate::inject::{DepMode, Dependency};
@@ -1276,6 +1276,21 @@ impl<'a> Planner<'a> {
         order
     }
 
+    /// The step at which node `n`'s instance is made: a reference's is its referent's (0 for
+    /// one in a parent locator, made before anything here), anything else's its own.
+    fn produced_at(&self, n: usize, step_of: &[u32]) -> u32 {
+        if let Source::Binding(b) = self.nodes[n].source()
+            && let ImplKind::Reference(_) = self.bindings[b as usize].provider().kind()
+        {
+            match self.edges(b as usize).next() {
+                Some(Edge::Node(t, _)) => return step_of[t as usize],
+                Some(Edge::Parent(..)) => return 0,
+                _ => {}
+            }
+        }
+        step_of[n]
+    }
+
     /// The plan's data, but for its key index (left empty), and where each key went.
     fn build(
         self,
@@ -1336,8 +1351,13 @@ impl<'a> Planner<'a> {
                 },
                 Source::Set(s) => {
                     let set = &self.sets[s as usize];
-                    let mut element_steps: Vec<u32> =
-                        set.elements.iter().map(|&e| step_of[e]).collect();
+                    // In the order the elements' instances were produced: a reference's
+                    // instance is its referent's, made at the referent's step.
+                    let mut element_steps: Vec<(u32, u32)> = set
+                        .elements
+                        .iter()
+                        .map(|&e| (self.produced_at(e, &step_of), step_of[e]))
+                        .collect();
                     element_steps.sort_unstable();
                     if set.inherited.is_some() {
                         imported.push(set.key.clone());
@@ -1345,7 +1365,7 @@ impl<'a> Planner<'a> {
                     args.extend(
                         element_steps
                             .iter()
-                            .map(|&s| PackedArg::new(ArgSource::Local(s))),
+                            .map(|&(_, s)| PackedArg::new(ArgSource::Local(s))),
                     );
                     Step {
                         source: StepSource::Other(Box::new(OtherStep {
