@@ -555,3 +555,26 @@ fn debug_of_a_plan_error_is_its_message() {
     assert_eq!(format!("{err:?}"), err.to_string());
     assert!(format!("{err:?}").starts_with("cannot plan: missing binding: `Db`"));
 }
+
+/// A `Logger` bound in the module is what components get; without one, each gets its own.
+#[test]
+fn an_explicit_logger_binding_wins_over_the_automatic_one() {
+    struct Svc(distage::Logger);
+    let automatic = Module::build(|m| {
+        m.make::<Svc>().from_fn(Svc);
+    });
+    let explicit = automatic.clone()
+        + Module::build(|m| {
+            m.make::<distage::Logger>()
+                .from_value(distage::Logger::new("custom"));
+        });
+    let svc = produce(automatic).get::<Svc>().unwrap();
+    assert_eq!(svc.0.component(), "Svc");
+    // Rooted at the component, so the binding is kept only because the component needs it.
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(explicit).roots::<Svc>())
+        .unwrap();
+    let svc = injector.produce(&plan).unwrap().get::<Svc>().unwrap();
+    assert_eq!(svc.0.component(), "custom");
+}

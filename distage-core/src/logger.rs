@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::BoxError;
-use crate::inject::{Arg, DepShape, Inject};
+use crate::inject::{Arg, DepShape, Inject, instance};
 
 /// A logger named after the component it is injected into. Events go to `tracing` with a
 /// `component` field; install any `tracing` subscriber to see them.
@@ -60,6 +60,8 @@ impl Inject for Logger {
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         match arg {
             Arg::Logger(l) => Ok(l.clone()),
+            // A module's own `Logger` binding.
+            Arg::Instance(_) => instance::<Arc<Logger>>(arg).map(|l| Logger::clone(l)),
             other => Err(format!("distage: expected a logger, got {other:?}").into()),
         }
     }

@@ -16,6 +16,7 @@ use crate::hash::{KeyMap, KeySet};
 use crate::inject::{DepMode, Dependency};
 use crate::key::DIKey;
 use crate::locator::LocatorInner;
+use crate::logger::Logger;
 use crate::module::Module;
 use crate::plan::{
     ArgSource, KeyIndex, OtherKind, OtherStep, PackedArg, ParentSlot, Plan, PlanData, Step,
@@ -376,6 +377,14 @@ impl<'a> Index<'a> {
             }
         }
         index.deps.reserve_exact(dep_count);
+        // A `Logger` the module binds itself is injected instead of the automatic one.
+        let logger = match index.id(&DIKey::of::<Logger>()) {
+            Some(id) => Dep::Key {
+                id: id as u32,
+                mode: DepMode::Strict,
+            },
+            None => Dep::Logger,
+        };
         for b in bindings {
             index.dep_start.push(index.deps.len() as u32);
             for dep in b.provider().deps.iter() {
@@ -385,7 +394,7 @@ impl<'a> Index<'a> {
                         mode: *mode,
                     },
                     Dependency::Locator => Dep::Locator,
-                    Dependency::Logger => Dep::Logger,
+                    Dependency::Logger => logger,
                 };
                 index.deps.push(PackedDep::new(dep));
             }
