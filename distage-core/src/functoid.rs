@@ -1,5 +1,6 @@
 //! Function injection: a function together with the dependencies its parameters ask for.
 
+use std::any::TypeId;
 use std::fmt;
 use std::sync::Arc;
 
@@ -16,6 +17,9 @@ pub struct Functoid<R> {
     deps: Vec<Dependency>,
     call: Call<R>,
     impl_type: TypeInfo,
+    /// The function's type when it holds no data (a function item, a closure that captures
+    /// nothing): then the type alone says what a call does.
+    identity: Option<TypeId>,
 }
 
 impl<R> Clone for Functoid<R> {
@@ -24,6 +28,7 @@ impl<R> Clone for Functoid<R> {
             deps: self.deps.clone(),
             call: self.call.clone(),
             impl_type: self.impl_type,
+            identity: self.identity,
         }
     }
 }
@@ -40,6 +45,7 @@ impl<R: 'static> Functoid<R> {
             deps,
             call: Arc::new(call),
             impl_type,
+            identity: None,
         }
     }
 
@@ -64,8 +70,8 @@ impl<R: 'static> Functoid<R> {
         &self.deps
     }
 
-    pub(crate) fn into_parts(self) -> (Vec<Dependency>, Call<R>) {
-        (self.deps, self.call)
+    pub(crate) fn into_parts(self) -> (Vec<Dependency>, Call<R>, Option<TypeId>) {
+        (self.deps, self.call, self.identity)
     }
 }
 
@@ -108,14 +114,18 @@ macro_rules! arities {
         {
             #[allow(non_snake_case, unused_variables, unused_mut)]
             fn into_functoid(self) -> Functoid<R> {
-                Functoid::new(
+                let mut functoid = Functoid::new(
                     vec![$($a::dependency(None)),*],
                     TypeInfo::of::<F>(),
                     move |args: &mut Args<'_>| {
                         $(let $a: $a = args.take()?;)*
                         Ok(self($($a),*))
                     },
-                )
+                );
+                if std::mem::size_of::<F>() == 0 {
+                    functoid.identity = Some(TypeId::of::<F>());
+                }
+                functoid
             }
         }
 
