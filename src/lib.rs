@@ -12,7 +12,7 @@
 //! trait Greeter: Send + Sync { fn greet(&self, who: &str) -> String; }
 //!
 //! #[derive(Injectable)]
-//! struct English { #[id("punctuation")] punctuation: String }
+//! struct English { #[di(id = "punctuation")] punctuation: String }
 //! impl Greeter for English {
 //!     fn greet(&self, who: &str) -> String { format!("Hello, {who}{}", self.punctuation) }
 //! }

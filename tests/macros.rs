@@ -231,7 +231,7 @@ fn a_lazy_edge_breaks_a_cycle_without_leaking() {
 // ---- derive shapes ----
 
 #[derive(Injectable)]
-struct Tuple(Arc<dyn Database>, #[id("port")] u16);
+struct Tuple(Arc<dyn Database>, #[di(id = "port")] u16);
 
 #[derive(Injectable)]
 struct Unit;
@@ -239,8 +239,17 @@ struct Unit;
 #[derive(Injectable)]
 struct Wrapper<T: Send + Sync + 'static> {
     inner: Arc<T>,
-    #[default]
+    #[di(default)]
     count: usize,
+}
+
+/// `#[di(...)]` does not collide with std's `#[derive(Default)]` and its `#[default]`.
+#[derive(Injectable, Default, Debug, PartialEq)]
+struct Settings {
+    #[di(id = "port")]
+    port: u16,
+    #[di(default)]
+    retries: u32,
 }
 
 struct Counter {
@@ -279,6 +288,7 @@ module! {
         make<Tuple>;
         make<Unit>;
         make<Wrapper<Unit>>;
+        make<Settings>;
         make<Counter>;
         make<Repo>;
         make<Factory<Session>>.from_factory();
@@ -295,6 +305,21 @@ fn tuple_unit_generic_impl_block_and_assisted_components() {
     let wrapper = locator.get::<Wrapper<Unit>>().unwrap();
     assert!(Arc::ptr_eq(&wrapper.inner, &locator.get::<Unit>().unwrap()));
     assert_eq!(wrapper.count, 0);
+    let settings = locator.get::<Settings>().unwrap();
+    assert_eq!(
+        *settings,
+        Settings {
+            port: 8080,
+            retries: 0
+        }
+    );
+    assert_eq!(
+        Settings::default(),
+        Settings {
+            port: 0,
+            retries: 0
+        }
+    );
     assert_eq!(locator.get::<Counter>().unwrap().start, 5);
     let factory = locator.get::<Factory<Session>>().unwrap();
     let (s1, s2) = (
@@ -415,13 +440,13 @@ fn a_function_given_by_path_may_take_up_to_16_parameters() {
 
 #[derive(Injectable)]
 struct NamedKinds {
-    #[id("primary")]
+    #[di(id = "primary")]
     primary: Option<Arc<dyn Database>>,
-    #[id("absent")]
+    #[di(id = "absent")]
     absent: Option<Arc<dyn Database>>,
-    #[id("later")]
+    #[di(id = "later")]
     later: Lazy<Sqlite>,
-    #[id("port")]
+    #[di(id = "port")]
     port: u16,
 }
 
@@ -468,12 +493,12 @@ fn ids_on_optional_lazy_and_value_fields_name_their_keys() {
 #[allow(dead_code)] // most fields are there only to be injected
 struct Sixteen {
     a0: Arc<Postgres>,
-    #[id("port")]
+    #[di(id = "port")]
     a1: u16,
     a2: Arc<Sqlite>,
     a3: Arc<Postgres>,
     a4: Arc<Postgres>,
-    #[default]
+    #[di(default)]
     skipped: u8,
     a5: Arc<Postgres>,
     a6: Arc<Postgres>,
@@ -493,7 +518,7 @@ struct Sixteen {
 struct Seventeen {
     sixteen: Arc<Sixteen>,
     b1: Arc<Postgres>,
-    #[id("port")]
+    #[di(id = "port")]
     b2: u16,
     b3: Arc<Postgres>,
     b4: Arc<Postgres>,
@@ -566,7 +591,7 @@ struct ManyOf<T: Send + Sync + 'static> {
     t13: Arc<T>,
     t14: Arc<T>,
     t15: Arc<T>,
-    #[id("last")]
+    #[di(id = "last")]
     t16: Arc<T>,
 }
 

@@ -9,12 +9,12 @@ use crate::inject::{Arg, Args, DepMode, DepShape, Dependency, Inject, instance};
 use crate::key::{KeyKind, TypeInfo};
 
 /// A type built by a [`Factory`]: some fields are injected once (`Captured`), the others
-/// (`#[assisted]` fields) are given to every [`Factory::create`] call. `#[derive(Injectable)]`
-/// implements it for structs with `#[assisted]` fields.
+/// (`#[di(assisted)]` fields) are given to every [`Factory::create`] call.
+/// `#[derive(Injectable)]` implements it for structs with `#[di(assisted)]` fields.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be made by a `Factory`",
     label = "`{Self}` has no assisted-injection constructor",
-    note = "add `#[derive(Injectable)]` to `{Self}` and mark the fields given at `create` time with `#[assisted]`"
+    note = "add `#[derive(Injectable)]` to `{Self}` and mark the fields given at `create` time with `#[di(assisted)]`"
 )]
 pub trait AssistedInjectable: Sized + 'static {
     /// What `create` takes: `()`, the one assisted field's type, or a tuple of them.

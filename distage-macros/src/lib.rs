@@ -5,7 +5,7 @@
 use proc_macro::TokenStream;
 
 /// Makes a struct injectable: its fields are its dependencies. See the `distage` crate.
-#[proc_macro_derive(Injectable, attributes(id, assisted, default))]
+#[proc_macro_derive(Injectable, attributes(di))]
 pub fn derive_injectable(input: TokenStream) -> TokenStream {
     distage_derive::derive_injectable(input.into()).into()
 }
