@@ -578,3 +578,54 @@ fn an_explicit_logger_binding_wins_over_the_automatic_one() {
     let svc = injector.produce(&plan).unwrap().get::<Svc>().unwrap();
     assert_eq!(svc.0.component(), "custom");
 }
+
+/// `run` takes a `Functoid` whose parameters have ids, as chibi's
+/// `test_locator_run_with_named_dependencies` does; so does `produce_run`.
+#[test]
+fn run_takes_a_functoid_with_named_parameters() {
+    let module = Module::build(|m| {
+        m.make::<String>()
+            .named("primary-db")
+            .from_value("pg://primary".to_string());
+        m.make::<String>().from_value("unnamed".to_string());
+    });
+    let locator = produce(module.clone());
+    let len = locator
+        .run(distage::Functoid::of(|p: String| p.len()).named(0, "primary-db"))
+        .unwrap();
+    assert_eq!(len, "pg://primary".len());
+    let both = locator
+        .run(
+            distage::Functoid::of(|p: String, u: String| format!("{p} {u}")).named(0, "primary-db"),
+        )
+        .unwrap();
+    assert_eq!(both, "pg://primary unnamed");
+
+    let injector = Injector::new();
+    let url = injector
+        .produce_run(
+            &PlannerInput::new(module),
+            distage::Functoid::of(|p: String| p).named(0, "primary-db"),
+        )
+        .unwrap();
+    assert_eq!(url, "pg://primary");
+
+    // A `Clone` type of the user's own is a `Value<T>` parameter (the compile error says so).
+    #[derive(Clone)]
+    struct Name(&'static str);
+    let named = produce(Module::build(|m| {
+        m.make::<Name>().from_value(Name("alice"));
+    }));
+    let name = named.run(|n: distage::Value<Name>| n.0.0).unwrap();
+    assert_eq!(name, "alice");
+
+    // A name nothing binds is a `NotFound` naming the key.
+    let err = locator
+        .run(distage::Functoid::of(|p: String| p).named(0, "replica"))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("no instance of `String @ \"replica\"`"),
+        "{err}"
+    );
+}

@@ -160,7 +160,7 @@ impl Injector {
         F: RunFn<M, Fut>,
         Fut: std::future::Future,
     {
-        let plan = self.plan_for::<M, Fut, F>(input)?;
+        let plan = self.plan_for(input, &f)?;
         let locator = self.produce_async(&plan).await?;
         let result = locator.run(f).await;
         locator.close().await?;
@@ -173,7 +173,7 @@ impl Injector {
         input: &PlannerInput,
         f: F,
     ) -> Result<R, Error> {
-        let plan = self.plan_for::<M, R, F>(input)?;
+        let plan = self.plan_for(input, &f)?;
         let locator = self.produce(&plan)?;
         let result = locator.run(f);
         locator.close()?;
@@ -183,9 +183,9 @@ impl Injector {
 
 impl Injector {
     /// `input` rooted at `f`'s parameters (optional ones only when bound).
-    fn plan_for<M, R, F: RunFn<M, R>>(&self, input: &PlannerInput) -> Result<Plan, Error> {
+    fn plan_for<M, R, F: RunFn<M, R>>(&self, input: &PlannerInput, f: &F) -> Result<Plan, Error> {
         let mut input = input.clone().root_keys([]);
-        for dep in F::dependencies() {
+        for dep in f.dependencies() {
             match dep {
                 Dependency::Key {
                     key,
