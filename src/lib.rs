@@ -46,9 +46,9 @@ pub use distage_macros::{Axis, Injectable, injectable, module};
 /// What most programs need: `use distage::prelude::*;`.
 pub mod prelude {
     pub use distage_core::{
-        Activation, AsyncLocator, Axis, Error, Factory, Functoid, Injectable, Injector, Lazy,
-        Lifecycle, Locator, LocatorRef, Logger, Mode, Module, Plan, PlanCheck, PlannerInput, Repo,
-        Set, Subcontext, Value, World,
+        Activation, AsyncLocator, Axis, AxisInfo, Error, Factory, Functoid, Injectable, Injector,
+        Lazy, Lifecycle, Locator, LocatorRef, Logger, Mode, Module, Plan, PlanCheck, PlannerInput,
+        Repo, Set, Subcontext, Value, World,
     };
     pub use distage_macros::{Axis, Injectable, injectable, module};
 }
