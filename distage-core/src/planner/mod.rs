@@ -1334,7 +1334,7 @@ impl<'a> Planner<'a> {
                             Edge::Absent => ArgSource::Absent,
                             Edge::Locator => ArgSource::Locator,
                             Edge::Logger => ArgSource::Logger(*logger.get_or_insert_with(|| {
-                                loggers.push(self.target(n).to_string().into());
+                                loggers.push(logger_name(&self.bindings[b as usize]).into());
                                 (loggers.len() - 1) as u32
                             })),
                         })
@@ -1439,6 +1439,19 @@ impl<'a> Planner<'a> {
         (data, numbered)
     }
 }
+/// What a binding's `Logger` is named: the full path of the component's type (the constructed
+/// type, or the key's), from which [`Logger::new`] takes the event target, and its id.
+fn logger_name(binding: &Binding) -> String {
+    let ty = match binding.provider().kind() {
+        ImplKind::Constructor(t) => *t,
+        _ => binding.key().type_info(),
+    };
+    match binding.key().id() {
+        Some(id) => format!("{} @ {:?}", ty.full_name(), id.as_str()),
+        None => ty.full_name().to_string(),
+    }
+}
+
 /// `key` as a dependency of some binding in `module` or in a subcontext nested in it.
 fn find_dependency<'m>(module: &'m Module, key: &DIKey) -> Option<&'m DIKey> {
     module.bindings().iter().find_map(|b| {
