@@ -384,6 +384,8 @@ impl<T> std::ops::Deref for Value<T> {
 )]
 pub trait InjectableValue: Clone + Send + Sync + 'static {}
 
+// Hidden: a blanket impl would be listed on the page of every type.
+#[doc(hidden)]
 #[diagnostic::do_not_recommend]
 impl<T: Clone + Send + Sync + 'static> InjectableValue for T {}
 
@@ -511,6 +513,7 @@ pub trait IntoArc<T: ?Sized> {
     fn into_arc(self) -> Arc<T>;
 }
 
+#[doc(hidden)]
 impl<T> IntoArc<T> for T {
     fn into_arc(self) -> Arc<T> {
         Arc::new(self)
