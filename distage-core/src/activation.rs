@@ -10,6 +10,14 @@ use crate::error::Error;
 ///
 /// Setting two different choices on one axis is a mistake the planner reports (it never panics);
 /// [`Activation::merge`] is the way to let one activation override another.
+///
+/// ```
+/// use distage_core::{Activation, Mode, Repo};
+///
+/// let defaults = Activation::new().with(Mode::Prod).with(Repo::Prod);
+/// let overridden = defaults.merge(&Activation::new().with(Repo::Dummy));
+/// assert_eq!(overridden.to_string(), "{Mode::Prod, Repo::Dummy}");
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Activation {
     choices: BTreeMap<AxisInfo, AxisChoice>,

@@ -14,6 +14,21 @@ use crate::plan::Plan;
 use crate::planner::{self, Roots};
 
 /// What to plan: a module, the activation, and the roots to keep.
+///
+/// ```
+/// use distage_core::{Activation, Injector, Mode, Module, PlannerInput};
+///
+/// let module = Module::build(|m| {
+///     m.make::<String>().from_value("prod".to_string()).tagged(Mode::Prod);
+///     m.make::<String>().from_value("test".to_string()).tagged(Mode::Test);
+///     m.make::<u32>().from_value(7); // not needed by the roots: not planned
+/// });
+/// let input = PlannerInput::new(module)
+///     .activation(Activation::new().with(Mode::Test))
+///     .roots::<String>();
+/// let plan = Injector::new().plan(&input).unwrap();
+/// assert_eq!(plan.steps().len(), 1);
+/// ```
 #[derive(Clone, Debug)]
 pub struct PlannerInput {
     pub(crate) module: Module,
@@ -97,6 +112,24 @@ impl PlannerInput {
 
 /// Plans and produces. A child injector ([`Injector::inherit`]) resolves what its modules do not
 /// bind from a parent locator, and may override the parent's keys locally.
+///
+/// ```
+/// use std::sync::Arc;
+/// use distage_core::{Injector, Module, PlannerInput};
+///
+/// struct Db(String);
+/// struct Users(Arc<Db>);
+///
+/// let module = Module::build(|m| {
+///     m.make::<Db>().from_fn(|| Db("pg://app".into()));
+///     m.make::<Users>().from_fn(Users);
+/// });
+/// let injector = Injector::new();
+/// let plan = injector.plan(&PlannerInput::new(module).roots::<Users>())?; // pure: no constructor runs
+/// let locator = injector.produce(&plan)?;
+/// assert_eq!(locator.get::<Users>()?.0.0, "pg://app");
+/// # Ok::<(), distage_core::Error>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct Injector {
     parent: Option<Arc<LocatorInner>>,

@@ -14,6 +14,19 @@ use crate::key::{KeyKind, TypeInfo};
 /// stands where `E` was made).
 ///
 /// Cheap to clone: it shares the elements.
+///
+/// ```
+/// use distage_core::{Injector, Module, PlannerInput, Set};
+///
+/// let module = Module::build(|m| {
+///     m.many::<String>().add_value("a".into()).add_fn(|| "b".to_string());
+/// });
+/// let injector = Injector::new();
+/// let locator = injector.produce(&injector.plan(&PlannerInput::new(module)).unwrap()).unwrap();
+/// let set: Set<String> = locator.get_set::<String>().unwrap();
+/// let items: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
+/// assert_eq!(items, ["a", "b"]);
+/// ```
 pub struct Set<T: ?Sized> {
     items: Arc<[Arc<T>]>,
 }
