@@ -27,8 +27,8 @@ pub mod __private {
     pub use distage_core::Id as RuntimeId;
     pub use distage_core::check::*;
     pub use distage_core::{
-        Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, DependencyList, Functoid,
-        Inject, InjectAll, Injectable, Module, ModuleBuilder, Origin, TypeInfo, Value,
+        Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, DependencyList, FromParts,
+        Functoid, Inject, InjectAll, Injectable, Module, ModuleBuilder, Origin, TypeInfo, Value,
         construct_injectable,
     };
 }

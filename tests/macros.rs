@@ -292,6 +292,9 @@ module! {
         make<Counter>;
         make<Repo>;
         make<Factory<Session>>.from_factory();
+        make<Factory<Settings>>.from_factory();
+        make<Factory<Counter>>.from_factory();
+        make<Factory<Wrapper<Unit>>>.from_factory();
     }
 }
 
@@ -321,6 +324,20 @@ fn tuple_unit_generic_impl_block_and_assisted_components() {
         }
     );
     assert_eq!(locator.get::<Counter>().unwrap().start, 5);
+
+    // A factory of a component without assisted fields: `create(())`, a new one each time,
+    // its dependencies shared.
+    let settings_factory = locator.get::<Factory<Settings>>().unwrap();
+    let (a, b) = (settings_factory.create(()), settings_factory.create(()));
+    assert_eq!((a.port, b.port), (8080, 8080));
+    assert_eq!(
+        locator.get::<Factory<Counter>>().unwrap().create(()).start,
+        5
+    );
+    let wrappers = locator.get::<Factory<Wrapper<Unit>>>().unwrap();
+    let (w1, w2) = (wrappers.create(()), wrappers.create(()));
+    assert!(Arc::ptr_eq(&w1.inner, &w2.inner));
+    assert!(Arc::ptr_eq(&w1.inner, &wrapper.inner));
     let factory = locator.get::<Factory<Session>>().unwrap();
     let (s1, s2) = (
         factory.create(("alice".into(), 1)),

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::binding::BoxFuture;
 use crate::error::BoxError;
-use crate::inject::{Arg, Args, DepMode, DepShape, Dependency, Inject, instance};
+use crate::inject::{
+    Arg, Args, DepMode, DepShape, Dependency, Inject, InjectAll, Injectable, instance,
+};
 use crate::key::{KeyKind, TypeInfo};
 
 /// A type built by a [`Factory`]: some fields are injected once (`Captured`), the others
@@ -39,8 +41,40 @@ pub trait AssistedInjectable: Sized + 'static {
     }
 }
 
+/// A derived component built from the tuple of its injected parameters (what
+/// `#[derive(Injectable)]` and `#[injectable]` implement for components without assisted
+/// parameters), so that it can also be made by a `Factory` with `create(())`.
+#[doc(hidden)]
+pub trait FromParts: Injectable {
+    /// The injected parameters, in order.
+    type Parts: InjectAll;
+    /// The component from its parameters.
+    fn from_parts(parts: Self::Parts) -> Self;
+}
+
+/// A component without assisted parameters: its factory captures its dependencies once and
+/// makes a new instance from clones of them on each `create(())`.
+#[doc(hidden)]
+impl<T: FromParts> AssistedInjectable for T
+where
+    T::Parts: Clone + Send + Sync + 'static,
+{
+    type Assisted = ();
+    type Captured = T::Parts;
+    fn dependencies() -> Vec<Dependency> {
+        <T as Injectable>::dependencies()
+    }
+    fn capture(args: &mut Args<'_>) -> Result<Self::Captured, BoxError> {
+        T::Parts::take_all(args)
+    }
+    fn create(captured: &Self::Captured, (): ()) -> Self {
+        T::from_parts(captured.clone())
+    }
+}
+
 /// Makes a new `T` on every [`create`](Factory::create): its other dependencies come from the
-/// locator (shared singletons), the assisted ones from the call.
+/// locator (shared singletons), the assisted ones from the call. A `T` without assisted
+/// parameters is made with `create(())`.
 pub struct Factory<T: AssistedInjectable> {
     captured: Arc<T::Captured>,
 }

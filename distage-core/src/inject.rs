@@ -240,6 +240,14 @@ macro_rules! inject_all {
     };
 }
 
+/// A constructor without injected parameters takes nothing.
+impl InjectAll for () {
+    const SHAPES: &'static [DepShape] = &[];
+    fn take_all(_: &mut Args<'_>) -> Result<Self, BoxError> {
+        Ok(())
+    }
+}
+
 inject_all!(A);
 inject_all!(A B);
 inject_all!(A B C);
