@@ -9,7 +9,7 @@ trait Database: Send + Sync {
 
 #[derive(Injectable)]
 struct Postgres {
-    #[id("db-url")]
+    #[di(id = "db-url")]
     url: String,
 }
 

@@ -1,40 +1,8 @@
-//! # distage
+//! The guide below is the crate's README: quick start, `module!`, activations, async,
+//! subcontexts, what a component can ask for, and where compile-time checks stop. Every
+//! example in it is compiled and run by `cargo test`.
 //!
-//! Staged dependency injection for Rust, after Scala's [distage]: declare bindings in modules,
-//! **plan** (pure: every missing binding, conflict and cycle reported at once, with the file and
-//! line of each binding), **produce** the plan into a locator, then use the instances.
-//! Inside a `module!`, broken wiring is a compile error.
-//!
-//! ```
-//! use distage::prelude::*;
-//! use std::sync::Arc;
-//!
-//! trait Greeter: Send + Sync { fn greet(&self, who: &str) -> String; }
-//!
-//! #[derive(Injectable)]
-//! struct English { #[id("punctuation")] punctuation: String }
-//! impl Greeter for English {
-//!     fn greet(&self, who: &str) -> String { format!("Hello, {who}{}", self.punctuation) }
-//! }
-//!
-//! module! {
-//!     GreeterModule {
-//!         make<String>.named("punctuation").from_value("!".to_string());
-//!         make<dyn Greeter>.from<English>();
-//!     }
-//! }
-//!
-//! fn main() -> Result<(), distage::Error> {
-//!     let injector = Injector::new();
-//!     let plan = injector.plan(&PlannerInput::new(GreeterModule::module()).roots::<dyn Greeter>())?;
-//!     let locator = injector.produce(&plan)?;
-//!     let greeting = locator.run(|g: Arc<dyn Greeter>| g.greet("world"))?;
-//!     assert_eq!(greeting, "Hello, world!");
-//!     Ok(())
-//! }
-//! ```
-//!
-//! [distage]: https://izumi.7mind.io/distage/
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 #[allow(unused_extern_crates)]
@@ -46,9 +14,9 @@ pub use distage_macros::{Axis, Injectable, injectable, module};
 /// What most programs need: `use distage::prelude::*;`.
 pub mod prelude {
     pub use distage_core::{
-        Activation, AsyncLocator, Axis, Error, Factory, Functoid, Injectable, Injector, Lazy,
-        Lifecycle, Locator, LocatorRef, Logger, Mode, Module, Plan, PlanCheck, PlannerInput, Repo,
-        Set, Subcontext, Value, World,
+        Activation, AsyncLocator, Axis, AxisInfo, Error, Factory, Functoid, Injectable, Injector,
+        Lazy, Lifecycle, Locator, LocatorRef, Logger, Mode, Module, Plan, PlanCheck, PlannerInput,
+        Repo, Set, Subcontext, Value, World,
     };
     pub use distage_macros::{Axis, Injectable, injectable, module};
 }
@@ -59,12 +27,8 @@ pub mod __private {
     pub use distage_core::Id as RuntimeId;
     pub use distage_core::check::*;
     pub use distage_core::{
-        Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, DependencyList, Functoid,
-        Inject, InjectAll, Injectable, Module, ModuleBuilder, Origin, TypeInfo, Value,
+        Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, DependencyList, FromParts,
+        Functoid, Inject, InjectAll, Injectable, Module, ModuleBuilder, Origin, TypeInfo, Value,
         construct_injectable,
     };
 }
-
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;

@@ -148,10 +148,24 @@ fn activations_merge_right_wins_and_parse_from_strings() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("axis `Mode` has no choice `staging`"), "{err}");
-    let err = Activation::parse("mode:prod mode:test", &known)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("sets axis `Mode` twice"), "{err}");
+    // Later pairs override earlier ones: defaults, then what the command line says.
+    let layered = Activation::parse(
+        "mode:prod repo:prod, style:normal repo:dummy",
+        &[AxisInfo::of::<Style>()],
+    )
+    .unwrap();
+    assert_eq!(
+        layered,
+        Activation::new()
+            .with(Mode::Prod)
+            .with(Repo::Dummy)
+            .with(Style::Normal)
+    );
+    // The standard axes need not be listed.
+    assert_eq!(
+        Activation::parse("world:mock", &[]).unwrap(),
+        Activation::new().with(World::Mock)
+    );
 }
 
 // ---- PlanCheck ----

@@ -25,7 +25,7 @@ struct Session {
     serial: usize,
 }
 
-/// What `#[derive(Injectable)]` would write for `Session { db, #[assisted] user, #[assisted] id }`.
+/// What `#[derive(Injectable)]` would write for `Session { db, #[di(assisted)] user, #[di(assisted)] id }`.
 impl AssistedInjectable for Session {
     type Assisted = (String, u32);
     type Captured = (Arc<Db>, Arc<Serials>);

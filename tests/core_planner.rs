@@ -558,3 +558,32 @@ fn optional_dependencies_are_not_missing() {
     assert_eq!(plan.steps().len(), 1);
     injector.produce(&plan).unwrap();
 }
+
+/// Types declared inside a closure (a test's body, a `Module::build` callback) are named as
+/// written, without the `{{closure}}` path segment the compiler gives them.
+#[test]
+fn types_declared_inside_a_closure_are_named_without_closure_segments() {
+    let check = || {
+        struct X;
+        struct Y;
+        let module = Module::build(|m| {
+            m.make::<X>().from_fn(|_: Arc<Y>| X);
+            m.make::<Y>().from_fn(|_: Arc<X>| Y);
+        });
+        let err = Injector::new()
+            .plan(&PlannerInput::new(module).roots::<X>())
+            .unwrap_err();
+        assert!(
+            std::any::type_name::<X>().contains("{{closure}}"),
+            "the premise: {}",
+            std::any::type_name::<X>()
+        );
+        err.to_string()
+    };
+    let text = check();
+    assert!(
+        text.starts_with("cannot plan: dependency cycle: X -> Y -> X"),
+        "{text}"
+    );
+    assert!(!text.contains("{{"), "{text}");
+}

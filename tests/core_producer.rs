@@ -488,3 +488,144 @@ fn a_locator_ref_used_during_construction_sees_only_what_is_produced() {
         "Ok(\"u\") / Some(\"`Later` is not produced yet: it cannot be used while the constructors it depends on are running\")"
     );
 }
+
+/// An error with a cause, as a database driver's error has.
+#[derive(Debug)]
+struct OpenFailed(std::io::Error);
+
+impl std::fmt::Display for OpenFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cannot open the database")
+    }
+}
+
+impl std::error::Error for OpenFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// What `fn main() -> Result<(), distage::Error>` prints after `Error: ` is the `Debug` text.
+#[test]
+fn debug_of_an_error_reads_like_display_then_its_causes() {
+    let module = Module::build(|m| {
+        m.make::<Db>().from_try_fn(|| {
+            Err::<Db, _>(OpenFailed(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "app.db: permission denied",
+            )))
+        });
+    });
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(module).roots::<Db>())
+        .unwrap();
+    let err = injector.produce(&plan).unwrap_err();
+    let debug = format!("{err:?}");
+    let lines: Vec<&str> = debug.lines().collect();
+    assert!(
+        lines[0].starts_with("failed to produce `Db` (bound at tests/core_producer.rs:"),
+        "{debug}"
+    );
+    assert!(lines[0].ends_with(": cannot open the database"), "{debug}");
+    assert_eq!(
+        lines[1..],
+        ["", "Caused by:", "    0: app.db: permission denied"]
+    );
+    assert_eq!(debug.lines().next(), err.to_string().lines().next());
+
+    // The structure is still there for whoever wants it.
+    let structure = format!("{err:#?}");
+    assert!(
+        structure.starts_with("Produce(\n    ProduceError {"),
+        "{structure}"
+    );
+    match err {
+        Error::Produce(e) => assert_eq!(e.target.to_string(), "Db"),
+        other => panic!("expected a produce error, got {other}"),
+    }
+}
+
+#[test]
+fn debug_of_a_plan_error_is_its_message() {
+    let injector = Injector::new();
+    let err = injector
+        .plan(&PlannerInput::new(Module::new()).roots::<Db>())
+        .unwrap_err();
+    assert_eq!(format!("{err:?}"), err.to_string());
+    assert!(format!("{err:?}").starts_with("cannot plan: missing binding: `Db`"));
+}
+
+/// A `Logger` bound in the module is what components get; without one, each gets its own.
+#[test]
+fn an_explicit_logger_binding_wins_over_the_automatic_one() {
+    struct Svc(distage::Logger);
+    let automatic = Module::build(|m| {
+        m.make::<Svc>().from_fn(Svc);
+    });
+    let explicit = automatic.clone()
+        + Module::build(|m| {
+            m.make::<distage::Logger>()
+                .from_value(distage::Logger::new("custom"));
+        });
+    let svc = produce(automatic).get::<Svc>().unwrap();
+    assert_eq!(svc.0.component(), "Svc");
+    // Rooted at the component, so the binding is kept only because the component needs it.
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(explicit).roots::<Svc>())
+        .unwrap();
+    let svc = injector.produce(&plan).unwrap().get::<Svc>().unwrap();
+    assert_eq!(svc.0.component(), "custom");
+}
+
+/// `run` takes a `Functoid` whose parameters have ids, as chibi's
+/// `test_locator_run_with_named_dependencies` does; so does `produce_run`.
+#[test]
+fn run_takes_a_functoid_with_named_parameters() {
+    let module = Module::build(|m| {
+        m.make::<String>()
+            .named("primary-db")
+            .from_value("pg://primary".to_string());
+        m.make::<String>().from_value("unnamed".to_string());
+    });
+    let locator = produce(module.clone());
+    let len = locator
+        .run(distage::Functoid::of(|p: String| p.len()).named(0, "primary-db"))
+        .unwrap();
+    assert_eq!(len, "pg://primary".len());
+    let both = locator
+        .run(
+            distage::Functoid::of(|p: String, u: String| format!("{p} {u}")).named(0, "primary-db"),
+        )
+        .unwrap();
+    assert_eq!(both, "pg://primary unnamed");
+
+    let injector = Injector::new();
+    let url = injector
+        .produce_run(
+            &PlannerInput::new(module),
+            distage::Functoid::of(|p: String| p).named(0, "primary-db"),
+        )
+        .unwrap();
+    assert_eq!(url, "pg://primary");
+
+    // A `Clone` type of the user's own is a `Value<T>` parameter (the compile error says so).
+    #[derive(Clone)]
+    struct Name(&'static str);
+    let named = produce(Module::build(|m| {
+        m.make::<Name>().from_value(Name("alice"));
+    }));
+    let name = named.run(|n: distage::Value<Name>| n.0.0).unwrap();
+    assert_eq!(name, "alice");
+
+    // A name nothing binds is a `NotFound` naming the key.
+    let err = locator
+        .run(distage::Functoid::of(|p: String| p).named(0, "replica"))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("no instance of `String @ \"replica\"`"),
+        "{err}"
+    );
+}

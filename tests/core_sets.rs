@@ -159,12 +159,12 @@ fn weak_elements_are_kept_only_when_something_else_needs_the_referent() {
     });
     let locator = produce(PlannerInput::new(module).roots::<App>());
     let set = locator.get_set::<dyn Handler>().unwrap();
-    // Plan order: weak elements are decided after the strong ones, so they come later.
-    assert_eq!(names(&set), ["strong", "weak used"]);
+    // Production order: `App` needs `Used` before its set, so `Used` is made before `Named`.
+    assert_eq!(names(&set), ["weak used", "strong"]);
     let used: Arc<dyn Handler> = locator.get::<Used>().unwrap();
     assert!(std::ptr::addr_eq(
         Arc::as_ptr(&used),
-        Arc::as_ptr(&set.as_slice()[1])
+        Arc::as_ptr(&set.as_slice()[0])
     ));
     assert_eq!(built_used.count(), 1);
     assert_eq!(
@@ -297,4 +297,53 @@ fn set_elements_are_singletons_shared_with_the_injected_set() {
         locator.get::<Log>().unwrap().entries(),
         ["Audit constructed"]
     );
+}
+
+/// distage's sets are in dependency order: declared E3, E2, E1 where E3 needs E2 and E2 needs
+/// E1, the plan makes E1, E2, E3 and the set reads the same.
+#[test]
+fn set_elements_come_in_the_order_their_instances_were_produced() {
+    struct E1;
+    struct E2(#[allow(dead_code)] Arc<E1>);
+    struct E3(#[allow(dead_code)] Arc<E2>);
+    impl Handler for E1 {
+        fn name(&self) -> String {
+            "E1".into()
+        }
+    }
+    impl Handler for E2 {
+        fn name(&self) -> String {
+            "E2".into()
+        }
+    }
+    impl Handler for E3 {
+        fn name(&self) -> String {
+            "E3".into()
+        }
+    }
+    let made = Arc::new(Log::new());
+    let (m1, m2, m3) = (made.clone(), made.clone(), made.clone());
+    let module = Module::build(move |m| {
+        m.make::<E1>().from_fn(move || {
+            m1.push("E1");
+            E1
+        });
+        m.make::<E2>().from_fn(move |e: Arc<E1>| {
+            m2.push("E2");
+            E2(e)
+        });
+        m.make::<E3>().from_fn(move |e: Arc<E2>| {
+            m3.push("E3");
+            E3(e)
+        });
+        m.many::<dyn Handler>()
+            .ref_impl::<E3>(None, |e| e)
+            .ref_impl::<E2>(None, |e| e)
+            .ref_impl::<E1>(None, |e| e)
+            .add_arc(Arc::new(Named("value")));
+    });
+    let locator = produce(PlannerInput::new(module).root_set::<dyn Handler>());
+    assert_eq!(made.entries(), ["E1", "E2", "E3"]);
+    let set = locator.get_set::<dyn Handler>().unwrap();
+    assert_eq!(names(&set), ["E1", "E2", "E3", "value"]);
 }

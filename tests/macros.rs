@@ -231,7 +231,7 @@ fn a_lazy_edge_breaks_a_cycle_without_leaking() {
 // ---- derive shapes ----
 
 #[derive(Injectable)]
-struct Tuple(Arc<dyn Database>, #[id("port")] u16);
+struct Tuple(Arc<dyn Database>, #[di(id = "port")] u16);
 
 #[derive(Injectable)]
 struct Unit;
@@ -239,8 +239,17 @@ struct Unit;
 #[derive(Injectable)]
 struct Wrapper<T: Send + Sync + 'static> {
     inner: Arc<T>,
-    #[default]
+    #[di(default)]
     count: usize,
+}
+
+/// `#[di(...)]` does not collide with std's `#[derive(Default)]` and its `#[default]`.
+#[derive(Injectable, Default, Debug, PartialEq)]
+struct Settings {
+    #[di(id = "port")]
+    port: u16,
+    #[di(default)]
+    retries: u32,
 }
 
 struct Counter {
@@ -279,9 +288,13 @@ module! {
         make<Tuple>;
         make<Unit>;
         make<Wrapper<Unit>>;
+        make<Settings>;
         make<Counter>;
         make<Repo>;
         make<Factory<Session>>.from_factory();
+        make<Factory<Settings>>.from_factory();
+        make<Factory<Counter>>.from_factory();
+        make<Factory<Wrapper<Unit>>>.from_factory();
     }
 }
 
@@ -295,7 +308,36 @@ fn tuple_unit_generic_impl_block_and_assisted_components() {
     let wrapper = locator.get::<Wrapper<Unit>>().unwrap();
     assert!(Arc::ptr_eq(&wrapper.inner, &locator.get::<Unit>().unwrap()));
     assert_eq!(wrapper.count, 0);
+    let settings = locator.get::<Settings>().unwrap();
+    assert_eq!(
+        *settings,
+        Settings {
+            port: 8080,
+            retries: 0
+        }
+    );
+    assert_eq!(
+        Settings::default(),
+        Settings {
+            port: 0,
+            retries: 0
+        }
+    );
     assert_eq!(locator.get::<Counter>().unwrap().start, 5);
+
+    // A factory of a component without assisted fields: `create(())`, a new one each time,
+    // its dependencies shared.
+    let settings_factory = locator.get::<Factory<Settings>>().unwrap();
+    let (a, b) = (settings_factory.create(()), settings_factory.create(()));
+    assert_eq!((a.port, b.port), (8080, 8080));
+    assert_eq!(
+        locator.get::<Factory<Counter>>().unwrap().create(()).start,
+        5
+    );
+    let wrappers = locator.get::<Factory<Wrapper<Unit>>>().unwrap();
+    let (w1, w2) = (wrappers.create(()), wrappers.create(()));
+    assert!(Arc::ptr_eq(&w1.inner, &w2.inner));
+    assert!(Arc::ptr_eq(&w1.inner, &wrapper.inner));
     let factory = locator.get::<Factory<Session>>().unwrap();
     let (s1, s2) = (
         factory.create(("alice".into(), 1)),
@@ -415,13 +457,13 @@ fn a_function_given_by_path_may_take_up_to_16_parameters() {
 
 #[derive(Injectable)]
 struct NamedKinds {
-    #[id("primary")]
+    #[di(id = "primary")]
     primary: Option<Arc<dyn Database>>,
-    #[id("absent")]
+    #[di(id = "absent")]
     absent: Option<Arc<dyn Database>>,
-    #[id("later")]
+    #[di(id = "later")]
     later: Lazy<Sqlite>,
-    #[id("port")]
+    #[di(id = "port")]
     port: u16,
 }
 
@@ -468,12 +510,12 @@ fn ids_on_optional_lazy_and_value_fields_name_their_keys() {
 #[allow(dead_code)] // most fields are there only to be injected
 struct Sixteen {
     a0: Arc<Postgres>,
-    #[id("port")]
+    #[di(id = "port")]
     a1: u16,
     a2: Arc<Sqlite>,
     a3: Arc<Postgres>,
     a4: Arc<Postgres>,
-    #[default]
+    #[di(default)]
     skipped: u8,
     a5: Arc<Postgres>,
     a6: Arc<Postgres>,
@@ -493,7 +535,7 @@ struct Sixteen {
 struct Seventeen {
     sixteen: Arc<Sixteen>,
     b1: Arc<Postgres>,
-    #[id("port")]
+    #[di(id = "port")]
     b2: u16,
     b3: Arc<Postgres>,
     b4: Arc<Postgres>,
@@ -566,7 +608,7 @@ struct ManyOf<T: Send + Sync + 'static> {
     t13: Arc<T>,
     t14: Arc<T>,
     t15: Arc<T>,
-    #[id("last")]
+    #[di(id = "last")]
     t16: Arc<T>,
 }
 
@@ -600,7 +642,7 @@ macro_rules! wide {
         #[allow(dead_code)]
         struct $name {
             $($field: Arc<u32>,)*
-            #[id("last")]
+            #[di(id = "last")]
             last: Arc<u32>,
         }
     };

@@ -17,7 +17,7 @@ struct RequestId(u32);
 struct Handler {
     db: Arc<Db>,
     request: Arc<RequestId>,
-    #[id("limit")]
+    #[di(id = "limit")]
     limit: u32,
 }
 

@@ -9,5 +9,6 @@ fn ui() {
     t.compile_fail("tests/ui/include/*.rs");
     t.compile_fail("tests/ui/derive/*.rs");
     t.compile_fail("tests/ui/syntax/*.rs");
+    t.compile_fail("tests/ui/run/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

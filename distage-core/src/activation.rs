@@ -10,6 +10,14 @@ use crate::error::Error;
 ///
 /// Setting two different choices on one axis is a mistake the planner reports (it never panics);
 /// [`Activation::merge`] is the way to let one activation override another.
+///
+/// ```
+/// use distage_core::{Activation, Mode, Repo};
+///
+/// let defaults = Activation::new().with(Mode::Prod).with(Repo::Prod);
+/// let overridden = defaults.merge(&Activation::new().with(Repo::Dummy));
+/// assert_eq!(overridden.to_string(), "{Mode::Prod, Repo::Dummy}");
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Activation {
     choices: BTreeMap<AxisInfo, AxisChoice>,
@@ -44,22 +52,48 @@ impl Activation {
     }
 
     /// Parses `axis:choice` pairs separated by commas or whitespace (`mode:prod, repo:dummy`),
-    /// case-insensitively, against the axes the application knows.
+    /// case-insensitively, against the standard axes ([`Mode`], [`Repo`], [`World`]) and the
+    /// ones given in `known` (your `#[derive(Axis)]` enums).
+    ///
+    /// Pairs are layers: a later pair for an axis replaces an earlier one, so defaults followed
+    /// by what the command line gives (`-u repo:dummy`) read as one spec.
+    ///
+    /// ```
+    /// use distage_core::{Activation, Mode, Repo};
+    ///
+    /// let defaults = "mode:prod repo:prod";
+    /// let parsed = Activation::parse(&format!("{defaults} repo:dummy"), &[]).unwrap();
+    /// assert_eq!(parsed, Activation::new().with(Mode::Prod).with(Repo::Dummy));
+    /// ```
+    ///
+    /// [`Mode`]: crate::Mode
+    /// [`Repo`]: crate::Repo
+    /// [`World`]: crate::World
     pub fn parse(spec: &str, known: &[AxisInfo]) -> Result<Self, Error> {
+        let mut axes = known.to_vec();
+        for standard in Self::standard_axes() {
+            if !axes.contains(&standard) {
+                axes.push(standard);
+            }
+        }
         let mut activation = Activation::new();
         for part in spec
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|p| !p.is_empty())
         {
-            activation = activation.with(parse_choice(part, known)?);
-        }
-        if let Some((a, b)) = activation.contradictions.first() {
-            return Err(Error::Activation(format!(
-                "`{spec}` sets axis `{}` twice: `{a}` and `{b}`",
-                a.axis()
-            )));
+            let choice = parse_choice(part, &axes)?;
+            activation.choices.insert(choice.axis(), choice);
         }
         Ok(activation)
+    }
+
+    /// The standard axes: [`Mode`](crate::Mode), [`Repo`](crate::Repo), [`World`](crate::World).
+    pub fn standard_axes() -> [AxisInfo; 3] {
+        [
+            AxisInfo::of::<crate::axis::Mode>(),
+            AxisInfo::of::<crate::axis::Repo>(),
+            AxisInfo::of::<crate::axis::World>(),
+        ]
     }
 
     /// The choice set on `axis`, if any.

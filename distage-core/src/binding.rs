@@ -1,6 +1,6 @@
 //! Bindings: a key, how to make its instance, the tags that select it, and where it was written.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
@@ -200,6 +200,10 @@ pub struct Provider {
     pub(crate) kind: ImplKind,
     /// For a subcontext binding: its submodule, verified when the parent is planned.
     pub(crate) subcontext: Option<Arc<crate::subcontext::SubcontextSpec>>,
+    /// Set when what the call does is fixed by types alone (a constructor, or a function or
+    /// closure that captures nothing): two such bindings with equal keys, tags, dependencies and
+    /// identities are the same binding, and `+` keeps one.
+    pub(crate) identity: Option<TypeId>,
 }
 
 impl Provider {
@@ -213,6 +217,7 @@ impl Provider {
             op: Op::Call(Arc::new(call)),
             kind,
             subcontext: None,
+            identity: None,
         }
     }
 
@@ -229,7 +234,23 @@ impl Provider {
             op: Op::Async(Arc::new(call)),
             kind,
             subcontext: None,
+            identity: None,
         }
+    }
+
+    /// Marks the call as fixed by types alone (see [`Provider::identity`]): `identity` is the
+    /// `TypeId` of what fixes it.
+    pub(crate) fn with_identity(mut self, identity: Option<TypeId>) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// True when `self` and `other` are provably the same implementation.
+    pub(crate) fn same_as(&self, other: &Provider) -> bool {
+        self.identity.is_some()
+            && self.identity == other.identity
+            && self.kind == other.kind
+            && self.deps == other.deps
     }
 
     /// True for async constructors and resources.
@@ -243,6 +264,7 @@ impl Provider {
             op: Op::Incomplete,
             kind: ImplKind::Missing,
             subcontext: None,
+            identity: None,
         }
     }
 

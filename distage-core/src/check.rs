@@ -314,13 +314,34 @@ pub fn coerce_value<I: ?Sized, T: ?Sized>(
     }
 }
 
-/// Depth-first search over a module's graph (`nodes[i]` lists node `i`'s edge slices); panics at
-/// compile time, in the `const` item it is called in, with the first cycle's whole path.
+/// What [`check_graph`] found: the first cycle's message, or nothing.
+pub struct GraphReport {
+    buf: [u8; MESSAGE_CAPACITY],
+    len: usize,
+}
+
+impl GraphReport {
+    /// The cycle's message, if there is one. The generated `const` item panics with it itself, so
+    /// that the compile error points at the module and at nothing inside distage.
+    pub const fn cycle(&'static self) -> Option<&'static str> {
+        if self.len == 0 {
+            return None;
+        }
+        let (message, _) = self.buf.split_at(self.len);
+        match core::str::from_utf8(message) {
+            Ok(m) => Some(m),
+            Err(_) => Some("dependency cycle"),
+        }
+    }
+}
+
+/// Depth-first search over a module's graph (`nodes[i]` lists node `i`'s edge slices): the first
+/// cycle's whole path, for the `const` item it is called in to panic with at compile time.
 pub const fn check_graph<const N: usize>(
     nodes: &[&[&[usize]]; N],
     names: &[&str; N],
     origins: &[&str; N],
-) {
+) -> GraphReport {
     // 0 = unseen, 1 = on the stack, 2 = done.
     let mut color = [0u8; N];
     // (node, slice, element) frames.
@@ -348,7 +369,7 @@ pub const fn check_graph<const N: usize>(
                     continue;
                 }
                 if color[w] == 1 {
-                    report_cycle(&stack, sp, w, names, origins);
+                    return report_cycle(&stack, sp, w, names, origins);
                 }
                 if color[w] == 0 {
                     color[w] = 1;
@@ -358,6 +379,10 @@ pub const fn check_graph<const N: usize>(
             }
         }
         start += 1;
+    }
+    GraphReport {
+        buf: [0u8; MESSAGE_CAPACITY],
+        len: 0,
     }
 }
 
@@ -369,7 +394,7 @@ const fn report_cycle<const N: usize>(
     w: usize,
     names: &[&str; N],
     origins: &[&str; N],
-) {
+) -> GraphReport {
     let mut buf = [0u8; MESSAGE_CAPACITY];
     let mut len = push(&mut buf, 0, "dependency cycle: ");
     let mut k = 0;
@@ -396,13 +421,7 @@ const fn report_cycle<const N: usize>(
         len,
         "\nfix: break the cycle with `Lazy<T>` on one of these dependencies",
     );
-    let (message, _) = buf.split_at(len);
-    // This runs in a `const` item: a panic is how a const evaluation reports an error, and
-    // `cargo check` shows its message as the compile error. It never runs at run time.
-    match core::str::from_utf8(message) {
-        Ok(m) => panic!("{}", m),
-        Err(_) => panic!("dependency cycle"),
-    }
+    GraphReport { buf, len }
 }
 
 const fn push(buf: &mut [u8; MESSAGE_CAPACITY], mut len: usize, s: &str) -> usize {

@@ -12,7 +12,21 @@ use crate::plan::StepTarget;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong while planning, producing or using a locator.
-#[derive(Debug, thiserror::Error)]
+///
+/// `{:?}` prints what `{}` prints, then the chain of causes, so `fn main() -> Result<(),
+/// distage::Error>` reports a failure a person can read. `{:#?}` prints the structure, and the
+/// variants' fields are public.
+///
+/// ```
+/// use distage_core::{Injector, Module, PlannerInput};
+///
+/// let err = Injector::new()
+///     .plan(&PlannerInput::new(Module::new()).roots::<String>())
+///     .unwrap_err();
+/// assert!(format!("{err:?}").starts_with("cannot plan: missing binding: `String`"));
+/// assert!(format!("{err:#?}").starts_with("Plan("));
+/// ```
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The plan is broken; every problem found is listed.
@@ -79,6 +93,69 @@ pub enum Error {
         /// The local's key.
         key: DIKey,
     },
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            return self.fmt_structure(f);
+        }
+        let shown = self.to_string();
+        f.write_str(&shown)?;
+        // A cause whose text is already part of the message (a constructor's error is) is not
+        // repeated; the rest follow as anyhow prints them.
+        let mut causes = Vec::new();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !shown.contains(&text) && !causes.contains(&text) {
+                causes.push(text);
+            }
+            next = cause.source();
+        }
+        if !causes.is_empty() {
+            f.write_str("\n\nCaused by:")?;
+            for (i, c) in causes.iter().enumerate() {
+                let c = c.replace('\n', "\n       ");
+                write!(f, "\n    {i}: {c}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    fn fmt_structure(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Plan(e) => f.debug_tuple("Plan").field(e).finish(),
+            Error::Produce(e) => f.debug_tuple("Produce").field(e).finish(),
+            Error::NotFound { key, needed_by } => f
+                .debug_struct("NotFound")
+                .field("key", key)
+                .field("needed_by", needed_by)
+                .finish(),
+            Error::NotYetProduced { key } => {
+                f.debug_struct("NotYetProduced").field("key", key).finish()
+            }
+            Error::Closed { key } => f.debug_struct("Closed").field("key", key).finish(),
+            Error::ParentClosed => f.write_str("ParentClosed"),
+            Error::Release(failures) => f.debug_tuple("Release").field(failures).finish(),
+            Error::Activation(m) => f.debug_tuple("Activation").field(m).finish(),
+            Error::Internal(m) => f.debug_tuple("Internal").field(m).finish(),
+            Error::AsyncInSyncProduce { keys } => f
+                .debug_struct("AsyncInSyncProduce")
+                .field("keys", keys)
+                .finish(),
+            Error::UnknownLocal { key, locals } => f
+                .debug_struct("UnknownLocal")
+                .field("key", key)
+                .field("locals", locals)
+                .finish(),
+            Error::MissingLocal { key } => {
+                f.debug_struct("MissingLocal").field("key", key).finish()
+            }
+        }
+    }
 }
 
 fn needed_by_suffix(needed_by: &Option<String>) -> String {

@@ -5,16 +5,18 @@ use std::sync::Arc;
 
 use crate::binding::BoxFuture;
 use crate::error::BoxError;
-use crate::inject::{Arg, Args, DepMode, DepShape, Dependency, Inject, instance};
+use crate::inject::{
+    Arg, Args, DepMode, DepShape, Dependency, Inject, InjectAll, Injectable, instance,
+};
 use crate::key::{KeyKind, TypeInfo};
 
 /// A type built by a [`Factory`]: some fields are injected once (`Captured`), the others
-/// (`#[assisted]` fields) are given to every [`Factory::create`] call. `#[derive(Injectable)]`
-/// implements it for structs with `#[assisted]` fields.
+/// (`#[di(assisted)]` fields) are given to every [`Factory::create`] call.
+/// `#[derive(Injectable)]` implements it for structs with `#[di(assisted)]` fields.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be made by a `Factory`",
     label = "`{Self}` has no assisted-injection constructor",
-    note = "add `#[derive(Injectable)]` to `{Self}` and mark the fields given at `create` time with `#[assisted]`"
+    note = "add `#[derive(Injectable)]` to `{Self}` and mark the fields given at `create` time with `#[di(assisted)]`"
 )]
 pub trait AssistedInjectable: Sized + 'static {
     /// What `create` takes: `()`, the one assisted field's type, or a tuple of them.
@@ -39,8 +41,40 @@ pub trait AssistedInjectable: Sized + 'static {
     }
 }
 
+/// A derived component built from the tuple of its injected parameters (what
+/// `#[derive(Injectable)]` and `#[injectable]` implement for components without assisted
+/// parameters), so that it can also be made by a `Factory` with `create(())`.
+#[doc(hidden)]
+pub trait FromParts: Injectable {
+    /// The injected parameters, in order.
+    type Parts: InjectAll;
+    /// The component from its parameters.
+    fn from_parts(parts: Self::Parts) -> Self;
+}
+
+/// A component without assisted parameters: its factory captures its dependencies once and
+/// makes a new instance from clones of them on each `create(())`.
+#[doc(hidden)]
+impl<T: FromParts> AssistedInjectable for T
+where
+    T::Parts: Clone + Send + Sync + 'static,
+{
+    type Assisted = ();
+    type Captured = T::Parts;
+    fn dependencies() -> Vec<Dependency> {
+        <T as Injectable>::dependencies()
+    }
+    fn capture(args: &mut Args<'_>) -> Result<Self::Captured, BoxError> {
+        T::Parts::take_all(args)
+    }
+    fn create(captured: &Self::Captured, (): ()) -> Self {
+        T::from_parts(captured.clone())
+    }
+}
+
 /// Makes a new `T` on every [`create`](Factory::create): its other dependencies come from the
-/// locator (shared singletons), the assisted ones from the call.
+/// locator (shared singletons), the assisted ones from the call. A `T` without assisted
+/// parameters is made with `create(())`.
 pub struct Factory<T: AssistedInjectable> {
     captured: Arc<T::Captured>,
 }
@@ -76,7 +110,11 @@ impl<T: AssistedInjectable> Clone for Factory<T> {
 
 impl<T: AssistedInjectable> fmt::Debug for Factory<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Factory<{}>", std::any::type_name::<T>())
+        write!(
+            f,
+            "Factory<{}>",
+            crate::key::short_type_name(std::any::type_name::<T>())
+        )
     }
 }
 

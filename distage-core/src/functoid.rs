@@ -1,5 +1,6 @@
 //! Function injection: a function together with the dependencies its parameters ask for.
 
+use std::any::TypeId;
 use std::fmt;
 use std::sync::Arc;
 
@@ -16,6 +17,9 @@ pub struct Functoid<R> {
     deps: Vec<Dependency>,
     call: Call<R>,
     impl_type: TypeInfo,
+    /// The function's type when it holds no data (a function item, a closure that captures
+    /// nothing): then the type alone says what a call does.
+    identity: Option<TypeId>,
 }
 
 impl<R> Clone for Functoid<R> {
@@ -24,6 +28,7 @@ impl<R> Clone for Functoid<R> {
             deps: self.deps.clone(),
             call: self.call.clone(),
             impl_type: self.impl_type,
+            identity: self.identity,
         }
     }
 }
@@ -40,6 +45,7 @@ impl<R: 'static> Functoid<R> {
             deps,
             call: Arc::new(call),
             impl_type,
+            identity: None,
         }
     }
 
@@ -64,8 +70,8 @@ impl<R: 'static> Functoid<R> {
         &self.deps
     }
 
-    pub(crate) fn into_parts(self) -> (Vec<Dependency>, Call<R>) {
-        (self.deps, self.call)
+    pub(crate) fn into_parts(self) -> (Vec<Dependency>, Call<R>, Option<TypeId>) {
+        (self.deps, self.call, self.identity)
     }
 }
 
@@ -79,21 +85,34 @@ impl<R> fmt::Debug for Functoid<R> {
 }
 
 /// Conversion into a [`Functoid`]; `M` is a marker that keeps the arity impls apart.
+#[diagnostic::on_unimplemented(
+    message = "this function's parameters cannot all be injected",
+    label = "a parameter here is not a type the injector hands over",
+    note = "parameters can be `Arc<T>`, `Option<Arc<T>>`, `Set<T>`, `Factory<T>`, `Lazy<T>`, `LocatorRef`, `Logger`, common values such as `String`, or `Value<T>` for any other `Clone` value (`cfg: Value<Config>`, then `cfg.0` or `*cfg`)",
+    note = "the function must also be `Send + Sync + 'static`: move what it captures in (`move |…| …`)"
+)]
 pub trait IntoFunctoid<M, R> {
     /// The function with its dependencies.
     fn into_functoid(self) -> Functoid<R>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<R> IntoFunctoid<Functoid<R>, R> for Functoid<R> {
     fn into_functoid(self) -> Functoid<R> {
         self
     }
 }
 
-/// A function run once against a locator (`locator.run(|a: Arc<A>| …)`).
+/// A function run once against a locator (`locator.run(|a: Arc<A>| …)`), or a [`Functoid`]
+/// (to give a parameter an id: `locator.run(Functoid::of(|url: String| …).named(0, "db-url"))`).
+#[diagnostic::on_unimplemented(
+    message = "this function's parameters cannot all be injected by `run`",
+    label = "a parameter here is not a type the injector hands over",
+    note = "parameters can be `Arc<T>`, `Option<Arc<T>>`, `Set<T>`, `Factory<T>`, `Lazy<T>`, `LocatorRef`, `Logger`, common values such as `String`, or `Value<T>` for any other `Clone` value (`cfg: Value<Config>`, then `cfg.0` or `*cfg`)"
+)]
 pub trait RunFn<M, R> {
     /// The parameters' dependencies, in order.
-    fn dependencies() -> Vec<Dependency>;
+    fn dependencies(&self) -> Vec<Dependency>;
     /// Calls the function with each parameter looked up in the locator.
     #[doc(hidden)]
     fn call_in(self, context: &RunContext<'_>) -> Result<R, crate::Error>;
@@ -108,14 +127,18 @@ macro_rules! arities {
         {
             #[allow(non_snake_case, unused_variables, unused_mut)]
             fn into_functoid(self) -> Functoid<R> {
-                Functoid::new(
+                let mut functoid = Functoid::new(
                     vec![$($a::dependency(None)),*],
                     TypeInfo::of::<F>(),
                     move |args: &mut Args<'_>| {
                         $(let $a: $a = args.take()?;)*
                         Ok(self($($a),*))
                     },
-                )
+                );
+                if std::mem::size_of::<F>() == 0 {
+                    functoid.identity = Some(TypeId::of::<F>());
+                }
+                functoid
             }
         }
 
@@ -123,7 +146,7 @@ macro_rules! arities {
         where
             F: FnOnce($($a),*) -> R,
         {
-            fn dependencies() -> Vec<Dependency> {
+            fn dependencies(&self) -> Vec<Dependency> {
                 vec![$($a::dependency(None)),*]
             }
             #[allow(non_snake_case, unused_variables)]
@@ -133,6 +156,22 @@ macro_rules! arities {
             }
         }
     };
+}
+
+/// A functoid runs with each dependency, ids included, looked up in the locator.
+#[diagnostic::do_not_recommend]
+impl<R: 'static> RunFn<Functoid<R>, R> for Functoid<R> {
+    fn dependencies(&self) -> Vec<Dependency> {
+        self.deps.clone()
+    }
+    fn call_in(self, context: &RunContext<'_>) -> Result<R, crate::Error> {
+        let items = self
+            .deps
+            .iter()
+            .map(|d| context.resolve(d))
+            .collect::<Result<Vec<_>, _>>()?;
+        (self.call)(&mut Args::new(&items)).map_err(|e| crate::Error::Internal(e.to_string()))
+    }
 }
 
 /// Invokes `$m` once per arity the injector supports for functions (0 to 16 parameters), so that

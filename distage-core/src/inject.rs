@@ -240,6 +240,14 @@ macro_rules! inject_all {
     };
 }
 
+/// A constructor without injected parameters takes nothing.
+impl InjectAll for () {
+    const SHAPES: &'static [DepShape] = &[];
+    fn take_all(_: &mut Args<'_>) -> Result<Self, BoxError> {
+        Ok(())
+    }
+}
+
 inject_all!(A);
 inject_all!(A B);
 inject_all!(A B C);
@@ -384,6 +392,8 @@ impl<T> std::ops::Deref for Value<T> {
 )]
 pub trait InjectableValue: Clone + Send + Sync + 'static {}
 
+// Hidden: a blanket impl would be listed on the page of every type.
+#[doc(hidden)]
 #[diagnostic::do_not_recommend]
 impl<T: Clone + Send + Sync + 'static> InjectableValue for T {}
 
@@ -511,6 +521,7 @@ pub trait IntoArc<T: ?Sized> {
     fn into_arc(self) -> Arc<T>;
 }
 
+#[doc(hidden)]
 impl<T> IntoArc<T> for T {
     fn into_arc(self) -> Arc<T> {
         Arc::new(self)

@@ -14,6 +14,21 @@ use crate::plan::Plan;
 use crate::planner::{self, Roots};
 
 /// What to plan: a module, the activation, and the roots to keep.
+///
+/// ```
+/// use distage_core::{Activation, Injector, Mode, Module, PlannerInput};
+///
+/// let module = Module::build(|m| {
+///     m.make::<String>().from_value("prod".to_string()).tagged(Mode::Prod);
+///     m.make::<String>().from_value("test".to_string()).tagged(Mode::Test);
+///     m.make::<u32>().from_value(7); // not needed by the roots: not planned
+/// });
+/// let input = PlannerInput::new(module)
+///     .activation(Activation::new().with(Mode::Test))
+///     .roots::<String>();
+/// let plan = Injector::new().plan(&input).unwrap();
+/// assert_eq!(plan.steps().len(), 1);
+/// ```
 #[derive(Clone, Debug)]
 pub struct PlannerInput {
     pub(crate) module: Module,
@@ -97,6 +112,24 @@ impl PlannerInput {
 
 /// Plans and produces. A child injector ([`Injector::inherit`]) resolves what its modules do not
 /// bind from a parent locator, and may override the parent's keys locally.
+///
+/// ```
+/// use std::sync::Arc;
+/// use distage_core::{Injector, Module, PlannerInput};
+///
+/// struct Db(String);
+/// struct Users(Arc<Db>);
+///
+/// let module = Module::build(|m| {
+///     m.make::<Db>().from_fn(|| Db("pg://app".into()));
+///     m.make::<Users>().from_fn(Users);
+/// });
+/// let injector = Injector::new();
+/// let plan = injector.plan(&PlannerInput::new(module).roots::<Users>())?; // pure: no constructor runs
+/// let locator = injector.produce(&plan)?;
+/// assert_eq!(locator.get::<Users>()?.0.0, "pg://app");
+/// # Ok::<(), distage_core::Error>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct Injector {
     parent: Option<Arc<LocatorInner>>,
@@ -160,7 +193,7 @@ impl Injector {
         F: RunFn<M, Fut>,
         Fut: std::future::Future,
     {
-        let plan = self.plan_for::<M, Fut, F>(input)?;
+        let plan = self.plan_for(input, &f)?;
         let locator = self.produce_async(&plan).await?;
         let result = locator.run(f).await;
         locator.close().await?;
@@ -173,7 +206,7 @@ impl Injector {
         input: &PlannerInput,
         f: F,
     ) -> Result<R, Error> {
-        let plan = self.plan_for::<M, R, F>(input)?;
+        let plan = self.plan_for(input, &f)?;
         let locator = self.produce(&plan)?;
         let result = locator.run(f);
         locator.close()?;
@@ -183,9 +216,9 @@ impl Injector {
 
 impl Injector {
     /// `input` rooted at `f`'s parameters (optional ones only when bound).
-    fn plan_for<M, R, F: RunFn<M, R>>(&self, input: &PlannerInput) -> Result<Plan, Error> {
+    fn plan_for<M, R, F: RunFn<M, R>>(&self, input: &PlannerInput, f: &F) -> Result<Plan, Error> {
         let mut input = input.clone().root_keys([]);
-        for dep in F::dependencies() {
+        for dep in f.dependencies() {
             match dep {
                 Dependency::Key {
                     key,

@@ -79,18 +79,33 @@ impl fmt::Display for TypeInfo {
 
 /// Drops the module path of every path in a type name, keeping generics, `dyn`, tuples and
 /// references intact: `core::option::Option<alloc::string::String>` → `Option<String>`.
+/// Segments the compiler invents for items declared inside a function body or closure
+/// (`{{closure}}`, `{{constant}}`) go with the path: `app::main::{{closure}}::Db` → `Db`.
 pub fn short_type_name(full: &str) -> String {
     let mut out = String::with_capacity(full.len());
     // Where the path being written started; `::` truncates back to it.
     let mut path_start = 0;
-    let mut chars = full.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == ':' && chars.peek() == Some(&':') {
-            chars.next();
+    let mut rest = full;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("::") {
             out.truncate(path_start);
+            rest = after;
             continue;
         }
+        if rest.starts_with("{{") {
+            if let Some(end) = rest.find("}}") {
+                let (segment, after) = rest.split_at(end + 2);
+                // Only a segment followed by more path is dropped; a type that is itself
+                // `{{closure}}` keeps the name.
+                if !after.starts_with("::") {
+                    out.push_str(segment);
+                }
+                rest = after;
+                continue;
+            }
+        }
         out.push(c);
+        rest = &rest[c.len_utf8()..];
         if !(c.is_alphanumeric() || c == '_') {
             path_start = out.len();
         }
@@ -352,6 +367,21 @@ mod tests {
             "Arc<dyn Fn(u8) -> String + Send>"
         );
         assert_eq!(short_type_name("[a::B; 4]"), "[B; 4]");
+    }
+
+    #[test]
+    fn short_names_drop_the_segments_of_function_bodies_and_closures() {
+        assert_eq!(short_type_name("app::main::{{closure}}::Db"), "Db");
+        assert_eq!(
+            short_type_name("alloc::sync::Arc<dyn app::t::{{closure}}::{{closure}}::Repo>"),
+            "Arc<dyn Repo>"
+        );
+        assert_eq!(
+            short_type_name("app::f::{{constant}}::X<app::f::{{closure}}::Y, u8>"),
+            "X<Y, u8>"
+        );
+        assert_eq!(short_type_name("app::main::{{closure}}"), "{{closure}}");
+        assert_eq!(short_type_name("app::Broken{{"), "Broken{{");
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub use error::{
     BoxError, Candidate, CycleStep, Dependent, Error, Failure, PlanError, Problem, ProduceError,
     ReleaseFailure, StepFailure,
 };
-pub use factory::{AssistedInjectable, Factory};
+pub use factory::{AssistedInjectable, Factory, FromParts};
 pub use functoid::{Functoid, IntoFunctoid, RunFn};
 pub use inject::{
     Arg, Args, DepMode, DepShape, Dependency, DependencyList, Inject, InjectAll, Injectable,

@@ -157,7 +157,10 @@ impl<T: Send + Sync + 'static> Lifecycle<T> {
 impl<T> fmt::Debug for Lifecycle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Lifecycle")
-            .field("type", &std::any::type_name::<T>())
+            .field(
+                "type",
+                &crate::key::short_type_name(std::any::type_name::<T>()),
+            )
             .field("async_acquire", &matches!(self.acquire, Acquire::Async(_)))
             .field("has_release", &self.release.is_some())
             .finish()

@@ -302,6 +302,26 @@ impl Drop for LocatorInner {
 
 /// The produced instances of a plan. Dropping it (or [`close`](Locator::close)) releases its
 /// resources in reverse order of acquisition.
+///
+/// ```
+/// use std::sync::Arc;
+/// use distage_core::{Injector, Module, PlannerInput};
+///
+/// struct Db(&'static str);
+/// let module = Module::build(|m| {
+///     m.make::<Db>().from_fn(|| Db("pg://app"));
+///     m.make::<u16>().named("port").from_value(8080);
+/// });
+/// let injector = Injector::new();
+/// let locator = injector.produce(&injector.plan(&PlannerInput::new(module))?)?;
+/// assert_eq!(locator.get::<Db>()?.0, "pg://app");
+/// assert!(locator.find::<String>().is_none());
+/// assert_eq!(*locator.get_named::<u16>("port")?, 8080);
+/// let url = locator.run(|db: Arc<Db>| db.0)?; // function injection
+/// assert_eq!(url, "pg://app");
+/// locator.close()?;
+/// # Ok::<(), distage_core::Error>(())
+/// ```
 pub struct Locator {
     pub(crate) inner: Arc<LocatorInner>,
 }
@@ -634,6 +654,24 @@ pub struct SlotRef {
 /// A dependency resolved on first use. It does not order production, so it may close a cycle
 /// (`A` holds `Lazy<B>`, `B` holds `Arc<A>`); it holds the locator weakly, so such a cycle does
 /// not leak: both are dropped with the locator.
+///
+/// ```
+/// use std::sync::Arc;
+/// use distage_core::{Injector, Lazy, Module, PlannerInput};
+///
+/// struct Parent { child: Lazy<Child> }
+/// struct Child { _parent: Arc<Parent> }
+///
+/// let module = Module::build(|m| {
+///     m.make::<Parent>().from_fn(|child: Lazy<Child>| Parent { child });
+///     m.make::<Child>().from_fn(|parent: Arc<Parent>| Child { _parent: parent });
+/// });
+/// let injector = Injector::new();
+/// let locator = injector.produce(&injector.plan(&PlannerInput::new(module))?)?;
+/// let parent = locator.get::<Parent>()?;
+/// assert!(parent.child.get().is_ok()); // resolved on first use
+/// # Ok::<(), distage_core::Error>(())
+/// ```
 pub struct Lazy<T: ?Sized> {
     slot: SlotRef,
     _type: std::marker::PhantomData<fn() -> Arc<T>>,

@@ -14,7 +14,7 @@ use crate::binding::{
 use crate::error::BoxError;
 use crate::factory::{AssistedInjectable, Factory};
 use crate::functoid::IntoFunctoid;
-use crate::hash::KeySet;
+use crate::hash::{KeyMap, KeySet};
 use crate::inject::{Args, Dependency, DependencyList, Injectable, IntoArc};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
@@ -22,7 +22,8 @@ use crate::set::assemble;
 use crate::subcontext::{Subcontext, subcontext_provider};
 
 /// An immutable set of bindings. Combine modules with `+` (union: a binding reached twice, e.g.
-/// through two includes of one module value, is kept once) and
+/// through two includes of one module value, or provably identical bindings from two builds, is
+/// kept once) and
 /// [`overridden_by`](Module::overridden_by).
 #[derive(Clone, Default)]
 pub struct Module {
@@ -124,8 +125,41 @@ impl Module {
     /// through two includes is kept once).
     fn extend(&mut self, other: Module) {
         let mut seen: KeySet<BindingId> = self.bindings.iter().map(|b| b.id()).collect();
-        self.bindings
-            .extend(other.bindings.into_iter().filter(|b| seen.insert(b.id())));
+        // Bindings provably identical to one already here (same key, role, tags and
+        // implementation fixed by types alone) are the same binding written twice. Only against
+        // this module's: `other` keeps what it holds (`Module::new() + m` is `m`).
+        let mut identified: KeyMap<(DIKey, BindingRole), Vec<Binding>> = KeyMap::default();
+        if other
+            .bindings
+            .iter()
+            .any(|b| b.provider().identity.is_some())
+        {
+            for b in self
+                .bindings
+                .iter()
+                .filter(|b| b.provider().identity.is_some())
+            {
+                identified
+                    .entry((b.key().clone(), b.role()))
+                    .or_default()
+                    .push(b.clone());
+            }
+        }
+        for b in other.bindings {
+            if !seen.insert(b.id()) {
+                continue;
+            }
+            let duplicate = b.provider().identity.is_some()
+                && identified
+                    .get(&(b.key().clone(), b.role()))
+                    .is_some_and(|same| {
+                        same.iter()
+                            .any(|s| s.tags() == b.tags() && s.provider().same_as(b.provider()))
+                    });
+            if !duplicate {
+                self.bindings.push(b);
+            }
+        }
         for r in other.requirements {
             if !self.requirements.iter().any(|(k, _)| *k == r.0) {
                 self.requirements.push(r);
@@ -156,7 +190,10 @@ impl FromIterator<Binding> for Module {
 impl Add for Module {
     type Output = Module;
     /// The union of both modules. A binding reached twice (a module included through two paths)
-    /// is kept once; two declarations are two bindings, however alike they look.
+    /// is kept once, and so is a binding declared twice where the two provably do the same
+    /// thing: same key, tags and dependencies, made by the same `Injectable` type, function, or
+    /// closure that captures nothing. Two bindings that may differ (a value, a closure that
+    /// captures something) stay two, and the planner reports them as a duplicate.
     fn add(mut self, other: Module) -> Module {
         self.extend(other);
         self
@@ -292,7 +329,8 @@ impl ModuleBuilder {
         id: Option<Id>,
         tags: &[AxisChoice],
     ) {
-        let provider = Provider::call(deps.to_vec(), ImplKind::Constructor(ty), construct);
+        let provider = Provider::call(deps.to_vec(), ImplKind::Constructor(ty), construct)
+            .with_identity(Some(ty.type_id()));
         let mut binding_tags = Tags::new();
         for &tag in tags {
             binding_tags.insert(tag);
@@ -404,13 +442,13 @@ impl<'a, T: ?Sized + Send + Sync + 'static> Make<'a, T> {
     where
         Arc<I>: Into<Arc<T>>,
     {
-        self.with(injectable_provider::<I, T>(Into::into))
+        self.with(injectable_provider::<I, T, _>(Into::into))
     }
 
     /// Constructs `I` and converts it to this key's type: for trait objects,
     /// `make::<dyn Repo>().from_impl::<PgRepo>(|r| r)`.
     pub fn from_impl<I: Injectable>(self, coerce: fn(Arc<I>) -> Arc<T>) -> Self {
-        self.with(injectable_provider::<I, T>(coerce))
+        self.with(injectable_provider::<I, T, _>(coerce))
     }
 
     /// Calls `f` with its parameters injected; it returns a `T`, an `Arc<T>` or a `Box<T>`.
@@ -585,6 +623,7 @@ impl<T: ?Sized> Drop for Many<'_, T> {
             op: Op::Set(self.assemble),
             kind: ImplKind::Set,
             subcontext: None,
+            identity: None,
         };
         let key = self.key.clone();
         self.builder.push(
@@ -643,7 +682,7 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
         Arc<I>: Into<Arc<T>>,
     {
         self.element(
-            injectable_provider::<I, T>(Into::into),
+            injectable_provider::<I, T, _>(Into::into),
             false,
             Origin::caller(),
         )
@@ -652,7 +691,11 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
     /// Adds a new `I`, converted (`|h| h` for trait objects).
     #[track_caller]
     pub fn add_impl<I: Injectable>(self, coerce: fn(Arc<I>) -> Arc<T>) -> Self {
-        self.element(injectable_provider::<I, T>(coerce), false, Origin::caller())
+        self.element(
+            injectable_provider::<I, T, _>(coerce),
+            false,
+            Origin::caller(),
+        )
     }
 
     /// Adds a value.
@@ -760,14 +803,19 @@ pub fn construct_injectable<I: Injectable>(args: &mut Args<'_>) -> Result<Produc
 
 /// An `Injectable` type's constructor, its result converted to the key's type.
 #[doc(hidden)]
-pub fn injectable_provider<I: Injectable, T: ?Sized + Send + Sync + 'static>(
-    coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
-) -> Provider {
+pub fn injectable_provider<I: Injectable, T: ?Sized + Send + Sync + 'static, C>(
+    coerce: C,
+) -> Provider
+where
+    C: Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
+{
     Provider::call(
         I::DEPENDENCY_LIST.to_vec(),
         ImplKind::Constructor(TypeInfo::of::<I>()),
         move |args: &mut Args<'_>| Ok(Produced::instance(coerce(Arc::new(I::construct(args)?)))),
     )
+    // A coercion that holds no data (`Into::into`) leaves the call fixed by the two types.
+    .with_identity((std::mem::size_of::<C>() == 0).then(std::any::TypeId::of::<(I, C)>))
 }
 
 /// A shared value.
@@ -785,10 +833,11 @@ pub fn value_provider<T: ?Sized + Send + Sync + 'static>(value: Arc<T>) -> Provi
 pub fn fn_provider<M, R: IntoArc<T> + 'static, T: ?Sized + Send + Sync + 'static>(
     f: impl IntoFunctoid<M, R>,
 ) -> Provider {
-    let (deps, call) = f.into_functoid().into_parts();
+    let (deps, call, identity) = f.into_functoid().into_parts();
     Provider::call(deps, ImplKind::Function, move |args: &mut Args<'_>| {
         Ok(Produced::instance(call(args)?.into_arc()))
     })
+    .with_identity(identity)
 }
 
 /// A fallible function's result.
@@ -799,11 +848,12 @@ where
     E: Into<BoxError> + 'static,
     T: ?Sized + Send + Sync + 'static,
 {
-    let (deps, call) = f.into_functoid().into_parts();
+    let (deps, call, identity) = f.into_functoid().into_parts();
     Provider::call(deps, ImplKind::Function, move |args: &mut Args<'_>| {
         let value = call(args)?.map_err(Into::into)?;
         Ok(Produced::instance(value.into_arc()))
     })
+    .with_identity(identity)
 }
 
 /// The instance of another key, converted.
@@ -825,7 +875,8 @@ pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 
     f: impl IntoFunctoid<M, Lifecycle<I>>,
     coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
 ) -> Provider {
-    let (deps, call) = f.into_functoid().into_parts();
+    // Not identified: `coerce` may hold data.
+    let (deps, call, _) = f.into_functoid().into_parts();
     Provider::call(deps, ImplKind::Resource, move |args: &mut Args<'_>| {
         let Lifecycle { acquire, release } = call(args)?;
         let (acquire, release) = match (acquire, release) {
@@ -834,7 +885,7 @@ pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 
             _ => {
                 return Err(format!(
                     "`{}` is bound with `from_resource`, but its Lifecycle is async: bind it with `from_resource_async` and produce with `produce_async`",
-                    std::any::type_name::<I>()
+                    crate::key::short_type_name(std::any::type_name::<I>())
                 )
                 .into());
             }
@@ -857,7 +908,8 @@ pub fn resource_async_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + S
     f: impl IntoFunctoid<M, Lifecycle<I>>,
     coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
 ) -> Provider {
-    let (deps, call) = f.into_functoid().into_parts();
+    // Not identified: `coerce` may hold data.
+    let (deps, call, _) = f.into_functoid().into_parts();
     let coerce = Arc::new(coerce);
     Provider::call_async(deps, ImplKind::AsyncResource, move |args: &mut Args<'_>| {
         let Lifecycle { acquire, release } = call(args)?;
@@ -891,7 +943,7 @@ where
     R: IntoArc<T> + 'static,
     T: ?Sized + Send + Sync + 'static,
 {
-    let (deps, call) = f.into_functoid().into_parts();
+    let (deps, call, identity) = f.into_functoid().into_parts();
     Provider::call_async(deps, ImplKind::AsyncFunction, move |args: &mut Args<'_>| {
         let future = call(args)?;
         Ok(
@@ -899,6 +951,7 @@ where
                 as BoxFuture<_>,
         )
     })
+    .with_identity(identity)
 }
 
 /// A fallible async function's result.
@@ -910,7 +963,7 @@ where
     E: Into<BoxError> + 'static,
     T: ?Sized + Send + Sync + 'static,
 {
-    let (deps, call) = f.into_functoid().into_parts();
+    let (deps, call, identity) = f.into_functoid().into_parts();
     Provider::call_async(deps, ImplKind::AsyncFunction, move |args: &mut Args<'_>| {
         let future = call(args)?;
         Ok(Box::pin(async move {
@@ -918,6 +971,7 @@ where
             Ok(Produced::instance(value.into_arc()))
         }) as BoxFuture<_>)
     })
+    .with_identity(identity)
 }
 
 /// A `Factory<U>` capturing `U`'s injected dependencies.
@@ -932,4 +986,5 @@ pub fn factory_provider<U: AssistedInjectable>() -> Provider {
             )?))))
         },
     )
+    .with_identity(Some(std::any::TypeId::of::<Factory<U>>()))
 }

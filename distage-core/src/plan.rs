@@ -531,6 +531,23 @@ impl PlanData {
 
 /// An ordered, checked recipe for producing a locator: every key reachable from the roots,
 /// each after what it depends on. Cheap to clone; produce it as many times as you like.
+///
+/// ```
+/// use std::sync::Arc;
+/// use distage_core::{DIKey, Injector, Module, PlannerInput};
+///
+/// struct Db;
+/// struct Users(Arc<Db>);
+///
+/// let module = Module::build(|m| {
+///     m.make::<Db>().from_fn(|| Db);
+///     m.make::<Users>().from_fn(Users);
+/// });
+/// let plan = Injector::new().plan(&PlannerInput::new(module).roots::<Users>()).unwrap();
+/// assert!(plan.contains(&DIKey::of::<Db>()));
+/// let text = plan.to_string(); // each step with the file:line it was bound at
+/// assert!(text.contains("Users"), "{text}");
+/// ```
 #[derive(Clone)]
 pub struct Plan {
     pub(crate) data: Arc<PlanData>,

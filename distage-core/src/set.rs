@@ -9,9 +9,24 @@ use crate::error::BoxError;
 use crate::inject::{Arg, DepMode, DepShape, Inject, instance};
 use crate::key::{KeyKind, TypeInfo};
 
-/// The elements of a set binding (`many::<T>()`), in plan (dependency) order.
+/// The elements of a set binding (`many::<T>()`), in dependency order: the order in which
+/// their instances were produced (an element that references another key, `ref_::<E>()`,
+/// stands where `E` was made).
 ///
 /// Cheap to clone: it shares the elements.
+///
+/// ```
+/// use distage_core::{Injector, Module, PlannerInput, Set};
+///
+/// let module = Module::build(|m| {
+///     m.many::<String>().add_value("a".into()).add_fn(|| "b".to_string());
+/// });
+/// let injector = Injector::new();
+/// let locator = injector.produce(&injector.plan(&PlannerInput::new(module)).unwrap()).unwrap();
+/// let set: Set<String> = locator.get_set::<String>().unwrap();
+/// let items: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
+/// assert_eq!(items, ["a", "b"]);
+/// ```
 pub struct Set<T: ?Sized> {
     items: Arc<[Arc<T>]>,
 }
@@ -75,7 +90,7 @@ impl<T: ?Sized> fmt::Debug for Set<T> {
         write!(
             f,
             "Set<{}>[{} elements]",
-            std::any::type_name::<T>(),
+            crate::key::short_type_name(std::any::type_name::<T>()),
             self.items.len()
         )
     }

@@ -44,6 +44,29 @@ struct Shared {
 /// Its plan is made once, when the parent locator is produced (and checked when the parent is
 /// planned); each run only produces the submodule's part, with no planning. Its bindings shadow
 /// the parent's; its resources are released when the run ends.
+///
+/// ```
+/// use std::sync::Arc;
+/// use distage_core::{Injector, Module, PlannerInput, Subcontext};
+///
+/// struct Db;
+/// struct RequestId(u64);
+/// struct Handler { id: u64 }
+///
+/// let request = Module::build(|m| {
+///     m.make::<Handler>().from_fn(|_: Arc<Db>, r: Arc<RequestId>| Handler { id: r.0 });
+/// });
+/// let server = Module::build(|m| {
+///     m.make::<Db>().from_fn(|| Db);
+///     m.make_subcontext::<Handler>(request).local::<RequestId>();
+/// });
+/// let injector = Injector::new();
+/// let locator = injector.produce(&injector.plan(&PlannerInput::new(server))?)?;
+/// let handlers = locator.get::<Subcontext<Handler>>()?;
+/// let id = handlers.provide(RequestId(7)).run(|h: Arc<Handler>| h.id)?;
+/// assert_eq!(id, 7);
+/// # Ok::<(), distage_core::Error>(())
+/// ```
 pub struct Subcontext<A: ?Sized> {
     shared: Arc<Shared>,
     _root: PhantomData<fn() -> Arc<A>>,
@@ -61,7 +84,10 @@ impl<A: ?Sized> Clone for Subcontext<A> {
 impl<A: ?Sized> fmt::Debug for Subcontext<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subcontext")
-            .field("root", &std::any::type_name::<A>())
+            .field(
+                "root",
+                &crate::key::short_type_name(std::any::type_name::<A>()),
+            )
             .field("locals", &self.shared.locals)
             .finish()
     }

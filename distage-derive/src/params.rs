@@ -39,7 +39,7 @@ pub(crate) fn check_id(id: Option<&LitStr>, ty: &Type) -> syn::Result<()> {
     match ["LocatorRef", "Logger"].iter().find(|n| last.ident == n) {
         Some(name) => Err(syn::Error::new(
             id.span(),
-            format!("`#[id]` cannot apply to `{name}`: it is not looked up by key"),
+            format!("`{name}` takes no id: it is not looked up by key"),
         )),
         None => Ok(()),
     }
@@ -180,6 +180,62 @@ pub(crate) fn take_id(attrs: &mut Vec<syn::Attribute>) -> syn::Result<Option<Lit
     match error {
         Some(e) => Err(e),
         None => Ok(id),
+    }
+}
+
+/// What `#[di(...)]` attributes say about one field or parameter.
+#[derive(Default)]
+pub(crate) struct DiAttrs {
+    /// `id = "…"`.
+    pub(crate) id: Option<LitStr>,
+    /// `assisted`, where it was written.
+    pub(crate) assisted: Option<Span>,
+    /// `default`, where it was written.
+    pub(crate) default: Option<Span>,
+}
+
+/// Reads and removes `#[di(id = "…", assisted, default)]` (any number of them, in any order):
+/// one namespace, so that no other derive's attribute (std's `#[default]`) is taken for ours.
+pub(crate) fn take_di(attrs: &mut Vec<syn::Attribute>) -> syn::Result<DiAttrs> {
+    let mut found = DiAttrs::default();
+    let mut error: Option<syn::Error> = None;
+    attrs.retain(|attr| {
+        if !attr.path().is_ident("di") {
+            return true;
+        }
+        let parsed = attr.parse_nested_meta(|meta| {
+            let twice = |what: &str| meta.error(format!("`{what}` is given twice"));
+            if meta.path.is_ident("id") {
+                let lit: LitStr = meta.value()?.parse().map_err(|_| {
+                    meta.error("expected `id = \"name\"`: the id is a string literal")
+                })?;
+                if found.id.is_some() {
+                    return Err(twice("id"));
+                }
+                found.id = Some(lit);
+            } else if meta.path.is_ident("assisted") {
+                if found.assisted.replace(meta.path.span()).is_some() {
+                    return Err(twice("assisted"));
+                }
+            } else if meta.path.is_ident("default") {
+                if found.default.replace(meta.path.span()).is_some() {
+                    return Err(twice("default"));
+                }
+            } else {
+                return Err(meta.error(
+                    "unknown `di` option: expected `id = \"name\"`, `assisted` or `default`",
+                ));
+            }
+            Ok(())
+        });
+        if let Err(e) = parsed {
+            combine(&mut error, e);
+        }
+        false
+    });
+    match error {
+        Some(e) => Err(e),
+        None => Ok(found),
     }
 }
 

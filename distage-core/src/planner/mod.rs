@@ -10,12 +10,13 @@ use std::sync::Arc;
 
 use crate::activation::Activation;
 use crate::axis::AxisInfo;
-use crate::binding::{Binding, BindingRole, Op, Origin};
+use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin};
 use crate::error::{Candidate, CycleStep, Dependent, Error, PlanError, Problem};
 use crate::hash::{KeyMap, KeySet};
 use crate::inject::{DepMode, Dependency};
 use crate::key::DIKey;
 use crate::locator::LocatorInner;
+use crate::logger::Logger;
 use crate::module::Module;
 use crate::plan::{
     ArgSource, KeyIndex, OtherKind, OtherStep, PackedArg, ParentSlot, Plan, PlanData, Step,
@@ -376,6 +377,14 @@ impl<'a> Index<'a> {
             }
         }
         index.deps.reserve_exact(dep_count);
+        // A `Logger` the module binds itself is injected instead of the automatic one.
+        let logger = match index.id(&DIKey::of::<Logger>()) {
+            Some(id) => Dep::Key {
+                id: id as u32,
+                mode: DepMode::Strict,
+            },
+            None => Dep::Logger,
+        };
         for b in bindings {
             index.dep_start.push(index.deps.len() as u32);
             for dep in b.provider().deps.iter() {
@@ -385,7 +394,7 @@ impl<'a> Index<'a> {
                         mode: *mode,
                     },
                     Dependency::Locator => Dep::Locator,
-                    Dependency::Logger => Dep::Logger,
+                    Dependency::Logger => logger,
                 };
                 index.deps.push(PackedDep::new(dep));
             }
@@ -1276,6 +1285,21 @@ impl<'a> Planner<'a> {
         order
     }
 
+    /// The step at which node `n`'s instance is made: a reference's is its referent's (0 for
+    /// one in a parent locator, made before anything here), anything else's its own.
+    fn produced_at(&self, n: usize, step_of: &[u32]) -> u32 {
+        if let Source::Binding(b) = self.nodes[n].source()
+            && let ImplKind::Reference(_) = self.bindings[b as usize].provider().kind()
+        {
+            match self.edges(b as usize).next() {
+                Some(Edge::Node(t, _)) => return step_of[t as usize],
+                Some(Edge::Parent(..)) => return 0,
+                _ => {}
+            }
+        }
+        step_of[n]
+    }
+
     /// The plan's data, but for its key index (left empty), and where each key went.
     fn build(
         self,
@@ -1310,7 +1334,7 @@ impl<'a> Planner<'a> {
                             Edge::Absent => ArgSource::Absent,
                             Edge::Locator => ArgSource::Locator,
                             Edge::Logger => ArgSource::Logger(*logger.get_or_insert_with(|| {
-                                loggers.push(self.target(n).to_string().into());
+                                loggers.push(logger_name(&self.bindings[b as usize]).into());
                                 (loggers.len() - 1) as u32
                             })),
                         })
@@ -1336,8 +1360,13 @@ impl<'a> Planner<'a> {
                 },
                 Source::Set(s) => {
                     let set = &self.sets[s as usize];
-                    let mut element_steps: Vec<u32> =
-                        set.elements.iter().map(|&e| step_of[e]).collect();
+                    // In the order the elements' instances were produced: a reference's
+                    // instance is its referent's, made at the referent's step.
+                    let mut element_steps: Vec<(u32, u32)> = set
+                        .elements
+                        .iter()
+                        .map(|&e| (self.produced_at(e, &step_of), step_of[e]))
+                        .collect();
                     element_steps.sort_unstable();
                     if set.inherited.is_some() {
                         imported.push(set.key.clone());
@@ -1345,7 +1374,7 @@ impl<'a> Planner<'a> {
                     args.extend(
                         element_steps
                             .iter()
-                            .map(|&s| PackedArg::new(ArgSource::Local(s))),
+                            .map(|&(_, s)| PackedArg::new(ArgSource::Local(s))),
                     );
                     Step {
                         source: StepSource::Other(Box::new(OtherStep {
@@ -1410,6 +1439,19 @@ impl<'a> Planner<'a> {
         (data, numbered)
     }
 }
+/// What a binding's `Logger` is named: the full path of the component's type (the constructed
+/// type, or the key's), from which [`Logger::new`] takes the event target, and its id.
+fn logger_name(binding: &Binding) -> String {
+    let ty = match binding.provider().kind() {
+        ImplKind::Constructor(t) => *t,
+        _ => binding.key().type_info(),
+    };
+    match binding.key().id() {
+        Some(id) => format!("{} @ {:?}", ty.full_name(), id.as_str()),
+        None => ty.full_name().to_string(),
+    }
+}
+
 /// `key` as a dependency of some binding in `module` or in a subcontext nested in it.
 fn find_dependency<'m>(module: &'m Module, key: &DIKey) -> Option<&'m DIKey> {
     module.bindings().iter().find_map(|b| {

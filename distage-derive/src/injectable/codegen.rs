@@ -91,10 +91,12 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
     } else {
         injectable_impl(c, &dependencies, tuple.as_ref())
     };
+    let parts_impl = from_parts_impl(c, tuple.as_ref(), injected);
 
     quote! {
         const _: () = {
             #main_impl
+            #parts_impl
 
             #[automatically_derived]
             impl #impl_generics #p::StaticDeps for #self_ty #where_clause {
@@ -201,6 +203,51 @@ fn injectable_impl(
                 <Self as #p::Injectable>::DEPENDENCY_LIST.to_vec()
             }
             fn construct(#args: &mut #p::Args<'_>) -> ::core::result::Result<Self, #p::BoxError> {
+                #build
+            }
+        }
+    }
+}
+
+/// `FromParts`, through which a component without assisted parameters also has a `Factory`
+/// (`create(())`): for infallible constructors whose parameters fit one tuple.
+fn from_parts_impl(c: &Component, tuple: Option<&TokenStream>, injected: usize) -> TokenStream {
+    let p = private();
+    if c.is_assisted() || matches!(c.ctor, Ctor::New { fallible: true }) {
+        return TokenStream::new();
+    }
+    let parts = match tuple {
+        Some(tuple) => tuple.clone(),
+        None if injected == 0 => quote!(()),
+        None => return TokenStream::new(),
+    };
+    let generics = with_send_sync_bounds(&c.generics);
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let self_ty = &c.self_ty;
+    let mut taken = 0;
+    let values: Vec<TokenStream> = c
+        .params
+        .iter()
+        .map(|param| match param.role {
+            Role::Injected(kind) => {
+                let var = format_ident!("__distage_a{taken}");
+                taken += 1;
+                let unwrap = (kind == Kind::Value).then(|| quote!(.0));
+                quote!(#var #unwrap)
+            }
+            _ => quote_spanned!(param.ty.span()=> ::core::default::Default::default()),
+        })
+        .collect();
+    let vars = (0..taken).map(|i| format_ident!("__distage_a{i}"));
+    let build = match &c.ctor {
+        Ctor::Struct { path, shape } => struct_literal(path, *shape, c, &values),
+        Ctor::New { .. } => quote!(Self::new(#(#values),*)),
+    };
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #p::FromParts for #self_ty #where_clause {
+            type Parts = #parts;
+            fn from_parts((#(#vars,)*): Self::Parts) -> Self {
                 #build
             }
         }

@@ -57,7 +57,7 @@ mod tests {
     #[test]
     fn a_struct_gets_injectable_and_static_deps() {
         let out = derive_str(
-            r#"struct S { db: Arc<dyn Db>, #[id("url")] url: String, #[default] n: u8 }"#,
+            r#"struct S { db: Arc<dyn Db>, #[di(id = "url")] url: String, #[di(default)] n: u8 }"#,
         );
         assert!(
             out.contains("impl :: distage :: __private :: Injectable for S"),
@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn assisted_fields_make_a_factory_product() {
-        let out = derive_str("struct S { db: Arc<Db>, #[assisted] user: String }");
+        let out = derive_str("struct S { db: Arc<Db>, #[di(assisted)] user: String }");
         assert!(out.contains("AssistedInjectable for S"), "{out}");
         assert!(out.contains("type Assisted = String"), "{out}");
         assert!(!out.contains("__private :: Injectable for S"), "{out}");

@@ -27,9 +27,9 @@ pub(crate) struct Param {
 pub(crate) enum Role {
     /// Resolved by the injector.
     Injected(Kind),
-    /// `#[default]`: `Default::default()`.
+    /// `#[di(default)]`: `Default::default()`.
     Default,
-    /// `#[assisted]`: given to `Factory::create`.
+    /// `#[di(assisted)]`: given to `Factory::create`.
     Assisted(Span),
 }
 

@@ -4,7 +4,7 @@ use darling::Error;
 use syn::{Data, DeriveInput, Fields, FnArg, ImplItem, ItemImpl, Member, ReturnType, Type};
 
 use super::model::{Component, Ctor, Param, Role, Shape};
-use crate::params::{classify, take_flag, take_id};
+use crate::params::{DiAttrs, classify, take_di, take_flag, take_id};
 
 /// A struct deriving `Injectable`.
 pub(crate) fn from_struct(input: &DeriveInput) -> darling::Result<Component> {
@@ -27,7 +27,7 @@ pub(crate) fn from_struct(input: &DeriveInput) -> darling::Result<Component> {
             None => Member::Unnamed(i.into()),
         };
         let mut attrs = field.attrs.clone();
-        if let Some(param) = errors.handle(param(&mut attrs, &field.ty, Some(member))) {
+        if let Some(param) = errors.handle(param(&mut attrs, &field.ty, Some(member), false)) {
             params.push(param);
         }
     }
@@ -48,7 +48,7 @@ pub(crate) fn from_struct(input: &DeriveInput) -> darling::Result<Component> {
 }
 
 /// An `impl` block marked `#[injectable]`: its `fn new` is the constructor. The parameter
-/// attributes (`#[id]`, `#[assisted]`, `#[default]`) are removed from `item`.
+/// attributes (`#[di(...)]`, `#[id]`, `#[assisted]`, `#[default]`) are removed from `item`.
 pub(crate) fn from_impl(item: &mut ItemImpl) -> darling::Result<Component> {
     if let Some((path, _)) = &item.trait_ {
         return Err(Error::custom(
@@ -92,7 +92,7 @@ pub(crate) fn from_impl(item: &mut ItemImpl) -> darling::Result<Component> {
                     .with_span(r),
             ),
             FnArg::Typed(pat) => {
-                if let Some(param) = errors.handle(param(&mut pat.attrs, &pat.ty, None)) {
+                if let Some(param) = errors.handle(param(&mut pat.attrs, &pat.ty, None, true)) {
                     params.push(param);
                 }
             }
@@ -106,20 +106,39 @@ pub(crate) fn from_impl(item: &mut ItemImpl) -> darling::Result<Component> {
     })
 }
 
-/// One field or parameter: its attributes are read and removed from `attrs`.
+/// One field or parameter: its attributes are read and removed from `attrs`. A struct's fields
+/// take only `#[di(...)]`, which no other derive reads; a constructor's parameters, which
+/// `#[injectable]` strips before anything else sees them, also take the short forms `#[id("…")]`,
+/// `#[assisted]` and `#[default]`.
 fn param(
     attrs: &mut Vec<syn::Attribute>,
     ty: &Type,
     member: Option<Member>,
+    short_forms: bool,
 ) -> darling::Result<Param> {
-    let id = take_id(attrs)?;
-    let assisted = take_flag(attrs, "assisted")?;
-    let default = take_flag(attrs, "default")?;
+    let mut di = take_di(attrs)?;
+    if short_forms {
+        let id = take_id(attrs)?;
+        let assisted = take_flag(attrs, "assisted")?;
+        let default = take_flag(attrs, "default")?;
+        if let Some(id) = id {
+            if di.id.is_some() {
+                return Err(Error::custom("a second id: give one id").with_span(&id.span()));
+            }
+            di.id = Some(id);
+        }
+        di.assisted = di.assisted.or(assisted);
+        di.default = di.default.or(default);
+    }
+    let DiAttrs {
+        id,
+        assisted,
+        default,
+    } = di;
     let role = match (assisted, default) {
         (Some(a), Some(_)) => {
             return Err(
-                Error::custom("a field is either `#[assisted]` or `#[default]`, not both")
-                    .with_span(&a),
+                Error::custom("a field is either `assisted` or `default`, not both").with_span(&a),
             );
         }
         (Some(span), None) => Role::Assisted(span),
@@ -127,10 +146,10 @@ fn param(
         (None, None) => Role::Injected(classify(ty)?),
     };
     if let (Some(id), Role::Assisted(_) | Role::Default) = (&id, role) {
-        return Err(Error::custom(
-            "`#[id]` names an injected dependency; this one is not injected",
-        )
-        .with_span(&id.span()));
+        return Err(
+            Error::custom("an id names an injected dependency; this one is not injected")
+                .with_span(&id.span()),
+        );
     }
     crate::params::check_id(id.as_ref(), ty)?;
     Ok(Param {

@@ -557,7 +557,17 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
     let origins_const = names.item("ORIGINS");
     let fn_checks_name = names.item("fn_checks");
     let name_span = module.name.span();
-    let check_graph = respan(quote!(const _: () = #p::check_graph::<#n>), name_span);
+    let report_const = names.item("GRAPH");
+    let check_graph = respan(
+        quote!(const #report_const: #p::GraphReport = #p::check_graph::<#n>),
+        name_span,
+    );
+    // The panic is here, not in distage, so the error shows only the module.
+    let panic_on_cycle = quote_spanned!(name_span=>
+        const _: () = if let ::core::option::Option::Some(__distage_m) = #report_const.cycle() {
+            ::core::panic!("{}", __distage_m)
+        };
+    );
     let mut graph_args = proc_macro2::Group::new(
         proc_macro2::Delimiter::Parenthesis,
         quote!(&[#(#edges),*], &[#(#node_names),*], &#origins_const),
@@ -570,7 +580,10 @@ fn checks(module: &ModuleDef, graph: &Graph, metas: &[Meta], names: &Names) -> T
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
         const #origins_const: [&str; #n] = [#(#origins),*];
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
         #check_graph #graph_args #semi
+        #panic_on_cycle
         const _: () = { #(#extra_checks)* };
         #[doc(hidden)]
         #[allow(dead_code, non_snake_case)]

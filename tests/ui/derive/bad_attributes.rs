@@ -4,14 +4,15 @@ const NAME: &str = "db";
 
 #[derive(Injectable)]
 struct Service {
-    #[id(NAME)]
+    #[di(id = NAME)]
     url: String,
-    #[assisted]
-    #[default]
+    #[di(assisted, default)]
     count: u32,
-    #[default]
-    #[id("x")]
+    #[di(default)]
+    #[di(id = "x")]
     other: u32,
+    #[di(name = "y")]
+    unknown: u32,
 }
 
 fn main() {}

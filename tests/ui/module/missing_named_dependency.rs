@@ -2,7 +2,7 @@ use distage::prelude::*;
 
 #[derive(Injectable)]
 struct Postgres {
-    #[id("db-url")]
+    #[di(id = "db-url")]
     url: String,
 }
 

@@ -15,7 +15,7 @@ trait Handler: Send + Sync {
 
 #[derive(Injectable)]
 struct Postgres {
-    #[id("db-url")]
+    #[di(id = "db-url")]
     url: String,
 }
 
@@ -55,9 +55,9 @@ impl Handler for AdminHandler {
 #[derive(Injectable)]
 struct Session {
     db: Arc<dyn Database>,
-    #[assisted]
+    #[di(assisted)]
     user: String,
-    #[default]
+    #[di(default)]
     visits: u32,
 }
 

@@ -29,9 +29,9 @@ struct Config {
 #[derive(Injectable)]
 struct Service {
     config: std::sync::Arc<Config>,
-    #[id("name")]
+    #[di(id = "name")]
     name: std::string::String,
-    #[default]
+    #[di(default)]
     hits: u32,
 }
 

@@ -13,7 +13,7 @@ module! {
 
 #[derive(Injectable)]
 struct Worker {
-    #[id("jobs")]
+    #[di(id = "jobs")]
     locator: LocatorRef,
 }
 
