@@ -299,20 +299,20 @@ pub struct NotARole<T>(PhantomData<fn() -> T>);
 /// A [`RoleEntry`], or the compile error `role<T>;` gives for a type that is not a role.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "`role<…>` is given a type that is not a role: `{Self}`",
+    message = "`role<{T}>`: `{T}` is not a role",
     label = "bound with `role<…>` here",
-    note = "implement `RoleTask` (a one-off job) or `RoleService` (long-running) for it, or bind it with `make<…>`"
+    note = "implement `RoleTask` (a one-off job) or `RoleService` (long-running) for `{T}`, or bind it with `make<…>`"
 )]
-pub trait IntoRoleEntry {
+pub trait IntoRoleEntry<T> {
     fn into_role_entry(self) -> RoleEntry;
 }
-impl IntoRoleEntry for RoleEntry {
+impl<T> IntoRoleEntry<T> for RoleEntry {
     fn into_role_entry(self) -> RoleEntry {
         self
     }
 }
 
 #[doc(hidden)]
-pub fn role_entry(entry: impl IntoRoleEntry) -> RoleEntry {
+pub fn role_entry<T>(entry: impl IntoRoleEntry<T>) -> RoleEntry {
     entry.into_role_entry()
 }

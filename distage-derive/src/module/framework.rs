@@ -41,7 +41,7 @@ pub(crate) fn role(
         {
             #[allow(unused_imports)]
             use #fw::{TaskProbe as _, ServiceProbe as _, NeitherProbe as _};
-            #fw::role_entry((&&&#fw::RoleProbe::<#ty>::new()).__distage_role_entry())
+            #fw::role_entry::<#ty>((&&&#fw::RoleProbe::<#ty>::new()).__distage_role_entry())
         }
     })?;
     push_element(
