@@ -155,3 +155,64 @@ fn push_element(
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    fn expand(src: &str) -> String {
+        super::super::expand(src.parse().unwrap(), "src/main.rs:1:1").to_string()
+    }
+
+    #[test]
+    fn a_role_is_a_binding_and_an_entry_checked_like_any_binding() {
+        let out = expand("App { role<Migrate>; }");
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("construct_injectable :: < Migrate >"), "{out}");
+        assert!(
+            out.contains("many :: < :: distage :: __private :: framework :: RoleEntry > ()"),
+            "{out}"
+        );
+        assert!(
+            out.contains("role_entry :: < Migrate >"),
+            "the entry names the role type: {out}"
+        );
+        assert!(
+            out.contains("< Migrate as :: distage :: __private :: StaticDeps > :: Deps"),
+            "the role's dependencies are checked: {out}"
+        );
+    }
+
+    #[test]
+    fn a_config_section_reads_the_app_config_which_is_required_once() {
+        let out = expand(r#"App { config<Http>("http"); config<Db>("db.main"); }"#);
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains(r#"section :: < Http > ("http")"#), "{out}");
+        assert!(
+            out.contains(r#"ConfigSection :: of :: < Db > ("db.main")"#),
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("requires_key").count(),
+            1,
+            "AppConfig is required once: {out}"
+        );
+    }
+
+    #[test]
+    fn an_integration_check_is_a_weak_element() {
+        let out = expand("App { make<Db>; integration_check<Db>; }");
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains(". weak_impl :: < Db >"), "{out}");
+        assert!(
+            out.contains("dyn :: distage :: __private :: framework :: DynIntegrationCheck"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn mistakes_are_spanned_errors() {
+        let out = expand("App { config<Http>; role<Migrate> now; }");
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+        assert!(out.contains("expected the section's path"), "{out}");
+        assert!(out.contains("a role is bound as `role<T>;`"), "{out}");
+    }
+}
