@@ -1,14 +1,17 @@
 //! A binary with three roles — two tasks and a service — typed config, an axis and a plugin.
 //!
 //! ```text
-//! cargo run -p roles-example -- --help
-//! cargo run -p roles-example -- :migrate :report           # two tasks, in order
-//! cargo run -p roles-example -- -u repo:dummy :http --port 8081   # serve until Ctrl-C
-//! cargo run -p roles-example -- --check                    # every role x configuration
+//! cd examples/roles                          # where `roles.toml` is read from
+//! cargo run -- --help
+//! cargo run -- :migrate :report              # two tasks, in order
+//! cargo run -- -u repo:dummy :http --port 8081   # serve until Ctrl-C
+//! cargo run -- --check                       # every role x configuration
 //! ```
 //!
 //! Each component prints what happens to it, so the end-to-end tests (`tests/e2e.rs`) can see
 //! what was built, in which order, and what was released.
+
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 use std::sync::Arc;
