@@ -242,6 +242,24 @@ impl App {
             PlanFormat::Mermaid => plan.to_mermaid(),
             PlanFormat::Text => {
                 let mut out = plan.to_string();
+                // What the activation chose, and the alternatives it ruled out.
+                for step in plan.steps().iter().filter(|s| !s.tags().is_empty()) {
+                    let beaten: Vec<String> = plan
+                        .removed()
+                        .iter()
+                        .filter(|b| b.key() == step.key())
+                        .map(|b| format!("{} at {}", b.tags(), b.origin()))
+                        .collect();
+                    if !beaten.is_empty() {
+                        out.push_str(&format!(
+                            "\n  {} chosen by {}: {}, over {}",
+                            step.key(),
+                            plan.activation(),
+                            step.tags(),
+                            beaten.join(", ")
+                        ));
+                    }
+                }
                 for p in &self.plugins {
                     out.push_str(&format!(
                         "\n  plugin {} registered at {} (its bindings point into its file)",

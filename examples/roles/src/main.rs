@@ -158,6 +158,9 @@ struct HttpArgs {
     /// Listen on this port instead of the configured one.
     #[arg(long)]
     port: Option<u16>,
+    /// Seconds to let open connections finish after a stop is asked for.
+    #[arg(long, default_value_t = 0)]
+    drain_secs: u64,
 }
 
 impl RoleService for HttpServer {
@@ -173,6 +176,10 @@ impl RoleService for HttpServer {
             self.config.host
         );
         shutdown.wait().await;
+        if args.drain_secs > 0 {
+            println!("http: draining for {}s", args.drain_secs);
+            tokio::time::sleep(std::time::Duration::from_secs(args.drain_secs)).await;
+        }
         println!("http: stopped");
         Ok(())
     }

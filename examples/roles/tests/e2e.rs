@@ -351,6 +351,40 @@ fn a_service_stops_on_sigterm_and_releases_in_reverse_order() {
 }
 
 #[test]
+#[cfg(unix)]
+fn a_second_signal_exits_at_once_without_waiting_for_the_services() {
+    let mut child = roles(&[":http", "--drain-secs", "60"]).spawn().unwrap();
+    let rx = stdout_lines(&mut child);
+    let mut seen = Vec::new();
+    wait_for(&rx, "http: serving", &mut seen);
+    terminate(child.id());
+    wait_for(&rx, "http: draining", &mut seen);
+    let asked = Instant::now();
+    terminate(child.id());
+    let status = wait_bounded(&mut child);
+    assert!(
+        asked.elapsed() < Duration::from_secs(20),
+        "it did not wait for the drain"
+    );
+    assert_eq!(status.code(), Some(130));
+    seen.extend(rx.iter());
+    assert!(
+        !seen.iter().any(|l| l.starts_with("db: closed")),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn a_role_argument_mistake_is_a_usage_error() {
+    let out = run(roles(&[":http", "--prot", "1"]));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("unexpected argument '--prot'"), "{stderr}");
+    assert!(stderr.contains("Usage: roles :http"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn the_plan_of_the_chosen_roles_is_printed_without_building_anything() {
     let out = run(roles(&["--print-plan", "-u", "repo:dummy", ":report"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
