@@ -50,7 +50,14 @@ impl AppConfig {
         };
         // A file that does not parse is reported now, not when a section is first read.
         if let Err(e) = config.figment.extract::<figment::value::Value>() {
-            return Err(config.describe(e, "", "the configuration"));
+            let source = match e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+                Some(figment::Source::File(file)) => format!("`{}`", file.display()),
+                _ => "the configuration".to_string(),
+            };
+            return Err(ConfigError::new(
+                None,
+                format!("cannot read {source}: {}", e.kind.to_string().trim_end()),
+            ));
         }
         Ok(config)
     }

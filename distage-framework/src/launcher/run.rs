@@ -20,6 +20,15 @@ pub(crate) fn install_tracing(level: Option<&str>) -> Result<(), Exit> {
     if tracing::dispatcher::has_been_set() {
         return Ok(());
     }
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    if let Some(l) = level
+        && !LEVELS.contains(&l.to_ascii_lowercase().as_str())
+    {
+        return Err(Exit::usage(format!(
+            "invalid --log-level `{l}`; valid: {}",
+            LEVELS.join(", ")
+        )));
+    }
     let spec = match level {
         Some(l) => l.to_string(),
         None => std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_string()),

@@ -169,6 +169,18 @@ fn a_bad_config_value_names_its_path_type_and_line_before_anything_is_built() {
         text(&out.stdout)
     );
 
+    let dir = scratch("broken-toml");
+    let file = dir.join("broken.toml");
+    std::fs::write(&file, "[http]\nport = = 3\n").unwrap();
+    let out = run(roles(&["-c", file.to_str().unwrap(), ":migrate"]));
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("broken.toml`: TOML parse error at line 2"),
+        "{stderr}"
+    );
+
     let mut cmd = roles(&[":http"]);
     cmd.env("ROLES_HTTP__PORT", "99999");
     let out = run(cmd);
