@@ -220,3 +220,93 @@ fn clap_exit(e: clap::Error) -> Exit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::role::{NoArgs, RoleService, RoleTask, Shutdown};
+    use distage_core::{BoxError, Mode};
+
+    struct Migrate;
+    impl RoleTask for Migrate {
+        const ID: &'static str = "migrate";
+        const ABOUT: &'static str = "create the schema";
+        type Args = NoArgs;
+        async fn run(&self, _: NoArgs) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+
+    struct Http;
+    impl RoleService for Http {
+        const ID: &'static str = "http";
+        const ABOUT: &'static str = "serve";
+        type Args = NoArgs;
+        async fn serve(&self, _: NoArgs, _: Shutdown) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+
+    fn roles() -> Vec<RoleEntry> {
+        vec![RoleEntry::task::<Migrate>(), RoleEntry::service::<Http>()]
+    }
+
+    fn parse_line(line: &str) -> Result<Cli, Exit> {
+        let roles = roles();
+        let cmd = command("app", None, &roles, &[AxisInfo::of::<Mode>()]);
+        parse(
+            cmd,
+            &roles,
+            line.split_whitespace().map(OsString::from).collect(),
+        )
+    }
+
+    #[test]
+    fn global_options_come_before_the_first_role_and_roles_keep_their_order() {
+        let cli =
+            parse_line("app -u mode:test -c a.toml -c b.toml --check :http :migrate").unwrap();
+        assert_eq!(cli.uses, ["mode:test"]);
+        assert_eq!(
+            cli.configs,
+            [PathBuf::from("a.toml"), PathBuf::from("b.toml")]
+        );
+        assert!(cli.check);
+        let ids: Vec<&str> = cli.roles.iter().map(|(r, _)| r.id()).collect();
+        assert_eq!(ids, ["http", "migrate"]);
+        assert_eq!(
+            parse_line("app --print-plan :http").unwrap().print_plan,
+            Some(PlanFormat::Text)
+        );
+        assert_eq!(
+            parse_line("app --print-plan dot :http").unwrap().print_plan,
+            Some(PlanFormat::Dot)
+        );
+    }
+
+    #[test]
+    fn usage_mistakes_exit_2_and_help_exits_0() {
+        let e = parse_line("app :deploy").unwrap_err();
+        assert_eq!(e.code, 2);
+        assert!(
+            e.stderr
+                .unwrap()
+                .contains("unknown role `:deploy`; known roles: :migrate, :http")
+        );
+        let e = parse_line("app :http :http").unwrap_err();
+        assert_eq!(e.code, 2);
+        assert!(e.stderr.unwrap().contains("role `:http` is given twice"));
+        let e = parse_line("app :http --verbose").unwrap_err();
+        assert_eq!(e.code, 2);
+        let e = parse_line("app --print-plan svg :http").unwrap_err();
+        assert_eq!(e.code, 2);
+        let help = parse_line("app --help").unwrap_err();
+        assert_eq!(help.code, 0);
+        let help = help.stdout.unwrap();
+        assert!(
+            help.contains(":migrate  create the schema (task)"),
+            "{help}"
+        );
+        assert!(help.contains(":http     serve (service)"), "{help}");
+        assert!(help.contains("mode: prod, test"), "{help}");
+    }
+}
