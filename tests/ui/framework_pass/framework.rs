@@ -58,7 +58,34 @@ module! {
     }
 }
 
+#[derive(Injectable)]
+struct Report {
+    _port: u16,
+    _db: Arc<Db>,
+}
+
+impl RoleTask for Report {
+    const ID: &'static str = "report";
+    const ABOUT: &'static str = "report";
+    type Args = NoArgs;
+    async fn run(&self, _: NoArgs) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+// An including module adds its own role and section; both modules require the `AppConfig`.
+module! {
+    OuterModule {
+        include AppModule;
+        config<u16>("port");
+        role<Report>;
+    }
+}
+
 fn main() {
+    let outer = RoleAppMain::new("framework-pass").module(OuterModule::module());
+    let code = outer.run_with(["framework-pass", "--print-plan", ":report", ":migrate"]);
+    assert_eq!(code, ExitCode::SUCCESS);
     let app = || RoleAppMain::new("framework-pass").module(AppModule::module());
     let code = app().run_with(["framework-pass", "--print-plan", ":migrate", ":http"]);
     assert_eq!(code, ExitCode::SUCCESS);
