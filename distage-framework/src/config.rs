@@ -79,7 +79,7 @@ impl AppConfig {
     /// Deserializes the section at `path` (`"http"`, `"db.pool"`) as `T`. A missing section or
     /// key, or a value of the wrong type, is an error naming its path, the type expected and
     /// where the value came from.
-    pub fn section<T: DeserializeOwned>(&self, path: &str) -> Result<T, ConfigError> {
+    pub fn section<T: ConfigType>(&self, path: &str) -> Result<T, ConfigError> {
         let type_name = distage_core::short_type_name(std::any::type_name::<T>());
         if !self.figment.contains(path) {
             return Err(ConfigError::new(
@@ -209,6 +209,18 @@ fn find_line(file: &Path, path: &[String]) -> Option<usize> {
     None
 }
 
+/// A type a config section can be read as: anything `serde::Deserialize` (owned), sendable and
+/// `'static`. Implemented for all of them.
+#[diagnostic::on_unimplemented(
+    message = "`config<{Self}>`: `{Self}` cannot be read from the configuration",
+    label = "`{Self}` is not `serde::Deserialize`",
+    note = "derive it: `#[derive(serde::Deserialize)]` on `{Self}` (and `Clone` to inject it by value)"
+)]
+pub trait ConfigType: DeserializeOwned + Send + Sync + 'static {}
+
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned + Send + Sync + 'static> ConfigType for T {}
+
 /// A configuration problem: what is wrong, at which path, and where it was set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
@@ -248,7 +260,7 @@ pub struct ConfigSection {
 
 impl ConfigSection {
     /// The section at `path`, deserialized as `T`.
-    pub fn of<T: DeserializeOwned + Send + Sync + 'static>(path: &'static str) -> Self {
+    pub fn of<T: ConfigType>(path: &'static str) -> Self {
         ConfigSection {
             path,
             key: DIKey::of::<T>(),

@@ -33,7 +33,7 @@ mod plugin;
 mod role;
 
 pub use check::{CheckFailure, DynIntegrationCheck, IntegrationCheck, run_integration_checks};
-pub use config::{AppConfig, ConfigError, ConfigSection};
+pub use config::{AppConfig, ConfigError, ConfigSection, ConfigType};
 pub use distage_core::BoxError;
 pub use launcher::RoleAppMain;
 pub use plugin::{Plugin, plugins};
