@@ -11,6 +11,11 @@ extern crate self as distage;
 pub use distage_core::*;
 pub use distage_macros::{Axis, Injectable, injectable, module};
 
+/// The application framework: roles launcher, typed config, plugins, integration checks
+/// (the `framework` feature).
+#[cfg(feature = "framework")]
+pub use distage_framework as framework;
+
 /// What most programs need: `use distage::prelude::*;`.
 pub mod prelude {
     pub use distage_core::{
@@ -31,4 +36,7 @@ pub mod __private {
         Functoid, Inject, InjectAll, Injectable, Module, ModuleBuilder, Origin, TypeInfo, Value,
         construct_injectable,
     };
+    /// What `module!`'s `role`, `config` and `integration_check` statements use.
+    #[cfg(feature = "framework")]
+    pub use distage_framework::__private as framework;
 }

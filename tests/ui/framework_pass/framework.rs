@@ -1,0 +1,95 @@
+//! `role`, `config` and `integration_check` in `module!`, and the launcher run in-process.
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use distage::framework::{
+    BoxError, IntegrationCheck, NoArgs, RoleAppMain, RoleService, RoleTask, Shutdown,
+};
+use distage::prelude::*;
+
+type Ports = BTreeMap<String, u16>;
+
+#[derive(Injectable)]
+struct Db;
+
+impl IntegrationCheck for Db {
+    async fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Injectable)]
+struct Migrate {
+    _db: Arc<Db>,
+    ports: Ports,
+}
+
+impl RoleTask for Migrate {
+    const ID: &'static str = "migrate";
+    const ABOUT: &'static str = "create the schema";
+    type Args = NoArgs;
+    async fn run(&self, _: NoArgs) -> Result<(), BoxError> {
+        assert!(self.ports.is_empty());
+        Ok(())
+    }
+}
+
+#[derive(Injectable)]
+struct Http;
+
+impl RoleService for Http {
+    const ID: &'static str = "http";
+    const ABOUT: &'static str = "serve";
+    type Args = NoArgs;
+    async fn serve(&self, _: NoArgs, shutdown: Shutdown) -> Result<(), BoxError> {
+        shutdown.wait().await;
+        Ok(())
+    }
+}
+
+module! {
+    AppModule {
+        config<Ports>("ports");
+        make<Db>;
+        role<Migrate>;
+        role<Http>;
+        integration_check<Db>;
+    }
+}
+
+#[derive(Injectable)]
+struct Report {
+    _port: u16,
+    _db: Arc<Db>,
+}
+
+impl RoleTask for Report {
+    const ID: &'static str = "report";
+    const ABOUT: &'static str = "report";
+    type Args = NoArgs;
+    async fn run(&self, _: NoArgs) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+// An including module adds its own role and section; both modules require the `AppConfig`.
+module! {
+    OuterModule {
+        include AppModule;
+        config<u16>("port");
+        role<Report>;
+    }
+}
+
+fn main() {
+    let outer = RoleAppMain::new("framework-pass").module(OuterModule::module());
+    let code = outer.run_with(["framework-pass", "--print-plan", ":report", ":migrate"]);
+    assert_eq!(code, ExitCode::SUCCESS);
+    let app = || RoleAppMain::new("framework-pass").module(AppModule::module());
+    let code = app().run_with(["framework-pass", "--print-plan", ":migrate", ":http"]);
+    assert_eq!(code, ExitCode::SUCCESS);
+    // No config file: `--check` finds the `ports` section missing.
+    let code = app().run_with(["framework-pass", "--check"]);
+    assert_eq!(code, ExitCode::from(1));
+}
