@@ -37,7 +37,7 @@
 //! async fn hello(reply: Inject<Reply>) -> String {
 //!     reply.text.clone()
 //! }
-//! let requests = Subcontext::clone(&locator.get::<Subcontext<Reply>>()?);
+//! let requests: Subcontext<Reply> = (*locator.get::<Subcontext<Reply>>()?).clone();
 //! let scope = RequestScope::new(requests, |_req: &mut axum::extract::Request| (RequestId(7),));
 //! let router: Router = Router::new().route("/", get(hello)).layer(scope);
 //! # drop(router);
