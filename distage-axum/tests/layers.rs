@@ -247,7 +247,10 @@ async fn on_error_replaces_the_500() {
         DistageLayer::new(locator.locator_ref()).on_error(|error| {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("custom: {}", error.to_string().len() > 0),
+                format!(
+                    "custom: {}",
+                    matches!(error, distage_core::Error::NotFound { .. })
+                ),
             )
                 .into_response()
         }),
