@@ -1,11 +1,14 @@
 //! Requests per second through `RequestScope` (a subcontext entered per request, an `Inject`
 //! extractor) against the same handler on plain axum `State`: two servers in this process on
-//! 127.0.0.1, the same keep-alive client. `cargo bench -p distage-axum --bench scope`.
+//! 127.0.0.1, the same keep-alive client; and the same two routers called through
+//! `tower::ServiceExt::oneshot`, no socket, for the cost per request alone.
+//! `cargo bench -p distage-axum --bench scope`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::routing::get;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -13,6 +16,7 @@ use distage_axum::{Inject, RequestScope};
 use distage_core::{Injector, Locator, Module, PlannerInput, Subcontext};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tower::ServiceExt;
 
 /// Connections at once, and requests on each, per iteration.
 const CONNECTIONS: usize = 8;
@@ -109,16 +113,17 @@ fn requests(c: &mut Criterion) {
     let locator = application();
     let store = locator.get::<Store>().unwrap();
     let requests: Subcontext<Handler> = (*locator.get::<Subcontext<Handler>>().unwrap()).clone();
+    let plain_router = Router::new().route("/", get(plain)).with_state(store);
+    let next = std::sync::atomic::AtomicU64::new(0);
+    let scope = RequestScope::new(requests, move |_: &mut Request| {
+        (RequestId(
+            next.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        ),)
+    });
+    let scoped_router = Router::new().route("/", get(scoped)).layer(scope);
     let (plain_at, scoped_at) = runtime.block_on(async {
-        let plain_router = Router::new().route("/", get(plain)).with_state(store);
-        let next = std::sync::atomic::AtomicU64::new(0);
-        let scope = RequestScope::new(requests, move |_: &mut Request| {
-            (RequestId(
-                next.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            ),)
-        });
-        let scoped_router = Router::new().route("/", get(scoped)).layer(scope);
-        (serve(plain_router).await, serve(scoped_router).await)
+        let plain_at = serve(plain_router.clone()).await;
+        (plain_at, serve(scoped_router.clone()).await)
     });
 
     let mut group = c.benchmark_group("requests");
@@ -132,6 +137,24 @@ fn requests(c: &mut Criterion) {
     group.bench_function("request_scope", |b| {
         b.to_async(&runtime).iter(|| batch(&scoped_at))
     });
+    group.finish();
+
+    let mut group = c.benchmark_group("oneshot");
+    for (name, router) in [
+        ("plain_state", plain_router),
+        ("request_scope", scoped_router),
+    ] {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let request = Request::builder().uri("/").body(Body::empty()).unwrap();
+                let response = router.clone().oneshot(request).await.unwrap();
+                let body = axum::body::to_bytes(response.into_body(), 64)
+                    .await
+                    .unwrap();
+                assert_eq!(&body[..], b"hello");
+            })
+        });
+    }
     group.finish();
     drop(locator);
 }

@@ -1,10 +1,10 @@
 //! `RequestScope`: a subcontext entered per request, alive until the response body is finished.
 //!
-//! Each request spawns a task that runs the subcontext (`run_async`) around a function that
-//! hands the scope's locator back to the request and then waits for a "done" signal. The
-//! sender of that signal travels with the request, then with the response body: it is
-//! dropped when the body ends or is dropped (response sent, client gone), or when the handler's
-//! future unwinds (a panic) or is dropped — and then `run_async` closes the scope, releasing its
+//! Each request runs the subcontext (`run_async`) around a function that hands the scope's
+//! locator back to the request and then waits for a "done" signal. The run and the sender of
+//! that signal travel with the request, then with the response body: the signal is given when
+//! the body ends or is dropped (response sent, client gone), or when the handler's future
+//! unwinds (a panic) or is dropped — and then the run closes the scope, releasing its
 //! resources in reverse order. The scope can therefore not be released before the handler ran,
 //! whatever the extractors do: its lifetime is the request's, not an extractor's.
 
@@ -69,8 +69,8 @@ locals_tuple!(L1 L2 L3 L4 L5 L6);
 /// The scope lives until the response body is finished or dropped; its resources are then
 /// released in reverse order — also when the handler panics or the client disconnects. A
 /// scope that cannot be produced (a missing local, a failing resource) answers 500 (see
-/// [`ServerError`]). The release runs in a task that carries the request's current `tracing`
-/// span. Needs a tokio runtime (axum's).
+/// [`ServerError`]). Entering and releasing happen in the request's current `tracing` span;
+/// sync releases run when the body ends, an async release that has to wait goes on in a task.
 pub struct RequestScope<A: ?Sized, F> {
     subcontext: Subcontext<A>,
     locals: Arc<F>,
@@ -188,66 +188,132 @@ where
         let subcontext = self.scope.subcontext.clone();
         let hook = self.scope.on_error.clone();
         Box::pin(async move {
-            let (done, scope) = match enter(subcontext, locals).await {
+            let (scope, locator) = match Scope::enter(subcontext, locals).await {
                 Ok(entered) => entered,
-                Err(error) => {
-                    return Ok(apply_hook(error.into_response(), hook.as_ref()));
-                }
+                Err(error) => return Ok(apply_hook(error.into_response(), hook.as_ref())),
             };
-            request.extensions_mut().insert(ScopeLocator(scope));
-            // `done` is held across the handler: a panic or a drop here releases the scope.
+            request.extensions_mut().insert(ScopeLocator(locator));
+            // `scope` is held across the handler: a panic or a drop here releases it.
             let response = inner.call(request).await?;
             let response = apply_hook(response, hook.as_ref());
             Ok(response.map(|body| {
                 Body::new(ScopedBody {
                     inner: body,
-                    done: Some(done),
+                    scope: Some(scope),
                 })
             }))
         })
     }
 }
 
-/// Produces the scope in a task of its own that keeps it open until `done` is dropped.
-async fn enter<A: ?Sized + Send + Sync + 'static, L: Locals>(
-    subcontext: Subcontext<A>,
-    locals: L,
-) -> Result<(oneshot::Sender<()>, LocatorRef), ServerError> {
-    let (scope_tx, scope_rx) = oneshot::channel::<LocatorRef>();
-    let (done_tx, done_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(
-        async move {
-            let run = locals
-                .start(&subcontext)
-                .run_async(|scope: LocatorRef| async move {
-                    if scope_tx.send(scope).is_ok() {
-                        // Err when the sender is dropped: that is the signal.
-                        let _ = done_rx.await;
-                    }
-                });
-            let result = run.await;
-            if let Err(error) = &result {
-                // After a successful entry only the release can fail: log it, as nobody waits.
-                tracing::error!(error = %error, "request scope: failed");
+/// How many times a scope's run is polled in a row while it makes progress without waiting.
+const POLLS: usize = 8;
+
+type Run = Pin<Box<dyn Future<Output = Result<(), distage_core::Error>> + Send>>;
+
+/// An entered scope: the subcontext's run, suspended in the function that waits for `done`.
+///
+/// The run is polled by whoever holds the scope — no task of its own — so entering and leaving
+/// costs no thread hand-off: sync releases run when the scope is left, right there.
+struct Scope {
+    done: Option<oneshot::Sender<()>>,
+    run: Option<Run>,
+}
+
+impl Scope {
+    /// Produces the subcontext and suspends its run once it has handed over its locator.
+    async fn enter<A: ?Sized + Send + Sync + 'static, L: Locals>(
+        subcontext: Subcontext<A>,
+        locals: L,
+    ) -> Result<(Scope, LocatorRef), ServerError> {
+        let (scope_tx, mut scope_rx) = oneshot::channel::<LocatorRef>();
+        let (done_tx, done_rx) = oneshot::channel::<()>();
+        let run = async move {
+            let run = locals.start(&subcontext);
+            run.run_async(|scope: LocatorRef| async move {
+                if scope_tx.send(scope).is_ok() {
+                    // Err when the sender is dropped: that is the signal to leave.
+                    let _ = done_rx.await;
+                }
+            })
+            .await
+        };
+        // Unconstrained by tokio's co-operative budget: a run whose task spent its budget would
+        // otherwise stay pending in `leave`, which polls it outside the executor, and go to a
+        // task of its own for every request. Its steps still wait when they have to.
+        let mut run: Run = Box::pin(tokio::task::unconstrained(
+            run.instrument(tracing::Span::current()),
+        ));
+        let entered = std::future::poll_fn(|cx| {
+            // distage's concurrent producer takes a few polls to go through steps that are
+            // ready at once; polling again here spares a trip through the scheduler for each.
+            for _ in 0..POLLS {
+                if let Poll::Ready(result) = run.as_mut().poll(cx) {
+                    // The run ended before handing the scope over: it could not be produced.
+                    let error = result
+                        .err()
+                        .unwrap_or(distage_core::Error::Closed { key: None });
+                    return Poll::Ready(Err(ServerError(error)));
+                }
+                if let Ok(locator) = scope_rx.try_recv() {
+                    return Poll::Ready(Ok(locator));
+                }
             }
-            result
+            // Still producing (async resources): `run` wakes us up when it progresses.
+            Poll::Pending
+        })
+        .await?;
+        let scope = Scope {
+            done: Some(done_tx),
+            run: Some(run),
+        };
+        Ok((scope, entered))
+    }
+
+    /// Leaves the scope: its releases run now; what an async release has left to do goes on in
+    /// a task (or, with no runtime, when the run is dropped, which releases too).
+    fn leave(&mut self) {
+        self.done = None;
+        let Some(mut run) = self.run.take() else {
+            return;
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut outcome = Poll::Pending;
+        for _ in 0..POLLS {
+            outcome = run.as_mut().poll(&mut cx);
+            if outcome.is_ready() {
+                break;
+            }
         }
-        .instrument(tracing::Span::current()),
-    );
-    match scope_rx.await {
-        Ok(scope) => Ok((done_tx, scope)),
-        // The run ended before handing the scope over: it could not be produced.
-        Err(_) => match task.await {
-            Ok(Err(error)) => Err(ServerError(error)),
-            Ok(Ok(())) | Err(_) => Err(ServerError(distage_core::Error::Closed { key: None })),
-        },
+        match outcome {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(error)) => {
+                // Nobody waits for the release: log its failure.
+                tracing::error!(error = %error, "request scope: release failed");
+            }
+            Poll::Pending => {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move {
+                        if let Err(error) = run.await {
+                            tracing::error!(error = %error, "request scope: release failed");
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        self.leave();
     }
 }
 
 /// A response body holding the scope open until it ends or is dropped.
 struct ScopedBody {
     inner: Body,
-    done: Option<oneshot::Sender<()>>,
+    scope: Option<Scope>,
 }
 
 impl http_body::Body for ScopedBody {
@@ -260,7 +326,7 @@ impl http_body::Body for ScopedBody {
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
         let frame = ready!(Pin::new(&mut self.inner).poll_frame(cx));
         if frame.is_none() {
-            self.done = None;
+            self.scope = None;
         }
         Poll::Ready(frame)
     }
