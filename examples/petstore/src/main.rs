@@ -16,6 +16,8 @@ use distage::prelude::*;
 mod db;
 mod http;
 mod repo;
+#[cfg(test)]
+mod tests;
 
 use db::{Db, DbConfig};
 use http::{HttpConfig, HttpServer, Pets, RequestId};
