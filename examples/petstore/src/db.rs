@@ -97,9 +97,11 @@ impl Db {
             .map_err(|e| RepoError::Internal(format!("a database task failed: {e}")))?
     }
 
-    /// Applies the migrations the database lacks; returns the versions before and after.
+    /// Applies the migrations the database lacks; returns the versions before and after. Those
+    /// waiting for the schema ([`schema_ready`](Self::schema_ready)) go on once
+    /// [`announce`](Self::announce) is called.
     pub fn migrate(&self) -> Result<(usize, usize), RepoError> {
-        let versions = self.with(|conn| {
+        self.with(|conn| {
             let tx = conn.transaction()?;
             let from: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
             for step in MIGRATIONS.iter().skip(from) {
@@ -108,9 +110,12 @@ impl Db {
             tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
             tx.commit()?;
             Ok((from, MIGRATIONS.len().max(from)))
-        })?;
-        self.schema.send_replace(versions.1);
-        Ok(versions)
+        })
+    }
+
+    /// Tells those waiting for the schema that it is at `version` now.
+    pub fn announce(&self, version: usize) {
+        self.schema.send_replace(version);
     }
 
     /// Closes the connection: SQLite checkpoints the WAL into the database and removes it.

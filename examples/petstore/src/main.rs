@@ -37,6 +37,7 @@ impl RoleTask for Migrate {
     async fn run(&self, _: NoArgs) -> Result<(), BoxError> {
         let (from, to) = self.db.migrate()?;
         println!("migrate: schema at version {to} (was {from})");
+        self.db.announce(to);
         Ok(())
     }
 }

@@ -144,6 +144,9 @@ async fn crud_over_http_then_sigterm_then_the_pets_are_still_there() {
     let db = dir.join("pets.db");
     let server = Server::start(&db);
     let at = server.address.clone();
+    // `:http` listens once `:migrate` (started with it) has made the schema.
+    let migrated = "migrate: schema at version 2 (was 0)".to_string();
+    assert!(server.seen.contains(&migrated), "{:?}", server.seen);
 
     // Create, list, get, update, delete.
     let (status, rex) = http(&at, "POST", "/pets", Some(r#"{"name":"Rex","tag":"dog"}"#)).await;
