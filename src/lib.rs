@@ -16,7 +16,7 @@ pub use distage_macros::{Axis, Injectable, injectable, module};
 #[cfg(feature = "framework")]
 pub use distage_framework as framework;
 
-/// axum integration: `Inject<T>` extractors, `DistageLayer`, and `RequestScope`, a subcontext
+/// axum integration: `Injected<T>` extractors, `DistageLayer`, and `RequestScope`, a subcontext
 /// entered per request (the `axum` feature).
 #[cfg(feature = "axum")]
 pub use distage_axum as axum;

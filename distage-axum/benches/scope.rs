@@ -1,4 +1,4 @@
-//! Requests per second through `RequestScope` (a subcontext entered per request, an `Inject`
+//! Requests per second through `RequestScope` (a subcontext entered per request, an `Injected`
 //! extractor) against the same handler on plain axum `State`: two servers in this process on
 //! 127.0.0.1, the same keep-alive client; and the same two routers called through
 //! `tower::ServiceExt::oneshot`, no socket, for the cost per request alone.
@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::routing::get;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use distage_axum::{Inject, RequestScope};
+use distage_axum::{Injected, RequestScope};
 use distage_core::{Injector, Locator, Module, PlannerInput, Subcontext};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -39,7 +39,7 @@ async fn plain(State(store): State<Arc<Store>>) -> String {
     store.greeting.clone()
 }
 
-async fn scoped(handler: Inject<Handler>) -> String {
+async fn scoped(handler: Injected<Handler>) -> String {
     std::hint::black_box(handler.id.0);
     handler.store.greeting.clone()
 }

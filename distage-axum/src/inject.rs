@@ -1,4 +1,4 @@
-//! `Inject<T>`: an extractor that hands a handler an instance from the request's locator.
+//! `Injected<T>`: an extractor that hands a handler an instance from the request's locator.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -21,32 +21,34 @@ pub(crate) struct ScopeLocator(pub(crate) LocatorRef);
 /// when a [`RequestScope`](crate::RequestScope) is installed (it falls back to the
 /// application's instances), else from the locator of a [`DistageLayer`](crate::DistageLayer).
 ///
-/// It derefs to the `Arc<T>`. When `T` cannot be found the request gets a 500 and the error is
+/// It derefs to the `Arc<T>`. (Not named `Inject`: `distage::Inject` is the trait of what a
+/// component can ask for, and two items of one name make rustc spell out both paths in every
+/// diagnostic that mentions either.) When `T` cannot be found the request gets a 500 and the error is
 /// logged (see [`ServerError`]).
 #[derive(Debug)]
-pub struct Inject<T: ?Sized>(pub Arc<T>);
+pub struct Injected<T: ?Sized>(pub Arc<T>);
 
-impl<T: ?Sized> Clone for Inject<T> {
+impl<T: ?Sized> Clone for Injected<T> {
     fn clone(&self) -> Self {
-        Inject(self.0.clone())
+        Injected(self.0.clone())
     }
 }
 
-impl<T: ?Sized> Deref for Inject<T> {
+impl<T: ?Sized> Deref for Injected<T> {
     type Target = Arc<T>;
     fn deref(&self) -> &Arc<T> {
         &self.0
     }
 }
 
-impl<T: ?Sized> Inject<T> {
+impl<T: ?Sized> Injected<T> {
     /// The instance.
     pub fn into_inner(self) -> Arc<T> {
         self.0
     }
 }
 
-impl<S, T> FromRequestParts<S> for Inject<T>
+impl<S, T> FromRequestParts<S> for Injected<T>
 where
     S: Send + Sync,
     T: ?Sized + Send + Sync + 'static,
@@ -60,11 +62,11 @@ where
             .map(|s| &s.0)
             .or_else(|| parts.extensions.get::<AppLocator>().map(|a| &a.0));
         match locator {
-            Some(locator) => Ok(Inject(locator.get::<T>()?)),
+            Some(locator) => Ok(Injected(locator.get::<T>()?)),
             None => Err(ServerError(distage_core::Error::NotFound {
                 key: DIKey::of::<T>(),
                 needed_by: Some(
-                    "an `Inject` extractor on a router without `DistageLayer` or `RequestScope`"
+                    "an `Injected` extractor on a router without `DistageLayer` or `RequestScope`"
                         .into(),
                 ),
             })),

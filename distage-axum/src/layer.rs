@@ -17,7 +17,7 @@ use crate::error::{ErrorHook, apply_hook};
 use crate::inject::AppLocator;
 
 /// Installs the application's locator on a router (`router.layer(DistageLayer::new(locator))`)
-/// so that handlers can take [`Inject<T>`](crate::Inject).
+/// so that handlers can take [`Injected<T>`](crate::Injected).
 ///
 /// The locator is held weakly (a [`LocatorRef`]: a component can ask for one): the application
 /// owns its instances, and a request after the locator is closed gets a 500.

@@ -6,7 +6,7 @@
 //! - [`RequestScope`] enters a subcontext per request with locals taken from the request (a
 //!   request id, a header, the authenticated user), and releases its resources, in reverse
 //!   order, once the response is sent — also when the handler panics or the client goes away;
-//! - [`Inject<T>`] hands a handler `Arc<T>` (or `Arc<dyn Trait>`): from the request scope when
+//! - [`Injected<T>`] hands a handler `Arc<T>` (or `Arc<dyn Trait>`): from the request scope when
 //!   there is one (which falls back to the application), else from the application;
 //! - [`ServerError`] turns a `distage::Error` into a logged 500 whose body says nothing about
 //!   it; `on_error` on either layer replaces that response.
@@ -14,7 +14,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use axum::{Router, routing::get};
-//! use distage_axum::{Inject, RequestScope};
+//! use distage_axum::{Injected, RequestScope};
 //! use distage_core::{Injector, Module, PlannerInput, Subcontext};
 //!
 //! struct Greeting(&'static str);
@@ -34,7 +34,7 @@
 //! let injector = Injector::new();
 //! let locator = injector.produce(&injector.plan(&PlannerInput::new(app))?)?;
 //!
-//! async fn hello(reply: Inject<Reply>) -> String {
+//! async fn hello(reply: Injected<Reply>) -> String {
 //!     reply.text.clone()
 //! }
 //! let requests: Subcontext<Reply> = (*locator.get::<Subcontext<Reply>>()?).clone();
@@ -52,6 +52,6 @@ mod layer;
 mod scope;
 
 pub use error::ServerError;
-pub use inject::Inject;
+pub use inject::Injected;
 pub use layer::{DistageLayer, DistageService};
 pub use scope::{Locals, RequestScope, RequestScopeService};

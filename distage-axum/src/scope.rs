@@ -64,7 +64,7 @@ locals_tuple!(L1 L2 L3 L4 L5 L6);
 
 /// A tower layer entering the subcontext `Subcontext<A>` for each request, with the locals
 /// `locals(&mut request)` returns (a tuple). Handlers then take the scope's components, and the
-/// application's, as [`Inject<T>`](crate::Inject).
+/// application's, as [`Injected<T>`](crate::Injected).
 ///
 /// The scope lives until the response body is finished or dropped; its resources are then
 /// released in reverse order — also when the handler panics or the client disconnects. A

@@ -10,7 +10,7 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use distage_axum::{DistageLayer, Inject, RequestScope, ServerError};
+use distage_axum::{DistageLayer, Injected, RequestScope, ServerError};
 use distage_core::{Injector, Lifecycle, Locator, Module, PlannerInput, Subcontext};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -125,7 +125,7 @@ async fn body_text(response: axum::response::Response) -> String {
 async fn inject_hands_out_the_application_instances() {
     let log = Arc::new(Log::default());
     let locator = app(&log);
-    async fn greet(greeter: Inject<dyn Greeter>) -> String {
+    async fn greet(greeter: Injected<dyn Greeter>) -> String {
         greeter.greet()
     }
     let router = Router::new()
@@ -142,7 +142,11 @@ async fn inject_hands_out_the_application_instances() {
 async fn the_scope_lives_until_the_body_is_finished_and_is_released_in_reverse_order() {
     let log = Arc::new(Log::default());
     let locator = app(&log);
-    async fn handler(tx: Inject<Tx>, greeter: Inject<dyn Greeter>, log: Inject<Log>) -> String {
+    async fn handler(
+        tx: Injected<Tx>,
+        greeter: Injected<dyn Greeter>,
+        log: Injected<Log>,
+    ) -> String {
         // The scope is open while the handler runs.
         log.push(format!("handler {}", tx.0.0));
         assert!(!log.lines().iter().any(|l| l.starts_with("release")));
@@ -176,7 +180,7 @@ async fn the_scope_lives_until_the_body_is_finished_and_is_released_in_reverse_o
 async fn a_dropped_response_releases_the_scope() {
     let log = Arc::new(Log::default());
     let locator = app(&log);
-    async fn handler(tx: Inject<Tx>) -> String {
+    async fn handler(tx: Injected<Tx>) -> String {
         tx.0.0.clone()
     }
     let router = scoped(Router::new().route("/", get(handler)), &locator);
@@ -191,7 +195,7 @@ async fn a_dropped_response_releases_the_scope() {
 async fn a_panicking_handler_releases_the_scope() {
     let log = Arc::new(Log::default());
     let locator = app(&log);
-    async fn handler(tx: Inject<Tx>) -> String {
+    async fn handler(tx: Injected<Tx>) -> String {
         panic!("handler failed with {}", tx.0.0);
     }
     let router = scoped(Router::new().route("/", get(handler)), &locator);
@@ -215,10 +219,10 @@ struct Unbound;
 async fn a_distage_error_is_a_500_that_does_not_leak_it() {
     let log = Arc::new(Log::default());
     let locator = app(&log);
-    async fn missing(_: Inject<Unbound>) -> &'static str {
+    async fn missing(_: Injected<Unbound>) -> &'static str {
         "unreachable"
     }
-    async fn lookup(log: Inject<Log>) -> Result<String, ServerError> {
+    async fn lookup(log: Injected<Log>) -> Result<String, ServerError> {
         let _ = log;
         Err(distage_core::Error::Closed { key: None })?
     }
@@ -240,7 +244,7 @@ async fn a_distage_error_is_a_500_that_does_not_leak_it() {
 async fn on_error_replaces_the_500() {
     let log = Arc::new(Log::default());
     let locator = app(&log);
-    async fn missing(_: Inject<Unbound>) -> &'static str {
+    async fn missing(_: Injected<Unbound>) -> &'static str {
         "unreachable"
     }
     let router = Router::new().route("/", get(missing)).layer(
@@ -264,7 +268,7 @@ async fn on_error_replaces_the_500() {
 async fn a_scope_that_cannot_be_produced_is_a_500() {
     let log = Arc::new(Log::default());
     let locator = app(&log);
-    async fn handler(tx: Inject<Tx>) -> String {
+    async fn handler(tx: Injected<Tx>) -> String {
         tx.0.0.clone()
     }
     let router = scoped(Router::new().route("/", get(handler)), &locator);

@@ -10,7 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use distage::axum::{Inject, RequestScope};
+use distage::axum::{Injected, RequestScope};
 use distage::framework::{BoxError, NoArgs, RoleService, Shutdown};
 use distage::prelude::*;
 use tracing::Instrument;
@@ -89,21 +89,21 @@ fn valid(input: PetInput) -> Result<PetInput, ApiError> {
 type Body<T> = Result<Json<T>, JsonRejection>;
 type Id = Result<Path<i64>, PathRejection>;
 
-async fn create(pets: Inject<Pets>, body: Body<PetInput>) -> Result<impl IntoResponse, ApiError> {
+async fn create(pets: Injected<Pets>, body: Body<PetInput>) -> Result<impl IntoResponse, ApiError> {
     let pet = pets.repo.create(valid(body?.0)?).await?;
     tracing::info!(request = %pets.request.0, id = pet.id, "created");
     Ok((StatusCode::CREATED, Json(pet)))
 }
 
-async fn list(pets: Inject<Pets>) -> Result<Json<Vec<Pet>>, ApiError> {
+async fn list(pets: Injected<Pets>) -> Result<Json<Vec<Pet>>, ApiError> {
     Ok(Json(pets.repo.list().await?))
 }
 
-async fn show(pets: Inject<Pets>, id: Id) -> Result<Json<Pet>, ApiError> {
+async fn show(pets: Injected<Pets>, id: Id) -> Result<Json<Pet>, ApiError> {
     Ok(Json(pets.repo.get(id?.0).await?))
 }
 
-async fn update(pets: Inject<Pets>, id: Id, body: Body<PetInput>) -> Result<Json<Pet>, ApiError> {
+async fn update(pets: Injected<Pets>, id: Id, body: Body<PetInput>) -> Result<Json<Pet>, ApiError> {
     let (id, input) = (id?.0, valid(body?.0)?);
     if input.id.is_some_and(|given| given != id) {
         let message = format!("the body's id is not the path's ({id})");
@@ -112,7 +112,7 @@ async fn update(pets: Inject<Pets>, id: Id, body: Body<PetInput>) -> Result<Json
     Ok(Json(pets.repo.update(id, input).await?))
 }
 
-async fn delete(pets: Inject<Pets>, id: Id) -> Result<StatusCode, ApiError> {
+async fn delete(pets: Injected<Pets>, id: Id) -> Result<StatusCode, ApiError> {
     pets.repo.delete(id?.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }
