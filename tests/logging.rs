@@ -7,9 +7,12 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
-/// What a subscriber saw: (target, fields as `name=value`).
+/// One event or span: its target and its fields as `name=value`.
+type Observed = (String, Vec<String>);
+
+/// What a subscriber saw.
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(String, Vec<String>)>>>);
+struct Seen(Arc<Mutex<Vec<Observed>>>);
 
 struct Fields(Vec<String>);
 

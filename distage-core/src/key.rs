@@ -92,17 +92,17 @@ pub fn short_type_name(full: &str) -> String {
             rest = after;
             continue;
         }
-        if rest.starts_with("{{") {
-            if let Some(end) = rest.find("}}") {
-                let (segment, after) = rest.split_at(end + 2);
-                // Only a segment followed by more path is dropped; a type that is itself
-                // `{{closure}}` keeps the name.
-                if !after.starts_with("::") {
-                    out.push_str(segment);
-                }
-                rest = after;
-                continue;
+        if rest.starts_with("{{")
+            && let Some(end) = rest.find("}}")
+        {
+            let (segment, after) = rest.split_at(end + 2);
+            // Only a segment followed by more path is dropped; a type that is itself
+            // `{{closure}}` keeps the name.
+            if !after.starts_with("::") {
+                out.push_str(segment);
             }
+            rest = after;
+            continue;
         }
         out.push(c);
         rest = &rest[c.len_utf8()..];

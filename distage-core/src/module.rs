@@ -590,7 +590,7 @@ impl<A: ?Sized + Send + Sync + 'static> Make<'_, Subcontext<A>> {
 }
 
 impl<U: AssistedInjectable> Make<'_, Factory<U>> {
-    /// A `Factory<U>`: `U`'s injected fields are resolved once, its `#[assisted]` fields are
+    /// A `Factory<U>`: `U`'s injected fields are resolved once, its `#[di(assisted)]` fields are
     /// given to every `create` call.
     pub fn from_factory(self) -> Self {
         self.with(factory_provider::<U>())
@@ -638,7 +638,7 @@ impl<T: ?Sized> Drop for Many<'_, T> {
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
-    /// Names the set: `many::<dyn Handler>().named("admin")`, injected as `#[id("admin")]`.
+    /// Names the set: `many::<dyn Handler>().named("admin")`, injected as `#[di(id = "admin")]`.
     pub fn named(mut self, id: impl Into<Id>) -> Self {
         let id: Id = id.into();
         self.key = self.key.clone().with_id(Some(id));

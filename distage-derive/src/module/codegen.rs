@@ -650,7 +650,7 @@ fn key_traits(names: &Names) -> TokenStream {
     let chars: Vec<Ident> = (0..32).map(|i| format_ident!("__DISTAGE_C{i}")).collect();
     let id = quote!(#p::Named<#(#chars,)* __DistageNext>);
     let id_params = quote!(#(const #chars: char,)* __DistageNext);
-    quote! {
+    let traits = quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #[diagnostic::on_unimplemented(message = #single_msg, label = "`{By}` needs `{Self}`", note = #note)]
@@ -675,6 +675,10 @@ fn key_traits(names: &Names) -> TokenStream {
         trait #named_set<N, By: ?::core::marker::Sized> {
             const INDEX: usize;
         }
+    };
+    // At the module's name: a missing binding's "required for" note then shows that line, not
+    // the whole `module!` block.
+    let binds_impls = quote! {
         #[allow(private_bounds)]
         impl<T: ?::core::marker::Sized + #single<By>, By: ?::core::marker::Sized> #p::Binds<#p::Key<T>, By> for #marker {
             const INDEX: usize = <T as #single<By>>::INDEX;
@@ -691,7 +695,9 @@ fn key_traits(names: &Names) -> TokenStream {
         impl<T: ?::core::marker::Sized + #named_set<#id, By>, #id_params, By: ?::core::marker::Sized> #p::Binds<#p::SetKey<T, #id>, By> for #marker {
             const INDEX: usize = <T as #named_set<#id, By>>::INDEX;
         }
-    }
+    };
+    let binds_impls = respan(binds_impls, names.module.span());
+    quote!(#traits #binds_impls)
 }
 
 // ---- what includers see ----
