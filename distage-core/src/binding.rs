@@ -6,7 +6,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use crate::axis::Tags;
-use crate::error::BoxError;
+use crate::boxed::{BoxError, BoxFuture};
 use crate::inject::{Args, Dependency};
 use crate::key::{DIKey, TypeInfo};
 
@@ -69,9 +69,6 @@ impl fmt::Debug for Origin {
 
 /// A type-erased instance as a locator stores it: a `Box` holding the `Arc<T>` (or the `Set<T>`).
 pub(crate) type Instance = Box<dyn Any + Send + Sync>;
-
-/// A boxed, sendable future.
-pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 
 /// Releases a resource; runs at most once.
 pub(crate) enum Release {
@@ -199,7 +196,7 @@ pub struct Provider {
     pub(crate) op: Op,
     pub(crate) kind: ImplKind,
     /// For a subcontext binding: its submodule, verified when the parent is planned.
-    pub(crate) subcontext: Option<Arc<crate::subcontext::SubcontextSpec>>,
+    pub(crate) subcontext: Option<Arc<crate::module::SubcontextSpec>>,
     /// Set when what the call does is fixed by types alone (a constructor, or a function or
     /// closure that captures nothing): two such bindings with equal keys, tags, dependencies and
     /// identities are the same binding, and `+` keeps one.
@@ -414,5 +411,47 @@ impl fmt::Display for Binding {
             write!(f, " {}", self.tags())?;
         }
         write!(f, " at {}", self.origin())
+    }
+}
+
+/// What a plan step produces: the instance of a key, or one element of a set.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum StepTarget {
+    /// The instance (or assembled set) of a key.
+    Key(DIKey),
+    /// One element of a set.
+    SetElement {
+        /// The set's key.
+        set: DIKey,
+        /// How the element is made (boxed: every message and plan tree node carries a
+        /// `StepTarget`).
+        implementation: Box<ImplKind>,
+    },
+}
+
+impl StepTarget {
+    /// The key, or the set's key for an element.
+    pub fn key(&self) -> &DIKey {
+        match self {
+            StepTarget::Key(k) => k,
+            StepTarget::SetElement { set, .. } => set,
+        }
+    }
+}
+
+impl fmt::Display for StepTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepTarget::Key(k) => write!(f, "{k}"),
+            StepTarget::SetElement {
+                set,
+                implementation,
+            } => write!(f, "{set} element {implementation}"),
+        }
+    }
+}
+impl fmt::Debug for StepTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }

@@ -4,12 +4,10 @@ use std::fmt;
 
 use crate::activation::Activation;
 use crate::axis::{AxisChoice, AxisInfo, Tags};
+use crate::binding::StepTarget;
 use crate::binding::{ImplKind, Origin};
+use crate::boxed::BoxError;
 use crate::key::DIKey;
-use crate::plan::StepTarget;
-
-/// A boxed error from user code (constructors, resources).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong while planning, producing or using a locator.
 ///

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::binding::BoxFuture;
-use crate::error::BoxError;
+use crate::boxed::BoxError;
+use crate::boxed::BoxFuture;
 use crate::inject::{
     Arg, Args, DepMode, DepShape, Dependency, Inject, InjectAll, Injectable, instance,
 };

@@ -4,7 +4,7 @@ use std::any::TypeId;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::BoxError;
+use crate::boxed::BoxError;
 use crate::inject::{Args, Dependency, Inject};
 use crate::key::{Id, TypeInfo};
 use crate::locator::RunContext;

@@ -4,7 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::BoxError;
+use crate::boxed::BoxError;
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::locator::{LocatorRef, RunContext, SlotRef};
 use crate::logger::Logger;

@@ -6,6 +6,7 @@
 mod activation;
 mod axis;
 mod binding;
+mod boxed;
 #[doc(hidden)]
 pub mod check;
 mod concurrent;
@@ -31,9 +32,10 @@ mod subcontext;
 
 pub use activation::Activation;
 pub use axis::{Axis, AxisChoice, AxisInfo, Mode, Repo, Tags, World};
-pub use binding::{Binding, BindingRole, BoxFuture, ImplKind, Origin, Produced, Provider};
+pub use binding::{Binding, BindingRole, ImplKind, Origin, Produced, Provider, StepTarget};
+pub use boxed::{BoxError, BoxFuture};
 pub use error::{
-    BoxError, Candidate, CycleStep, Dependent, Error, Failure, PlanError, Problem, ProduceError,
+    Candidate, CycleStep, Dependent, Error, Failure, PlanError, Problem, ProduceError,
     ReleaseFailure, StepFailure,
 };
 pub use factory::{AssistedInjectable, Factory, FromParts};
@@ -52,7 +54,7 @@ pub use module::{
     fn_provider, injectable_provider, ref_provider, resource_async_provider, resource_provider,
     try_fn_async_provider, try_fn_provider, value_provider,
 };
-pub use plan::{Plan, PlanTree, Step, StepTarget, TreeNode};
+pub use plan::{Plan, PlanTree, Step, TreeNode};
 pub use plan_check::{BrokenConfiguration, PlanCheck, PlanCheckReport};
 pub use set::Set;
 pub use subcontext::{Subcontext, SubcontextRun};

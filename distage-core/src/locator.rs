@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::binding::{Instance, Release};
-use crate::error::{BoxError, Error, Failure, ReleaseFailure};
+use crate::boxed::BoxError;
+use crate::error::{Error, Failure, ReleaseFailure};
 use crate::functoid::RunFn;
 use crate::gate::Gate;
 use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject};

@@ -9,7 +9,7 @@ use tracing::field::{FieldSet, Value};
 use tracing::metadata::{Kind, Level, Metadata};
 use tracing::subscriber::Interest;
 
-use crate::error::BoxError;
+use crate::boxed::BoxError;
 use crate::inject::{Arg, DepShape, Inject, instance};
 use crate::key::short_type_name;
 

@@ -9,9 +9,10 @@ use crate::axis::{AxisChoice, Tags};
 use std::future::Future;
 
 use crate::binding::{
-    Binding, BindingId, BindingRole, BoxFuture, ImplKind, Op, Origin, Produced, Provider, Release,
+    Binding, BindingId, BindingRole, ImplKind, Op, Origin, Produced, Provider, Release,
 };
-use crate::error::BoxError;
+use crate::boxed::BoxError;
+use crate::boxed::BoxFuture;
 use crate::factory::{AssistedInjectable, Factory};
 use crate::functoid::IntoFunctoid;
 use crate::hash::{KeyMap, KeySet};
@@ -19,7 +20,6 @@ use crate::inject::{Args, Dependency, DependencyList, Injectable, IntoArc};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
 use crate::set::assemble;
-use crate::subcontext::{Subcontext, subcontext_provider};
 
 /// An immutable set of bindings. Combine modules with `+` (union: a binding reached twice, e.g.
 /// through two includes of one module value, or provably identical bindings from two builds, is
@@ -30,7 +30,7 @@ pub struct Module {
     bindings: Vec<Binding>,
     requirements: Vec<(DIKey, Origin)>,
     /// Builder calls that could not do what they say, reported when the module is planned.
-    misuses: Vec<Misuse>,
+    pub(crate) misuses: Vec<Misuse>,
 }
 
 /// A builder call that could not apply (`.tagged` on a set before any element, `.local` before
@@ -40,6 +40,24 @@ pub(crate) struct Misuse {
     pub(crate) key: DIKey,
     pub(crate) origin: Origin,
     pub(crate) message: &'static str,
+}
+
+/// What a subcontext binding declares, kept in its provider: checked when the parent is planned.
+/// (A binding may hold a submodule and a module holds bindings: `binding` and `module` name each
+/// other's types, the one import loop of the model.)
+pub(crate) struct SubcontextSpec {
+    pub(crate) module: Module,
+    pub(crate) root: DIKey,
+    pub(crate) locals: Vec<(DIKey, Origin)>,
+}
+
+impl fmt::Debug for SubcontextSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubcontextSpec")
+            .field("root", &self.root)
+            .field("locals", &self.locals)
+            .finish()
+    }
 }
 
 impl Module {
@@ -238,7 +256,7 @@ impl fmt::Display for Module {
 /// Declares bindings; see [`Module::build`].
 #[derive(Default)]
 pub struct ModuleBuilder {
-    module: Module,
+    pub(crate) module: Module,
 }
 
 impl ModuleBuilder {
@@ -263,17 +281,6 @@ impl ModuleBuilder {
             provider: None,
             _type: PhantomData,
         }
-    }
-
-    /// Binds `Subcontext<A>`: `submodule`, rooted at `A`, produced anew for each run with its
-    /// locals (declare them with `.local::<T>()`), sharing this module's instances.
-    #[track_caller]
-    pub fn make_subcontext<A: ?Sized + Send + Sync + 'static>(
-        &mut self,
-        submodule: Module,
-    ) -> Make<'_, Subcontext<A>> {
-        self.make_at::<Subcontext<A>>(Origin::caller())
-            .from_subcontext(submodule)
     }
 
     /// Declares the set of `T` elements and adds elements to it. A set with no elements is an
@@ -374,11 +381,11 @@ impl fmt::Debug for ModuleBuilder {
 
 /// A binding being declared by [`ModuleBuilder::make`]; added to the module when dropped.
 pub struct Make<'a, T: ?Sized> {
-    builder: &'a mut ModuleBuilder,
+    pub(crate) builder: &'a mut ModuleBuilder,
     key: DIKey,
     tags: Tags,
     origin: Origin,
-    provider: Option<Provider>,
+    pub(crate) provider: Option<Provider>,
     _type: PhantomData<fn() -> Arc<T>>,
 }
 
@@ -418,7 +425,7 @@ impl<'a, T: ?Sized + Send + Sync + 'static> Make<'a, T> {
         self
     }
 
-    fn with(mut self, provider: Provider) -> Self {
+    pub(crate) fn with(mut self, provider: Provider) -> Self {
         self.provider = Some(provider);
         self
     }
@@ -550,42 +557,6 @@ impl<'a, T: ?Sized + Send + Sync + 'static> Make<'a, T> {
     #[doc(hidden)]
     pub fn from_provider(self, provider: Provider) -> Self {
         self.with(provider)
-    }
-}
-
-impl<A: ?Sized + Send + Sync + 'static> Make<'_, Subcontext<A>> {
-    /// A subcontext of `submodule`, rooted at `A`.
-    pub fn from_subcontext(self, submodule: Module) -> Self {
-        self.with(subcontext_provider::<A>(submodule, Vec::new()))
-    }
-
-    /// Declares a local: a value of `T` given to each run with `.provide(value)`.
-    #[track_caller]
-    pub fn local<T: ?Sized + Send + Sync + 'static>(self) -> Self {
-        self.local_key(DIKey::of::<T>(), Origin::caller())
-    }
-
-    /// Declares a local `T` named `id`, given with `.provide_named(id, value)`.
-    #[track_caller]
-    pub fn local_named<T: ?Sized + Send + Sync + 'static>(self, id: impl Into<Id>) -> Self {
-        self.local_key(DIKey::named::<T>(id), Origin::caller())
-    }
-
-    fn local_key(mut self, key: DIKey, origin: Origin) -> Self {
-        match self.provider.as_ref().and_then(|p| p.subcontext.clone()) {
-            Some(spec) => {
-                let mut locals = spec.locals.clone();
-                locals.push((key, origin));
-                self.provider = Some(subcontext_provider::<A>(spec.module.clone(), locals));
-            }
-            None => self.builder.module.misuses.push(Misuse {
-                key,
-                origin,
-                message: "`.local::<T>()` declares a local of a subcontext, and there is none yet; \
-                          call `.from_subcontext(…)` first",
-            }),
-        }
-        self
     }
 }
 

@@ -6,52 +6,12 @@ use std::sync::Arc;
 
 use crate::activation::Activation;
 use crate::axis::Tags;
-use crate::binding::{Assemble, AsyncCall, Binding, BindingRole, ImplKind, Op, Origin, SyncCall};
+use crate::binding::{
+    Assemble, AsyncCall, Binding, BindingRole, ImplKind, Op, Origin, StepTarget, SyncCall,
+};
 use crate::inject::Dependency;
 use crate::key::{DIKey, Id, KeyKind, key_hash};
 use crate::locator::LocatorInner;
-
-/// What a plan step produces: the instance of a key, or one element of a set.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub enum StepTarget {
-    /// The instance (or assembled set) of a key.
-    Key(DIKey),
-    /// One element of a set.
-    SetElement {
-        /// The set's key.
-        set: DIKey,
-        /// How the element is made (boxed: every message and plan tree node carries a
-        /// `StepTarget`).
-        implementation: Box<ImplKind>,
-    },
-}
-
-impl StepTarget {
-    /// The key, or the set's key for an element.
-    pub fn key(&self) -> &DIKey {
-        match self {
-            StepTarget::Key(k) => k,
-            StepTarget::SetElement { set, .. } => set,
-        }
-    }
-}
-
-impl fmt::Display for StepTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StepTarget::Key(k) => write!(f, "{k}"),
-            StepTarget::SetElement {
-                set,
-                implementation,
-            } => write!(f, "{set} element {implementation}"),
-        }
-    }
-}
-impl fmt::Debug for StepTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
 
 /// An instance slot of an ancestor of the locator being produced (`depth` 0 is the parent).
 /// Plans name ancestors by depth, not by reference, so a plan kept inside its parent locator

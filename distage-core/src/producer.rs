@@ -5,9 +5,11 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use crate::binding::{AsyncCall, BoxFuture, Instance, Produced};
+use crate::binding::{AsyncCall, Instance, Produced};
+use crate::boxed::BoxError;
+use crate::boxed::BoxFuture;
 use crate::concurrent::Concurrent;
-use crate::error::{BoxError, Error, Failure, ProduceError, StepFailure};
+use crate::error::{Error, Failure, ProduceError, StepFailure};
 use crate::inject::{Arg, Args, Dependency};
 use crate::locator::{Locator, LocatorInner, LocatorRef, Lookup, SlotRef};
 use crate::logger::Logger;

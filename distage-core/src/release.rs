@@ -8,11 +8,13 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
-use crate::binding::{BoxFuture, Instance, Origin, Release};
+use crate::binding::StepTarget;
+use crate::binding::{Instance, Origin, Release};
+use crate::boxed::BoxError;
+use crate::boxed::BoxFuture;
 use crate::concurrent::Concurrent;
-use crate::error::{BoxError, Failure, ReleaseFailure};
+use crate::error::{Failure, ReleaseFailure};
 use crate::locator::{Lease, LocatorInner};
-use crate::plan::StepTarget;
 
 /// Runs a sync release step; a panic is a failure, not an unwind.
 pub(crate) fn run_sync(

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::binding::Instance;
-use crate::error::BoxError;
+use crate::boxed::BoxError;
 use crate::inject::{Arg, DepMode, DepShape, Inject, instance};
 use crate::key::{KeyKind, TypeInfo};
 

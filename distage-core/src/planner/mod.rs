@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::activation::Activation;
 use crate::axis::AxisInfo;
-use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin};
+use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin, StepTarget};
 use crate::error::{Candidate, CycleStep, Dependent, Error, PlanError, Problem};
 use crate::hash::{KeyMap, KeySet};
 use crate::inject::{DepMode, Dependency};
@@ -20,7 +20,7 @@ use crate::logger::Logger;
 use crate::module::Module;
 use crate::plan::{
     ArgSource, KeyIndex, OtherKind, OtherStep, PackedArg, ParentSlot, Plan, PlanData, Step,
-    StepSource, StepTarget, pack, unpack,
+    StepSource, pack, unpack,
 };
 
 pub(crate) use solver::{Selection, select};
@@ -922,7 +922,7 @@ impl<'a> Planner<'a> {
     /// plan's problems, the axes it consults are this plan's, and what it takes from this
     /// locator is resolved here, so that it is kept (and, unless only needed lazily, produced
     /// before the subcontext).
-    fn verify_subcontext(&mut self, node: usize, spec: &'a crate::subcontext::SubcontextSpec) {
+    fn verify_subcontext(&mut self, node: usize, spec: &'a crate::module::SubcontextSpec) {
         let index = Index::new(&spec.module);
         let provided = KeySet::default();
         let roots = Roots::Keys(vec![spec.root.clone()]);
