@@ -60,6 +60,12 @@ pub enum Error {
     /// is closing or closed; nothing was acquired.
     #[error("the parent locator is closed: nothing can be produced from it any more")]
     ParentClosed,
+    /// A plan made by a child injector (`Injector::inherit(&parent)`) was produced by an injector
+    /// that does not inherit a locator of the same plan as `parent`; nothing was acquired.
+    #[error(
+        "this plan was made against a parent locator (`Injector::inherit`); produce it with an injector that inherits that locator"
+    )]
+    PlanOfAnotherParent,
     /// Releasing resources failed; every failure is listed, all other resources were released.
     #[error("{}", ReleaseList(.0))]
     Release(Vec<ReleaseFailure>),
@@ -137,6 +143,7 @@ impl Error {
             }
             Error::Closed { key } => f.debug_struct("Closed").field("key", key).finish(),
             Error::ParentClosed => f.write_str("ParentClosed"),
+            Error::PlanOfAnotherParent => f.write_str("PlanOfAnotherParent"),
             Error::Release(failures) => f.debug_tuple("Release").field(failures).finish(),
             Error::Activation(m) => f.debug_tuple("Activation").field(m).finish(),
             Error::Internal(m) => f.debug_tuple("Internal").field(m).finish(),

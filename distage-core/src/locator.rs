@@ -121,6 +121,18 @@ impl LocatorInner {
         self.parent.as_ref()
     }
 
+    /// The plans of this locator and of its ancestors, nearest first: what plans made against
+    /// this locator look keys up in.
+    pub(crate) fn lineage(&self) -> Vec<&Arc<PlanData>> {
+        let mut lineage = vec![&self.plan];
+        let mut at = self.parent.as_ref();
+        while let Some(locator) = at {
+            lineage.push(&locator.plan);
+            at = locator.parent.as_ref();
+        }
+        lineage
+    }
+
     /// The ancestor `depth` levels up (0 is the parent).
     pub(crate) fn ancestor(&self, depth: usize) -> Option<&Arc<LocatorInner>> {
         let mut at = self.parent.as_ref()?;

@@ -11,7 +11,6 @@ use crate::binding::{
 };
 use crate::inject::Dependency;
 use crate::key::{DIKey, Id, KeyKind, key_hash};
-use crate::locator::LocatorInner;
 
 /// An instance slot of an ancestor of the locator being produced (`depth` 0 is the parent).
 /// Plans name ancestors by depth, not by reference, so a plan kept inside its parent locator
@@ -454,7 +453,9 @@ pub(crate) struct PlanData {
     pub(crate) removed: Vec<Binding>,
     pub(crate) imported: Vec<DIKey>,
     pub(crate) activation: Activation,
-    pub(crate) parent: Option<Arc<LocatorInner>>,
+    /// The plan of the locator this one must be produced from (`Injector::inherit`): kept to
+    /// check, at produce time, that the injector's parent is a locator of that plan.
+    pub(crate) parent: Option<Arc<PlanData>>,
 }
 
 impl PlanData {

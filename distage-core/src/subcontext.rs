@@ -242,7 +242,7 @@ pub(crate) fn subcontext_provider<A: ?Sized + Send + Sync + 'static>(
                 &parent.plan.activation,
                 &for_call.root,
                 &for_call.locals,
-                &parent,
+                &parent.lineage(),
             )?;
             let shared = Shared {
                 plan,

@@ -15,7 +15,6 @@ use crate::error::{Candidate, CycleStep, Dependent, Error, PlanError, Problem};
 use crate::hash::{KeyMap, KeySet};
 use crate::inject::{DepMode, Dependency};
 use crate::key::DIKey;
-use crate::locator::LocatorInner;
 use crate::logger::Logger;
 use crate::module::Module;
 use crate::plan::{
@@ -461,7 +460,8 @@ struct Planner<'a> {
     index: &'a Index<'a>,
     bindings: &'a [Binding],
     activation: &'a Activation,
-    parent: Option<&'a Arc<LocatorInner>>,
+    /// The plans of the locators this one inherits from, nearest first.
+    ancestors: Ancestors<'a>,
     provided: &'a KeySet<DIKey>,
     /// Keys given to each production (a subcontext's locals), with where they were declared.
     inputs: &'a [(DIKey, Origin)],
@@ -488,21 +488,26 @@ struct Planner<'a> {
     used: Vec<bool>,
 }
 
+/// The plans of the locators a plan is made against (`Injector::inherit`, subcontexts),
+/// nearest first: keys they hold are taken from them, by depth and slot.
+pub(crate) type Ancestors<'a> = &'a [&'a Arc<PlanData>];
+
 pub(crate) fn plan(
     module: &Module,
     activation: &Activation,
     roots: &Roots,
     optional_roots: &[DIKey],
-    parent: Option<&Arc<LocatorInner>>,
+    ancestors: Ancestors<'_>,
 ) -> Result<Plan, Error> {
+    let parent = ancestors.first().map(|p| Arc::clone(p));
     plan_with(
         module,
         activation,
         roots,
         optional_roots,
-        parent,
+        ancestors,
         &[],
-        parent.cloned(),
+        parent,
     )
 }
 
@@ -513,21 +518,22 @@ pub(crate) fn plan_subcontext(
     activation: &Activation,
     root: &DIKey,
     locals: &[(DIKey, Origin)],
-    parent: &Arc<LocatorInner>,
+    ancestors: Ancestors<'_>,
 ) -> Result<Plan, Error> {
     let roots = Roots::Keys(vec![root.clone()]);
-    plan_with(module, activation, &roots, &[], Some(parent), locals, None)
+    plan_with(module, activation, &roots, &[], ancestors, locals, None)
 }
 
-/// Plans `module`, failing with every problem found; the plan keeps `plan_parent`.
+/// Plans `module`, failing with every problem found; the plan names `plan_parent` as the plan
+/// of the locator it must be produced from.
 fn plan_with(
     module: &Module,
     activation: &Activation,
     roots: &Roots,
     optional_roots: &[DIKey],
-    parent: Option<&Arc<LocatorInner>>,
+    ancestors: Ancestors<'_>,
     inputs: &[(DIKey, Origin)],
-    plan_parent: Option<Arc<LocatorInner>>,
+    plan_parent: Option<Arc<PlanData>>,
 ) -> Result<Plan, Error> {
     let index = Index::new(module);
     let provided = KeySet::default();
@@ -536,7 +542,7 @@ fn plan_with(
         activation,
         roots,
         optional_roots,
-        parent,
+        ancestors,
         &provided,
         inputs,
     );
@@ -583,7 +589,7 @@ pub(crate) fn check(
     roots: &Roots,
     provided: &KeySet<DIKey>,
 ) -> Outcome {
-    let (planner, _, _) = traverse(index, activation, roots, &[], None, provided, &[]);
+    let (planner, _, _) = traverse(index, activation, roots, &[], &[], provided, &[]);
     let reached = planner.reached();
     let mut consulted = planner.consulted;
     consulted.sort();
@@ -600,7 +606,7 @@ fn traverse<'a>(
     activation: &'a Activation,
     roots: &'a Roots,
     optional_roots: &'a [DIKey],
-    parent: Option<&'a Arc<LocatorInner>>,
+    ancestors: Ancestors<'a>,
     provided: &'a KeySet<DIKey>,
     inputs: &'a [(DIKey, Origin)],
 ) -> (Planner<'a>, Vec<u32>, Vec<DIKey>) {
@@ -609,7 +615,7 @@ fn traverse<'a>(
         index,
         bindings,
         activation,
-        parent,
+        ancestors,
         provided,
         inputs,
         consulted: Vec::new(),
@@ -694,19 +700,12 @@ fn traverse<'a>(
 
 impl<'a> Planner<'a> {
     fn parent_slot(&self, key: &DIKey) -> Option<ParentSlot> {
-        let mut next = self.parent;
-        let mut depth = 0;
-        while let Some(locator) = next {
-            if let Some(slot) = locator.plan.find_key(key) {
-                return Some(ParentSlot {
-                    depth,
-                    slot: slot as u32,
-                });
-            }
-            next = locator.parent();
-            depth += 1;
-        }
-        None
+        self.ancestors.iter().enumerate().find_map(|(depth, plan)| {
+            plan.find_key(key).map(|slot| ParentSlot {
+                depth: depth as u32,
+                slot: slot as u32,
+            })
+        })
     }
 
     /// Resolves `key` for the node `from` (`None`: a root). Each key is resolved once; later
@@ -931,7 +930,7 @@ impl<'a> Planner<'a> {
             self.activation,
             &roots,
             &[],
-            None,
+            &[],
             &provided,
             &spec.locals,
         );
@@ -1305,7 +1304,7 @@ impl<'a> Planner<'a> {
         self,
         order: Vec<u32>,
         roots: Option<Vec<DIKey>>,
-        parent: Option<Arc<LocatorInner>>,
+        parent: Option<Arc<PlanData>>,
     ) -> (PlanData, Numbered) {
         let mut step_of = vec![u32::MAX; self.nodes.len()];
         for (step, &node) in order.iter().enumerate() {
