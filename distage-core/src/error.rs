@@ -4,10 +4,10 @@ use std::fmt;
 
 use crate::activation::Activation;
 use crate::axis::{AxisChoice, AxisInfo, Tags};
-use crate::binding::StepTarget;
-use crate::binding::{ImplKind, Origin};
 use crate::boxed::BoxError;
 use crate::key::DIKey;
+use crate::origin::StepTarget;
+use crate::origin::{ImplKind, Origin};
 
 /// Everything that can go wrong while planning, producing or using a locator.
 ///

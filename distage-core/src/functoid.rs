@@ -5,9 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::boxed::BoxError;
+use crate::inject::RunContext;
 use crate::inject::{Args, Dependency, Inject};
 use crate::key::{Id, TypeInfo};
-use crate::locator::RunContext;
 
 type Call<R> = Arc<dyn Fn(&mut Args<'_>) -> Result<R, BoxError> + Send + Sync>;
 

@@ -22,6 +22,8 @@ mod lifecycle;
 mod locator;
 mod logger;
 mod module;
+mod origin;
+mod parse;
 mod plan;
 mod plan_check;
 mod planner;
@@ -44,10 +46,11 @@ pub use inject::{
     Arg, Args, DepMode, DepShape, Dependency, DependencyList, Inject, InjectAll, Injectable,
     InjectableValue, IntoArc, Value,
 };
+pub use inject::{Lazy, LocatorRef, RunContext, SlotRef};
 pub use injector::{Injector, PlannerInput};
 pub use key::{DIKey, Id, KeyKind, TypeInfo, short_type_name};
 pub use lifecycle::Lifecycle;
-pub use locator::{AsyncLocator, Lazy, Locator, LocatorRef, RunContext, SlotRef};
+pub use locator::{AsyncLocator, Locator};
 pub use logger::Logger;
 pub use module::{
     Make, Many, Module, ModuleBuilder, construct_injectable, factory_provider, fn_async_provider,

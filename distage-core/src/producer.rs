@@ -11,7 +11,8 @@ use crate::boxed::BoxFuture;
 use crate::concurrent::Concurrent;
 use crate::error::{Error, Failure, ProduceError, StepFailure};
 use crate::inject::{Arg, Args, Dependency};
-use crate::locator::{Locator, LocatorInner, LocatorRef, Lookup, SlotRef};
+use crate::inject::{LocatorRef, SlotRef};
+use crate::locator::{Locator, LocatorInner, Lookup};
 use crate::logger::Logger;
 use crate::plan::{Action, ArgSource, ParentSlot, Plan, Step};
 
@@ -304,20 +305,20 @@ fn resolve_arg<'a>(
         }
         ArgSource::Absent => Arg::Absent,
         ArgSource::LazyLocal(slot) => Arg::Lazy(SlotRef {
-            locator: Arc::downgrade(inner),
+            locator: inner.handle(),
             slot: slot as usize,
             key: lazy_key()?,
         }),
         ArgSource::LazyParent(p) => {
             let p = &plan.parents[p as usize];
             Arg::Lazy(SlotRef {
-                locator: Arc::downgrade(ancestor(inner, p)?),
+                locator: ancestor(inner, p)?.handle(),
                 slot: p.slot as usize,
                 key: lazy_key()?,
             })
         }
         ArgSource::Locator => Arg::Locator(LocatorRef {
-            inner: Arc::downgrade(inner),
+            inner: inner.handle(),
         }),
         ArgSource::Logger(name) => Arg::Logger(Logger::new(plan.loggers[name as usize].clone())),
     })

@@ -9,9 +9,10 @@ use crate::binding::{ImplKind, Instance, Origin, Produced, Provider};
 use crate::boxed::BoxError;
 use crate::error::Error;
 use crate::functoid::RunFn;
+use crate::inject::LocatorRef;
 use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject, instance};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
-use crate::locator::{LocatorInner, LocatorRef};
+use crate::locator::LocatorInner;
 use crate::module::{Make, Module, ModuleBuilder, SubcontextSpec};
 use crate::plan::Plan;
 use crate::planner;
@@ -236,6 +237,7 @@ pub(crate) fn subcontext_provider<A: ?Sized + Send + Sync + 'static>(
             let parent = locator
                 .inner
                 .upgrade()
+                .and_then(|inner| inner.downcast::<LocatorInner>().ok())
                 .ok_or("distage: the parent locator is gone")?;
             let plan = planner::plan_subcontext(
                 &for_call.module,

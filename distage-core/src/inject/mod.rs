@@ -6,8 +6,12 @@ use std::sync::Arc;
 
 use crate::boxed::BoxError;
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
-use crate::locator::{LocatorRef, RunContext, SlotRef};
 use crate::logger::Logger;
+
+mod handles;
+
+pub(crate) use handles::RunScope;
+pub use handles::{Lazy, LocatorRef, RunContext, SlotRef};
 
 /// How a dependency constrains the plan.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
