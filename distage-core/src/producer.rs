@@ -141,7 +141,9 @@ pub(crate) async fn produce_async(
     let release_failures = inner.shutdown_async().await;
     let mut failures = failures.into_iter();
     let Some((first, cause)) = failures.next() else {
-        return Err(Error::Internal("a failed production without a failure".into()));
+        return Err(Error::Internal(
+            "a failed production without a failure".into(),
+        ));
     };
     let others = failures
         .map(|(i, cause)| StepFailure {
