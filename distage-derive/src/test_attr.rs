@@ -60,8 +60,8 @@ fn parse(args: TokenStream, item: &mut ItemFn) -> syn::Result<TestFn> {
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         combine(
             &mut error,
-            syn::Error::new(
-                sig.generics.span(),
+            syn::Error::new_spanned(
+                &sig.generics,
                 "a `#[distage::test]` function cannot be generic: its parameters are looked up by type",
             ),
         );
@@ -75,8 +75,8 @@ fn parse(args: TokenStream, item: &mut ItemFn) -> syn::Result<TestFn> {
         if attr.path().is_ident("should_panic") || attr.path().is_ident("test") {
             combine(
                 &mut error,
-                syn::Error::new(
-                    attr.span(),
+                syn::Error::new_spanned(
+                    attr,
                     "`#[distage::test]` makes the function a test; it does not combine with `#[test]` or `#[should_panic]` (catch the panic in the test)",
                 ),
             );
@@ -219,12 +219,17 @@ fn call(test: &TestFn) -> TokenStream {
 fn call_fn(test: &TestFn) -> TokenStream {
     let p = private();
     let call = call(test);
+    // The return type written out, so that one that is not a test outcome is reported there.
+    let output = match &test.item.sig.output {
+        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+    };
     if test.item.sig.asyncness.is_some() {
         quote! {
             fn __distage_call(
                 __distage_context: &#p::RunContext<'_>,
             ) -> ::core::result::Result<#p::TestFuture, #p::Error> {
-                ::core::result::Result::Ok(#p::boxed({ #call }))
+                ::core::result::Result::Ok(#p::boxed::<#output, _>({ #call }))
             }
         }
     } else {
@@ -233,7 +238,7 @@ fn call_fn(test: &TestFn) -> TokenStream {
                 __distage_context: &#p::RunContext<'_>,
             ) -> ::core::result::Result<::core::result::Result<(), ::std::string::String>, #p::Error>
             {
-                ::core::result::Result::Ok(#p::TestOutcome::into_outcome({ #call }))
+                ::core::result::Result::Ok(<#output as #p::TestOutcome>::into_outcome({ #call }))
             }
         }
     }

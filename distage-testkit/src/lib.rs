@@ -75,10 +75,10 @@ pub mod __private {
     pub use inventory;
 
     /// A test's outcome, boxed into the harness's future type.
-    pub fn boxed<F>(future: F) -> TestFuture
+    pub fn boxed<O, F>(future: F) -> TestFuture
     where
-        F: ::std::future::Future + Send + 'static,
-        F::Output: TestOutcome,
+        O: TestOutcome,
+        F: ::std::future::Future<Output = O> + Send + 'static,
     {
         Box::pin(async move { future.await.into_outcome() })
     }
