@@ -43,6 +43,11 @@ extern crate self as distage;
 pub use distage_core::*;
 pub use distage_macros::{Axis, Injectable, injectable, module};
 
+/// The application framework: roles launcher, typed config, plugins, integration checks
+/// (the `framework` feature).
+#[cfg(feature = "framework")]
+pub use distage_framework as framework;
+
 /// The testkit: injected test parameters, memoized resources, plan checks as tests (the
 /// `testkit` feature).
 #[cfg(feature = "testkit")]
@@ -74,6 +79,9 @@ pub mod __private {
         Inject, InjectAll, Injectable, Module, ModuleBuilder, Origin, TypeInfo, Value,
         construct_injectable,
     };
+    /// What `module!`'s `role`, `config` and `integration_check` statements use.
+    #[cfg(feature = "framework")]
+    pub use distage_framework::__private as framework;
 }
 
 #[cfg(doctest)]

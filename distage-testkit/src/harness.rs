@@ -12,8 +12,9 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use tokio::runtime::Runtime;
 
 use crate::body::{CatchPanic, TestCall, panic_message, with_context};
+use crate::checks;
 use crate::env::TestEnv;
-use crate::memo::Group;
+use crate::memo::{Group, NotRun};
 use crate::plan_check::{PlanCheckTests, plan_check_trials};
 
 /// A test registered by `#[distage::test]`.
@@ -111,7 +112,7 @@ fn run(args: &Arguments, print_groups: bool) -> libtest_mimic::Conclusion {
         };
         let group = &mut groups[index];
         group.add_test(name.clone());
-        let roots = plan_test(&group.env, (case.dependencies)());
+        let roots = plan_test(group, (case.dependencies)());
         planned.push((name, Some((index, roots))));
     }
     if print_groups {
@@ -165,8 +166,8 @@ struct Roots {
     plan: Result<Plan, String>,
 }
 
-fn plan_test(env: &TestEnv, dependencies: Vec<Dependency>) -> Roots {
-    let bound: HashSet<&DIKey> = env.module().bindings().iter().map(|b| b.key()).collect();
+fn plan_test(group: &Group, dependencies: Vec<Dependency>) -> Roots {
+    let bound: HashSet<&DIKey> = group.module.bindings().iter().map(|b| b.key()).collect();
     let keys: Vec<DIKey> = dependencies
         .into_iter()
         .filter_map(|dep| match dep {
@@ -178,23 +179,22 @@ fn plan_test(env: &TestEnv, dependencies: Vec<Dependency>) -> Roots {
             Dependency::Locator | Dependency::Logger => None,
         })
         .collect();
-    let plan = plan_roots(&Injector::new(), env.module().clone(), env, &keys)
+    let plan = plan_roots(&Injector::new(), group.module.clone(), &group.env, &keys)
         .map_err(|e| format!("the test's parameters do not plan:\n{e}"));
     Roots { keys, plan }
 }
 
+/// The plan of a test: its parameters and the integration checks of what they need.
 fn plan_roots(
     injector: &Injector,
     module: Module,
     env: &TestEnv,
     keys: &[DIKey],
 ) -> Result<Plan, distage_core::Error> {
-    if keys.is_empty() {
-        return injector.plan(&PlannerInput::new(Module::new()));
-    }
     let input = PlannerInput::new(module)
         .activation(env.get_activation().clone())
-        .root_keys(keys.iter().cloned());
+        .root_keys(keys.iter().cloned())
+        .root_key(checks::set_key());
     injector.plan(&input)
 }
 
@@ -217,32 +217,51 @@ fn run_planned(planned: Planned) -> Result<Completion, Failed> {
     };
     let released = group.finish(runtime());
     match (outcome, released) {
-        (Ok(()), Ok(())) => Ok(Completion::Completed),
-        (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e.into()),
+        (Ok(completion), Ok(())) => Ok(completion),
+        (Err(e), Ok(())) | (Ok(_), Err(e)) => Err(e.into()),
         (Err(e), Err(r)) => Err(format!("{e}\n{r}").into()),
     }
 }
 
+/// Produces the test's own locator (on the shared one, if it needs it), runs the integration
+/// checks not run yet, calls the test and releases the locator.
 fn run_test(
     case: &TestCase,
     group: &Group,
     roots: &[DIKey],
     needs_shared: bool,
-) -> Result<(), String> {
+) -> Result<Completion, String> {
     let runtime = runtime();
     let shared = if needs_shared {
-        Some(group.acquire(runtime)?)
+        match group.acquire(runtime) {
+            Ok(shared) => Some(shared),
+            Err(NotRun::Skipped(message)) => return Ok(Completion::ignored_with(message)),
+            Err(NotRun::Failed(message)) => return Err(message),
+        }
     } else {
         None
     };
     let (injector, module) = match &shared {
-        Some(shared) => (Injector::inherit(shared), group.test_module.clone()),
-        None => (Injector::new(), group.env.module().clone()),
+        Some(shared) => (
+            Injector::inherit(&shared.locator),
+            group.test_module.clone(),
+        ),
+        None => (Injector::new(), group.module.clone()),
     };
     let plan = plan_roots(&injector, module, &group.env, roots).map_err(|e| e.to_string())?;
     let locator = runtime
         .block_on(injector.produce_async(&plan))
         .map_err(|e| format!("producing the test's parameters failed:\n{e}"))?;
+    let checked = shared
+        .as_ref()
+        .map(|s| s.checked.clone())
+        .unwrap_or_default();
+    if let Err(message) = runtime.block_on(checks::run(&locator, &checked)) {
+        runtime
+            .block_on(locator.close())
+            .map_err(|e| format!("releasing the test's resources failed:\n{e}"))?;
+        return Ok(Completion::ignored_with(message));
+    }
     let outcome = match case.call {
         TestCall::Sync(call) => catch_unwind(AssertUnwindSafe(|| with_context(&locator, call)))
             .unwrap_or_else(|payload| Ok(Err(panic_message(&*payload))))
@@ -256,7 +275,7 @@ fn run_test(
         .block_on(locator.close())
         .map_err(|e| format!("releasing the test's resources failed:\n{e}"));
     drop(shared);
-    outcome.and(closed)
+    outcome.and(closed).map(|()| Completion::Completed)
 }
 
 fn print(groups: &[Group]) {

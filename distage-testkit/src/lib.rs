@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 mod body;
+mod checks;
 mod env;
 mod harness;
 mod memo;

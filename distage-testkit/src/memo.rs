@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use distage_core::{AsyncLocator, DIKey, Injector, Module, Plan, PlannerInput};
 use tokio::runtime::Runtime;
 
+use crate::checks;
 use crate::env::{Configuration, TestEnv};
 
 /// The tests of one configuration and what they share.
@@ -19,22 +20,41 @@ pub(crate) struct Group {
     pub(crate) shared_plan: Result<Option<Plan>, String>,
     /// Every key the shared plan produces: tests take these from the shared locator.
     pub(crate) shared_keys: HashSet<DIKey>,
+    /// The environment's module, with the integration-check set declared.
+    pub(crate) module: Module,
     /// The module tests plan against the shared locator: the shared keys' bindings removed.
     pub(crate) test_module: Module,
     /// The names of the tests that will run, for `DISTAGE_TESTKIT_GROUPS`.
     pub(crate) tests: Vec<String>,
     /// Tests of the group still to finish.
     remaining: Mutex<usize>,
-    state: Mutex<Shared>,
+    state: Mutex<State>,
 }
 
-enum Shared {
+enum State {
     /// Not produced yet.
     Pending,
-    Ready(Arc<AsyncLocator>),
-    /// Production failed: every test of the group fails with this message.
+    Ready(Shared),
+    /// Production failed: every test of the group that needs it fails with this message.
     Failed(String),
+    /// An integration check failed: every test of the group that needs it is skipped.
+    Skipped(String),
     Released,
+}
+
+/// The shared locator of a configuration and the integration checks it passed.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) locator: Arc<AsyncLocator>,
+    /// The checks already run on the shared resources (not run again per test).
+    pub(crate) checked: Arc<HashSet<usize>>,
+}
+
+/// Why a test did not run.
+pub(crate) enum NotRun {
+    Failed(String),
+    /// Reported as ignored, with the message.
+    Skipped(String),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -46,23 +66,32 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Group {
     /// Plans the memoized keys of `env`: pure, produces nothing.
     pub(crate) fn new(number: usize, configuration: Configuration, env: TestEnv) -> Self {
+        let module = env.module().clone() + checks::declaration();
         let shared_plan = if env.memoized().is_empty() {
             Ok(None)
         } else {
-            let input = PlannerInput::new(env.module().clone())
+            let input = PlannerInput::new(module.clone())
                 .activation(env.get_activation().clone())
-                .root_keys(env.memoized().iter().cloned());
+                .root_keys(env.memoized().iter().cloned())
+                .root_key(checks::set_key());
             Injector::new()
                 .plan(&input)
                 .map(Some)
                 .map_err(|e| format!("the memoized keys do not plan:\n{e}"))
         };
+        // The checks set is the one set each test plans again: its elements on the shared
+        // resources are found in the parent and are not checked twice.
+        let check_set = checks::set_key();
         let shared_keys: HashSet<DIKey> = match &shared_plan {
-            Ok(Some(plan)) => plan.steps().iter().map(|s| s.key().clone()).collect(),
+            Ok(Some(plan)) => plan
+                .steps()
+                .iter()
+                .map(|s| s.key().clone())
+                .filter(|k| *k != check_set)
+                .collect(),
             _ => HashSet::new(),
         };
-        let test_module = env
-            .module()
+        let test_module = module
             .bindings()
             .iter()
             .filter(|b| !shared_keys.contains(b.key()))
@@ -74,10 +103,11 @@ impl Group {
             env,
             shared_plan,
             shared_keys,
+            module,
             test_module,
             tests: Vec::new(),
             remaining: Mutex::new(0),
-            state: Mutex::new(Shared::Pending),
+            state: Mutex::new(State::Pending),
         }
     }
 
@@ -87,33 +117,53 @@ impl Group {
         *lock(&self.remaining) += 1;
     }
 
-    /// The shared locator, produced by the first caller; the others wait for it.
-    pub(crate) fn acquire(&self, runtime: &Runtime) -> Result<Arc<AsyncLocator>, String> {
+    /// The shared locator, produced by the first caller, who also runs its integration checks;
+    /// the others wait for it.
+    pub(crate) fn acquire(&self, runtime: &Runtime) -> Result<Shared, NotRun> {
         let mut state = lock(&self.state);
         match &*state {
-            Shared::Ready(locator) => return Ok(locator.clone()),
-            Shared::Failed(message) => return Err(message.clone()),
+            State::Ready(shared) => return Ok(shared.clone()),
+            State::Failed(message) => return Err(NotRun::Failed(message.clone())),
+            State::Skipped(message) => return Err(NotRun::Skipped(message.clone())),
             // Only when a test runs after the group's count reached zero, which the harness's
             // count rules out; producing again keeps that test correct.
-            Shared::Pending | Shared::Released => {}
+            State::Pending | State::Released => {}
         }
         let plan = match &self.shared_plan {
             Ok(Some(plan)) => plan,
-            Ok(None) => return Err("nothing is memoized in this configuration".into()),
-            Err(message) => return Err(message.clone()),
+            Ok(None) => return Err(NotRun::Failed("nothing is memoized here".into())),
+            Err(message) => return Err(NotRun::Failed(message.clone())),
         };
-        match runtime.block_on(Injector::new().produce_async(plan)) {
-            Ok(locator) => {
-                let locator = Arc::new(locator);
-                *state = Shared::Ready(locator.clone());
-                Ok(locator)
+        let (next, outcome) = runtime.block_on(async {
+            let locator = match Injector::new().produce_async(plan).await {
+                Ok(locator) => locator,
+                Err(e) => {
+                    let message = format!("producing the memoized keys failed:\n{e}");
+                    return (State::Failed(message.clone()), Err(NotRun::Failed(message)));
+                }
+            };
+            match checks::run(&locator, &HashSet::new()).await {
+                Ok(checked) => {
+                    let shared = Shared {
+                        locator: Arc::new(locator),
+                        checked: Arc::new(checked),
+                    };
+                    (State::Ready(shared.clone()), Ok(shared))
+                }
+                Err(message) => {
+                    // Nothing will use them: released now, not after the group.
+                    if let Err(e) = locator.close().await {
+                        eprintln!("distage-testkit: releasing the memoized keys failed:\n{e}");
+                    }
+                    (
+                        State::Skipped(message.clone()),
+                        Err(NotRun::Skipped(message)),
+                    )
+                }
             }
-            Err(e) => {
-                let message = format!("producing the memoized keys failed:\n{e}");
-                *state = Shared::Failed(message.clone());
-                Err(message)
-            }
-        }
+        });
+        *state = next;
+        outcome
     }
 
     /// One test of the group finished (passed, failed or panicked). After the last one the
@@ -130,8 +180,8 @@ impl Group {
     /// Releases the shared locator if it is live (also what the harness calls after the run,
     /// in case a count was off).
     pub(crate) fn release(&self, runtime: &Runtime) -> Result<(), String> {
-        let previous = std::mem::replace(&mut *lock(&self.state), Shared::Released);
-        let Shared::Ready(locator) = previous else {
+        let previous = std::mem::replace(&mut *lock(&self.state), State::Released);
+        let State::Ready(Shared { locator, .. }) = previous else {
             return Ok(());
         };
         match Arc::try_unwrap(locator) {

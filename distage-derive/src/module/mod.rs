@@ -5,6 +5,7 @@
 //! once every include is known, the module is generated.
 
 mod codegen;
+mod framework;
 mod graph;
 mod meta;
 mod model;

@@ -15,6 +15,9 @@ mod kw {
     syn::custom_keyword!(many);
     syn::custom_keyword!(include);
     syn::custom_keyword!(requires);
+    syn::custom_keyword!(role);
+    syn::custom_keyword!(config);
+    syn::custom_keyword!(integration_check);
 }
 
 const MAKE_METHODS: &str = "`.named(\"id\")`, `.tagged(choice)`, `.from<Impl>()`, `.from(|deps…| …)`, \
@@ -142,6 +145,18 @@ fn statement(input: ParseStream<'_>, module: &mut ModuleDef) -> syn::Result<()> 
             ty,
             id,
         });
+    } else if input.peek(kw::role) && input.peek2(Token![<]) {
+        let role: kw::role = input.parse()?;
+        let ty = angled_type(input, "role")?;
+        super::framework::role(input, role.span, ty, module)?;
+    } else if input.peek(kw::config) && input.peek2(Token![<]) {
+        let config: kw::config = input.parse()?;
+        let ty = angled_type(input, "config")?;
+        super::framework::config(input, config.span, ty, module)?;
+    } else if input.peek(kw::integration_check) && input.peek2(Token![<]) {
+        let check: kw::integration_check = input.parse()?;
+        let ty = angled_type(input, "integration_check")?;
+        super::framework::integration_check(input, check.span, ty, module)?;
     } else {
         return Err(input.error(
             "expected `make`, `many`, `include` or `requires`: a module holds `make<T>…;`, `many<T>…;`, `include Module;` and `requires T;` statements",
@@ -417,7 +432,7 @@ fn unknown_method(call: &Call, what: &str, valid: &str) -> syn::Error {
 }
 
 /// A closure's parameters are read (types, `#[id]`); any other expression is kept as is.
-fn fn_impl(args: TokenStream, span: Span) -> syn::Result<FnImpl> {
+pub(super) fn fn_impl(args: TokenStream, span: Span) -> syn::Result<FnImpl> {
     if args.is_empty() {
         return Err(syn::Error::new(span, "expected a function or closure"));
     }

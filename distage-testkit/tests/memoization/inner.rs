@@ -1,6 +1,7 @@
 //! The tests the testkit runs when this binary is started as a harness (`TESTKIT_DEMO_LOG` set):
-//! twelve tests in two configurations sharing a memoized `Db`, one of which panics, one
-//! ignored, and plan checks of a good and a broken module. Every acquisition, release and test
+//! twelve tests in two configurations sharing a memoized `Db` (one of which panics, one
+//! ignored), three tests whose resources have integration checks (two failing), and plan
+//! checks of a good and a broken module. Every acquisition, release and test
 //! end is appended to the file `TESTKIT_DEMO_LOG` names; `outer.rs` reads it.
 
 use std::io::Write as _;
@@ -228,6 +229,77 @@ pub mod prod {
     fn without_the_db(#[id("greeting")] greeting: String) {
         assert_eq!(greeting, "hello");
         log("end none without_the_db");
+    }
+}
+
+/// A resource whose integration check fails: the tests that need it are skipped.
+pub struct Unreachable;
+
+impl distage::framework::IntegrationCheck for Unreachable {
+    async fn check(&self) -> Result<(), String> {
+        Err("the service does not answer".into())
+    }
+}
+
+/// A resource whose integration check passes.
+pub struct Reachable;
+
+impl distage::framework::IntegrationCheck for Reachable {
+    async fn check(&self) -> Result<(), String> {
+        log("check reachable");
+        Ok(())
+    }
+}
+
+fn unreachable() -> Lifecycle<Unreachable> {
+    Lifecycle::make(
+        || {
+            log("acquire unreachable");
+            Unreachable
+        },
+        |_| log("release unreachable"),
+    )
+}
+
+fn reachable() -> Reachable {
+    Reachable
+}
+
+module! {
+    pub CheckedModule {
+        make<Unreachable>.from_resource(unreachable);
+        make<Reachable>.from(reachable);
+        integration_check<Unreachable>;
+        integration_check<Reachable>;
+    }
+}
+
+/// Configuration 3: a memoized resource whose check fails.
+pub fn checked_memoized() -> TestEnv {
+    TestEnv::new(CheckedModule::module()).memoize::<Unreachable>()
+}
+
+/// Configuration 4: the same, produced per test.
+pub fn checked() -> TestEnv {
+    TestEnv::new(CheckedModule::module())
+}
+
+pub mod checked {
+    use super::*;
+
+    #[distage::test(env = super::checked_memoized)]
+    fn skipped_by_a_memoized_check(_u: Arc<Unreachable>) {
+        log("end none skipped_by_a_memoized_check");
+    }
+
+    #[distage::test(env = super::checked)]
+    fn skipped_by_its_own_check(_u: Arc<Unreachable>) {
+        log("end none skipped_by_its_own_check");
+    }
+
+    #[distage::test(env = super::checked)]
+    fn runs_when_its_check_passes(_r: Arc<Reachable>) {
+        log("end none runs_when_its_check_passes");
     }
 }
 

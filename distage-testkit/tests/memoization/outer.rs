@@ -87,7 +87,8 @@ fn check(ok: bool, what: impl FnOnce() -> String) -> Result<(), Failed> {
 
 /// The whole run, concurrently: one acquisition and one release of the shared `Db` per
 /// configuration, each release after the last test of its configuration, the panicking test
-/// included; per-test resources released as often as acquired.
+/// included; per-test resources released as often as acquired; a failing integration check
+/// skips the tests that need its resource, with its message.
 fn whole_run() -> Result<(), Failed> {
     let run = inner(&["--test-threads", "4"], &[])?;
     let context = || format!("stdout:\n{}\nlog:\n{}", run.stdout, run.log.join("\n"));
@@ -137,6 +138,7 @@ fn whole_run() -> Result<(), Failed> {
         ("plan_check::DemoModule::repo:dummy", "ok"),
         ("plan_check::Broken::repo:dummy", "ok"),
         ("plan_check::Broken::repo:prod", "FAILED"),
+        ("checked::runs_when_its_check_passes", "ok"),
     ] {
         // libtest pads the names: `test NAME    ... ok`.
         let start = format!("test inner::{name} ");
@@ -148,6 +150,28 @@ fn whole_run() -> Result<(), Failed> {
         check(found, || format!("`{start}{end}`\n{}", context()))?;
     }
     check(run.stdout.contains("deliberately"), context)?;
+    for name in ["skipped_by_a_memoized_check", "skipped_by_its_own_check"] {
+        let line =
+            "... ignored (integration check of `Unreachable` failed: the service does not answer)";
+        let start = format!("test inner::checked::{name} ");
+        let found = run
+            .stdout
+            .lines()
+            .any(|l| l.starts_with(&start) && l.ends_with(line));
+        check(found, || {
+            format!("{name} is skipped with the check's message\n{}", context())
+        })?;
+        check(run.count(&format!("end none {name}")) == 0, context)?;
+    }
+    check(
+        run.count("acquire unreachable") == 2 && run.count("release unreachable") == 2,
+        || {
+            format!(
+                "the unchecked resource is released, memoized or not\n{}",
+                context()
+            )
+        },
+    )?;
     check(run.stdout.contains("Repo::Prod"), || {
         format!("the broken configuration's failure names it\n{}", context())
     })
@@ -183,8 +207,8 @@ fn list() -> Result<(), Failed> {
         })?;
     }
     let tests = run.stdout.lines().filter(|l| l.ends_with(": test")).count();
-    check(tests == 12 + 4, || {
-        format!("12 tests and 4 plan checks\n{}", context())
+    check(tests == 15 + 4, || {
+        format!("15 tests and 4 plan checks\n{}", context())
     })
 }
 
