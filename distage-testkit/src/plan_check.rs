@@ -1,7 +1,8 @@
-//! PlanCheck as tests: one test per activation of a module, named after it, so a failing run
-//! names the configuration that broke.
+//! PlanCheck as tests: one test per role x activation of a module (per activation without
+//! roles), named after it, so a failing run names the configuration that broke.
 
-use distage_core::{Activation, AxisChoice, Module, PlanCheck};
+use distage_core::{Activation, AxisChoice, DIKey, Injector, Module, PlanCheck, PlannerInput};
+use distage_framework::{AppConfig, ConfigSection, RoleEntry};
 use libtest_mimic::Trial;
 
 use crate::harness::test_name;
@@ -46,11 +47,71 @@ fn combinations(axes: &[distage_core::AxisInfo]) -> Vec<Activation> {
     all
 }
 
-/// The tests of one `plan_check_tests!` call: the module is checked once (planning every
-/// configuration, producing nothing); each test reports its configuration's problems.
+/// The roles a module binds (`role<T>;`): their entries are plain values, so producing their set
+/// builds nothing else. `None` when the set does not plan.
+fn roles(module: &Module) -> Result<Vec<RoleEntry>, String> {
+    let declared = module.clone()
+        + Module::build(|m| {
+            m.many::<RoleEntry>();
+        });
+    let injector = Injector::new();
+    let input = PlannerInput::new(declared).root_set::<RoleEntry>();
+    let locator = injector
+        .plan(&input)
+        .and_then(|plan| injector.produce(&plan))
+        .map_err(|e| e.to_string())?;
+    let roles = locator.get_set::<RoleEntry>().map_err(|e| e.to_string())?;
+    Ok(roles.iter().map(|r| (**r).clone()).collect())
+}
+
+/// The module without the framework's own sets (what the launcher plans roles against).
+fn without_framework_sets(module: &Module) -> Module {
+    let internal = [
+        DIKey::set_of::<RoleEntry>(),
+        DIKey::set_of::<ConfigSection>(),
+    ];
+    module
+        .bindings()
+        .iter()
+        .filter(|b| !internal.contains(b.key()))
+        .cloned()
+        .collect()
+}
+
+/// The tests of one `plan_check_tests!` call: one per role x activation for a module with roles
+/// (each role's plan, as `app :role` would make it, config provided), one per activation of the
+/// whole module otherwise. Each `PlanCheck` plans every configuration once, producing nothing.
 pub(crate) fn plan_check_trials(entry: &PlanCheckTests) -> Vec<Trial> {
-    let report = PlanCheck::new((entry.module)()).run();
+    let module = (entry.module)();
     let prefix = test_name(entry.module_path, &format!("plan_check::{}", entry.name));
+    let roles = match roles(&module) {
+        Ok(roles) => roles,
+        Err(e) => {
+            let message = format!("the roles of the module cannot be read:\n{e}");
+            return vec![Trial::test(format!("{prefix}::roles"), move || {
+                Err(message.into())
+            })];
+        }
+    };
+    if roles.is_empty() {
+        return configuration_trials(&prefix, PlanCheck::new(module));
+    }
+    let module = without_framework_sets(&module);
+    roles
+        .iter()
+        .flat_map(|role| {
+            let check = PlanCheck::new(module.clone())
+                .root_key(role.key().clone())
+                .provided::<AppConfig>();
+            configuration_trials(&format!("{prefix}::{}", role.id()), check)
+        })
+        .collect()
+}
+
+/// One test per activation of `check`'s module, named `<prefix>::<activation>`, plus one named
+/// `<prefix>::module` when the module itself has problems (e.g. a binding no activation selects).
+fn configuration_trials(prefix: &str, check: PlanCheck) -> Vec<Trial> {
+    let report = check.run();
     let mut trials: Vec<Trial> = combinations(report.axes())
         .into_iter()
         .map(|activation| {

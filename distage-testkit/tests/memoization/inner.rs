@@ -305,6 +305,48 @@ pub mod checked {
 
 distage::testkit::plan_check_tests!(DemoModule);
 
+/// A task role: plan-checked per activation under its own name.
+#[derive(Injectable)]
+pub struct Migrate {
+    pub db: Arc<Db>,
+}
+
+impl distage::framework::RoleTask for Migrate {
+    const ID: &'static str = "migrate";
+    const ABOUT: &'static str = "upgrade the schema";
+    type Args = distage::framework::NoArgs;
+    async fn run(&self, _: Self::Args) -> Result<(), distage::framework::BoxError> {
+        log(&format!("migrate {}", self.db.label));
+        Ok(())
+    }
+}
+
+/// A second role, which needs no database.
+#[derive(Injectable)]
+pub struct Report {
+    pub clock: Arc<dyn Clock>,
+}
+
+impl distage::framework::RoleTask for Report {
+    const ID: &'static str = "report";
+    const ABOUT: &'static str = "print the time";
+    type Args = distage::framework::NoArgs;
+    async fn run(&self, _: Self::Args) -> Result<(), distage::framework::BoxError> {
+        log(&format!("report {}", self.clock.now()));
+        Ok(())
+    }
+}
+
+module! {
+    pub RolesModule {
+        include DemoModule;
+        role<Migrate>;
+        role<Report>;
+    }
+}
+
+distage::testkit::plan_check_tests!(RolesModule);
+
 fn broken() -> Module {
     Module::build(|m| {
         m.make::<Db>().from_resource(dummy_db).tagged(Repo::Dummy);

@@ -139,6 +139,8 @@ fn whole_run() -> Result<(), Failed> {
         ("plan_check::Broken::repo:dummy", "ok"),
         ("plan_check::Broken::repo:prod", "FAILED"),
         ("checked::runs_when_its_check_passes", "ok"),
+        ("plan_check::RolesModule::migrate::repo:prod", "ok"),
+        ("plan_check::RolesModule::report::repo:dummy", "ok"),
     ] {
         // libtest pads the names: `test NAME    ... ok`.
         let start = format!("test inner::{name} ");
@@ -201,14 +203,18 @@ fn list() -> Result<(), Failed> {
         "inner::plan_check::DemoModule::repo:dummy: test",
         "inner::plan_check::DemoModule::repo:prod: test",
         "inner::plan_check::Broken::repo:prod: test",
+        "inner::plan_check::RolesModule::migrate::repo:dummy: test",
+        "inner::plan_check::RolesModule::migrate::repo:prod: test",
+        "inner::plan_check::RolesModule::report::repo:dummy: test",
+        "inner::plan_check::RolesModule::report::repo:prod: test",
     ] {
         check(run.stdout.contains(name), || {
             format!("`{name}`\n{}", context())
         })?;
     }
     let tests = run.stdout.lines().filter(|l| l.ends_with(": test")).count();
-    check(tests == 15 + 4, || {
-        format!("15 tests and 4 plan checks\n{}", context())
+    check(tests == 15 + 8, || {
+        format!("15 tests and 8 plan checks\n{}", context())
     })
 }
 
