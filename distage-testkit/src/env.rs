@@ -109,7 +109,7 @@ impl TestEnv {
                 line
             })
             .collect();
-        let memoized: BTreeSet<String> = self.memoized.iter().map(|k| format!("{k:?}")).collect();
+        let memoized: BTreeSet<String> = self.memoized.iter().map(|k| k.to_string()).collect();
         Configuration {
             activation: self.activation.to_string(),
             memoized: memoized.into_iter().collect(),

@@ -263,9 +263,13 @@ fn run_test(
         return Ok(Completion::ignored_with(message));
     }
     let outcome = match case.call {
-        TestCall::Sync(call) => catch_unwind(AssertUnwindSafe(|| with_context(&locator, call)))
-            .unwrap_or_else(|payload| Ok(Err(panic_message(&*payload))))
-            .unwrap_or_else(|e| Err(e.to_string())),
+        TestCall::Sync(call) => catch_unwind(AssertUnwindSafe(|| {
+            // A sync test can reach the runtime too (`tokio::spawn`, `Handle::current()`).
+            let _context = runtime.enter();
+            with_context(&locator, call)
+        }))
+        .unwrap_or_else(|payload| Ok(Err(panic_message(&*payload))))
+        .unwrap_or_else(|e| Err(e.to_string())),
         TestCall::Async(call) => match with_context(&locator, call) {
             Ok(future) => runtime.block_on(CatchPanic(future)),
             Err(e) => Err(e.to_string()),
