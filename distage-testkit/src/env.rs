@@ -143,3 +143,46 @@ impl fmt::Debug for Configuration {
         write!(f, "Configuration({self})")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use distage_core::Repo;
+
+    struct Db;
+    struct Fake;
+
+    fn module() -> Module {
+        Module::build(|m| {
+            m.make::<Db>().from_value(Db);
+        })
+    }
+
+    fn dummy() -> TestEnv {
+        TestEnv::new(module()).activation(Activation::new().with(Repo::Dummy))
+    }
+
+    #[test]
+    fn environments_built_by_the_same_code_are_one_configuration() {
+        assert_eq!(dummy().configuration(), dummy().configuration());
+        let other = TestEnv::new(module()).activation(Activation::new().with(Repo::Dummy));
+        assert_eq!(dummy().configuration(), other.configuration());
+    }
+
+    #[test]
+    fn activation_memoized_keys_and_overrides_tell_configurations_apart() {
+        let base = dummy().configuration();
+        let prod = TestEnv::new(module()).activation(Activation::new().with(Repo::Prod));
+        assert_ne!(base, prod.configuration());
+        assert_ne!(base, dummy().memoize::<Db>().configuration());
+        let fake = Module::build(|m| {
+            m.make::<Fake>().from_value(Fake);
+        });
+        assert_ne!(base, dummy().overridden_by(&fake).configuration());
+        assert_eq!(
+            dummy().memoize::<Db>().memoize::<Db>().memoized().len(),
+            1,
+            "memoizing twice is once"
+        );
+    }
+}

@@ -94,14 +94,21 @@ fn run(args: &Arguments, print_groups: bool) -> libtest_mimic::Conclusion {
 
     // Plan every test that will run before running any.
     let mut groups: Vec<Group> = Vec::new();
-    let mut planned: Vec<(String, Option<(usize, Roots)>)> = Vec::new();
+    let mut planned: Vec<(String, Prepared)> = Vec::new();
     for case in &cases {
         let name = test_name(case.module_path, case.name);
         if !will_run(&name, case.ignored) {
-            planned.push((name, None));
+            planned.push((name, Prepared::NotRun));
             continue;
         }
-        let env = (case.env)();
+        let env = match catch_unwind(case.env) {
+            Ok(env) => env,
+            Err(payload) => {
+                let message = panic_message(&*payload).replace("test panicked", "`env` panicked");
+                planned.push((name, Prepared::EnvPanicked(message)));
+                continue;
+            }
+        };
         let configuration = env.configuration();
         let index = match groups.iter().position(|g| g.configuration == configuration) {
             Some(i) => i,
@@ -113,7 +120,7 @@ fn run(args: &Arguments, print_groups: bool) -> libtest_mimic::Conclusion {
         let group = &mut groups[index];
         group.add_test(name.clone());
         let roots = plan_test(group, (case.dependencies)());
-        planned.push((name, Some((index, roots))));
+        planned.push((name, Prepared::Planned(index, roots)));
     }
     if print_groups {
         print(&groups);
@@ -123,8 +130,9 @@ fn run(args: &Arguments, print_groups: bool) -> libtest_mimic::Conclusion {
     let mut trials: Vec<Trial> = Vec::new();
     for (case, (name, plan)) in cases.iter().copied().zip(planned) {
         let trial = match plan {
-            None => Trial::test(name, || Ok(())),
-            Some((index, roots)) => {
+            Prepared::NotRun => Trial::test(name, || Ok(())),
+            Prepared::EnvPanicked(message) => Trial::test(name, move || Err(message.into())),
+            Prepared::Planned(index, roots) => {
                 let group = groups[index].clone();
                 let planned = Planned {
                     case,
@@ -157,6 +165,16 @@ fn run(args: &Arguments, print_groups: bool) -> libtest_mimic::Conclusion {
         }
     }
     conclusion
+}
+
+/// What planning made of a test.
+enum Prepared {
+    /// Filtered out or ignored: `libtest_mimic::run` will not call it.
+    NotRun,
+    /// Its environment function panicked: it fails with the message.
+    EnvPanicked(String),
+    /// In the group of this index.
+    Planned(usize, Roots),
 }
 
 /// A test's roots and its plan against the whole module (no shared locator yet): planning
@@ -300,5 +318,16 @@ fn print(groups: &[Group]) {
         for test in &group.tests {
             println!("    {test}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_name;
+
+    #[test]
+    fn names_are_libtests() {
+        assert_eq!(test_name("service", "adds"), "adds");
+        assert_eq!(test_name("service::pets::db", "adds"), "pets::db::adds");
     }
 }

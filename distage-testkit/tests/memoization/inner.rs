@@ -303,6 +303,36 @@ pub mod checked {
     }
 }
 
+fn panicking_env() -> TestEnv {
+    panic!("no environment today")
+}
+
+/// An environment that panics fails its test, and no other.
+#[distage::test(env = panicking_env)]
+fn env_panics() {
+    log("end none env_panics");
+}
+
+/// The generated code names everything by absolute paths: shadowing the prelude changes nothing.
+#[deny(warnings)]
+#[allow(dead_code)]
+mod hygiene {
+    struct Result;
+    struct Ok;
+    struct Err;
+    struct Option;
+    struct Some;
+    struct None;
+    struct Box;
+    struct Vec;
+    struct String;
+
+    #[distage::test(env = super::checked)]
+    fn hygienic(_r: std::sync::Arc<super::Reachable>) {
+        super::log("end none hygienic");
+    }
+}
+
 distage::testkit::plan_check_tests!(DemoModule);
 
 /// A task role: plan-checked per activation under its own name.

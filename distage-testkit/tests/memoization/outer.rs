@@ -139,6 +139,8 @@ fn whole_run() -> Result<(), Failed> {
         ("plan_check::Broken::repo:dummy", "ok"),
         ("plan_check::Broken::repo:prod", "FAILED"),
         ("checked::runs_when_its_check_passes", "ok"),
+        ("hygiene::hygienic", "ok"),
+        ("env_panics", "FAILED"),
         ("plan_check::RolesModule::migrate::repo:prod", "ok"),
         ("plan_check::RolesModule::report::repo:dummy", "ok"),
     ] {
@@ -152,6 +154,11 @@ fn whole_run() -> Result<(), Failed> {
         check(found, || format!("`{start}{end}`\n{}", context()))?;
     }
     check(run.stdout.contains("deliberately"), context)?;
+    check(
+        run.stdout.contains("`env` panicked: no environment today")
+            && run.count("end none env_panics") == 0,
+        || format!("a panicking env fails its test\n{}", context()),
+    )?;
     for name in ["skipped_by_a_memoized_check", "skipped_by_its_own_check"] {
         let line =
             "... ignored (integration check of `Unreachable` failed: the service does not answer)";
@@ -213,8 +220,8 @@ fn list() -> Result<(), Failed> {
         })?;
     }
     let tests = run.stdout.lines().filter(|l| l.ends_with(": test")).count();
-    check(tests == 15 + 8, || {
-        format!("15 tests and 8 plan checks\n{}", context())
+    check(tests == 17 + 8, || {
+        format!("17 tests and 8 plan checks\n{}", context())
     })
 }
 
