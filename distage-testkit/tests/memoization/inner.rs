@@ -1,7 +1,7 @@
 //! The tests the testkit runs when this binary is started as a harness (`TESTKIT_DEMO_LOG` set):
 //! twelve tests in two configurations sharing a memoized `Db` (one of which panics, one
-//! ignored), three tests whose resources have integration checks (two failing), and plan
-//! checks of a good and a broken module. Every acquisition, release and test
+//! ignored), tests whose resources have integration checks (two failing), an environment that
+//! panics, a hygiene check, and plan checks of a good, a broken and a roles module. Every acquisition, release and test
 //! end is appended to the file `TESTKIT_DEMO_LOG` names; `outer.rs` reads it.
 
 use std::io::Write as _;
@@ -300,6 +300,17 @@ pub mod checked {
     #[distage::test(env = super::checked)]
     fn runs_when_its_check_passes(_r: Arc<Reachable>) {
         log("end none runs_when_its_check_passes");
+    }
+
+    /// A sync test sees the testkit's runtime, and may still start a runtime of its own.
+    #[distage::test(env = super::checked)]
+    fn sync_tests_reach_tokio(_r: Arc<Reachable>) {
+        let spawned = tokio::runtime::Handle::current().spawn(async { 7 });
+        let own = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert_eq!(own.block_on(spawned).unwrap(), 7);
+        log("end none sync_tests_reach_tokio");
     }
 }
 

@@ -140,6 +140,7 @@ fn whole_run() -> Result<(), Failed> {
         ("plan_check::Broken::repo:prod", "FAILED"),
         ("checked::runs_when_its_check_passes", "ok"),
         ("hygiene::hygienic", "ok"),
+        ("checked::sync_tests_reach_tokio", "ok"),
         ("env_panics", "FAILED"),
         ("plan_check::RolesModule::migrate::repo:prod", "ok"),
         ("plan_check::RolesModule::report::repo:dummy", "ok"),
@@ -220,8 +221,8 @@ fn list() -> Result<(), Failed> {
         })?;
     }
     let tests = run.stdout.lines().filter(|l| l.ends_with(": test")).count();
-    check(tests == 17 + 8, || {
-        format!("17 tests and 8 plan checks\n{}", context())
+    check(tests == 18 + 8, || {
+        format!("18 tests and 8 plan checks\n{}", context())
     })
 }
 
