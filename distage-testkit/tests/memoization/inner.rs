@@ -1,8 +1,9 @@
 //! The tests the testkit runs when this binary is started as a harness (`TESTKIT_DEMO_LOG` set):
 //! twelve tests in two configurations sharing a memoized `Db` (one of which panics, one
 //! ignored), tests whose resources have integration checks (two failing), an environment that
-//! panics, a hygiene check, and plan checks of a good, a broken and a roles module. Every acquisition, release and test
-//! end is appended to the file `TESTKIT_DEMO_LOG` names; `outer.rs` reads it.
+//! panics, a hygiene check, and plan checks of a good, a broken and a roles module. Every
+//! acquisition, release and test end is appended to the file `TESTKIT_DEMO_LOG` names;
+//! `outer.rs` reads it.
 
 use std::io::Write as _;
 use std::sync::Arc;
