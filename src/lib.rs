@@ -16,6 +16,17 @@ pub use distage_macros::{Axis, Injectable, injectable, module};
 #[cfg(feature = "framework")]
 pub use distage_framework as framework;
 
+/// The testkit: injected test parameters, memoized resources, plan checks as tests (the
+/// `testkit` feature).
+#[cfg(feature = "testkit")]
+pub use distage_testkit as testkit;
+
+/// A test whose parameters are injected from an environment (the `testkit` feature):
+/// `#[distage::test(env = path::to_fn)]` on a sync or `async` function, run by
+/// `distage::testkit::main!()`.
+#[cfg(feature = "testkit")]
+pub use distage_macros::test;
+
 /// What most programs need: `use distage::prelude::*;`.
 pub mod prelude {
     pub use distage_core::{

@@ -1,5 +1,6 @@
 //! The logic of distage-rs's macros, as an ordinary library on `proc_macro2` so that it can be
-//! unit-tested: `#[derive(Injectable)]`, `#[injectable]`, `module!` and `#[derive(Axis)]`.
+//! unit-tested: `#[derive(Injectable)]`, `#[injectable]`, `module!`, `#[derive(Axis)]` and
+//! `#[distage::test]`.
 //! Each macro is parsed into a model, validated, then generated; `distage-macros` is the thin
 //! `proc-macro` shim that exports them.
 #![forbid(unsafe_code)]
@@ -8,6 +9,7 @@ mod axis;
 mod injectable;
 mod module;
 mod params;
+mod test_attr;
 
 use proc_macro2::TokenStream;
 
@@ -29,6 +31,12 @@ pub fn module(input: TokenStream, site: &str) -> TokenStream {
 /// `#[derive(Axis)]`.
 pub fn derive_axis(input: TokenStream) -> TokenStream {
     debug("derive(Axis)", axis::derive(input))
+}
+
+/// `#[distage::test(env = path)]` on a test function: its parameters are injected, and it is
+/// registered with the testkit's harness.
+pub fn test_attribute(args: TokenStream, item: TokenStream) -> TokenStream {
+    debug("#[distage::test]", test_attr::expand(args, item))
 }
 
 /// With `DISTAGE_MACROS_DEBUG=1` set, prints every expansion to stderr.
