@@ -8,7 +8,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use distage_core::{Dependency, Error, Locator, RunContext, RunFn};
+use distage_core::__private::RunContext;
+use distage_core::{Dependency, Error, Locator, RunFn};
 
 /// What a test returns: `()` or a `Result` whose error fails the test.
 #[diagnostic::on_unimplemented(

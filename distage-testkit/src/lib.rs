@@ -72,7 +72,8 @@ pub mod __private {
     pub use crate::body::{TestCall, TestFuture, TestOutcome, extract};
     pub use crate::harness::TestCase;
     pub use crate::plan_check::PlanCheckTests;
-    pub use distage_core::{Dependency, Error, Id, Inject, Module, RunContext, Value};
+    pub use distage_core::__private::RunContext;
+    pub use distage_core::{Dependency, Error, Id, Inject, Module, Value};
     pub use inventory;
 
     /// A test's outcome, boxed into the harness's future type.

@@ -490,7 +490,8 @@ impl DependencyList {
 /// A type whose constructor the injector can call: what `#[derive(Injectable)]` implements.
 ///
 /// ```
-/// use distage_core::{Injectable, Dependency, Args, Inject, BoxError};
+/// use distage_core::__private::Args; // what derived impls use; write this by hand rarely
+/// use distage_core::{BoxError, Dependency, Inject, Injectable};
 /// use std::sync::Arc;
 /// struct Db;
 /// struct Repo { db: Arc<Db> }
