@@ -6,12 +6,15 @@
 #![forbid(unsafe_code)]
 
 mod axis;
+mod helpers;
 mod injectable;
 mod module;
 mod params;
 mod test_attr;
 
 use proc_macro2::TokenStream;
+
+pub(crate) use helpers::{private, respan};
 
 /// `#[derive(Injectable)]`.
 pub fn derive_injectable(input: TokenStream) -> TokenStream {
@@ -45,27 +48,4 @@ fn debug(what: &str, output: TokenStream) -> TokenStream {
         eprintln!("---- distage {what} expansion ----\n{output}\n----");
     }
     output
-}
-
-/// The path generated code reaches the runtime through.
-fn private() -> TokenStream {
-    quote::quote!(::distage::__private)
-}
-
-/// `tokens` with every span set to `span`: generated code whose errors should point at one
-/// place in the user's input (an interpolated `quote_spanned!` argument keeps its own spans).
-fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut tree| {
-            if let proc_macro2::TokenTree::Group(g) = &tree {
-                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
-                group.set_span(span);
-                tree = proc_macro2::TokenTree::Group(group);
-            } else {
-                tree.set_span(span);
-            }
-            tree
-        })
-        .collect()
 }
