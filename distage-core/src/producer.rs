@@ -188,6 +188,12 @@ fn complete(inner: &LocatorInner, i: usize, produced: Produced) {
         .push((i, produced.release));
 }
 
+/// The span a step's constructor or acquire runs in: `distage` with the key, at debug level, so
+/// that a slow start-up shows in any tracing subscriber (and costs a level check without one).
+fn step_span(step: &Step) -> tracing::Span {
+    tracing::debug_span!("distage", produce = %step.target(), at = %step.origin())
+}
+
 /// Takes an async step's arguments and calls it; the future it returns does the rest.
 fn start_async(
     inner: &Arc<LocatorInner>,
@@ -201,8 +207,11 @@ fn start_async(
         .enumerate()
         .map(|(position, &source)| resolve_arg(inner, step, position, source.get()))
         .collect::<Result<Vec<_>, _>>()?;
-    match catch_unwind(AssertUnwindSafe(|| call(&mut Args::new(&args)))) {
-        Ok(Ok(future)) => Ok(future),
+    let span = step_span(step);
+    match catch_unwind(AssertUnwindSafe(|| {
+        span.in_scope(|| call(&mut Args::new(&args)))
+    })) {
+        Ok(Ok(future)) => Ok(Box::pin(tracing::Instrument::instrument(future, span))),
         Ok(Err(e)) => Err(Failure::Error(e)),
         Err(panic) => Err(Failure::from_panic(panic)),
     }
@@ -221,7 +230,9 @@ pub(crate) fn run_step<'a>(
     }
     let args = &args[..];
     match step.action() {
-        Action::Call(call) => match catch_unwind(AssertUnwindSafe(|| call(&mut Args::new(args)))) {
+        Action::Call(call) => match catch_unwind(AssertUnwindSafe(|| {
+            step_span(step).in_scope(|| call(&mut Args::new(args)))
+        })) {
             Ok(Ok(produced)) => Ok(produced),
             Ok(Err(e)) => Err(Failure::Error(e)),
             Err(panic) => Err(Failure::from_panic(panic)),

@@ -57,7 +57,7 @@ pub(crate) fn release_in_order(
             continue;
         }
         if let Some(Release::Sync(release)) = release
-            && let Some(cause) = run_sync(release)
+            && let Some(cause) = release_span(inner, slot).in_scope(|| run_sync(release))
         {
             failures.push(inner.release_failure(slot, cause));
         }
@@ -83,6 +83,12 @@ pub(crate) fn release_in_order(
 /// A panicking `Drop` must not stop the other releases.
 fn drop_instance(instance: Option<Instance>) {
     let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
+}
+
+/// The span a release step runs in: `distage` with the key, at debug level.
+fn release_span(inner: &LocatorInner, slot: usize) -> tracing::Span {
+    let step = &inner.plan.steps[slot];
+    tracing::debug_span!("distage", release = %step.target(), at = %step.origin())
 }
 
 /// Runs a sync release step; a panic is a failure, not an unwind.
@@ -391,13 +397,20 @@ pub(crate) async fn release_concurrently(
         while let Some(i) = ready.pop() {
             match releases[i].take() {
                 Some(Release::Sync(release)) => {
-                    if let Some(cause) = run_sync(release) {
+                    let span = release_span(&inner, acquired[i]);
+                    if let Some(cause) = span.in_scope(|| run_sync(release)) {
                         failures.push(inner.release_failure(acquired[i], cause));
                     }
                     done(i, &mut ready, &mut slots);
                 }
                 Some(Release::Async(release)) => match catch_unwind(AssertUnwindSafe(release)) {
-                    Ok(future) => in_flight.push(i, future),
+                    Ok(future) => in_flight.push(
+                        i,
+                        Box::pin(tracing::Instrument::instrument(
+                            future,
+                            release_span(&inner, acquired[i]),
+                        )),
+                    ),
                     Err(panic) => {
                         failures
                             .push(inner.release_failure(acquired[i], Failure::from_panic(panic)));
