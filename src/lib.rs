@@ -8,13 +8,33 @@
 #[allow(unused_extern_crates)]
 extern crate self as distage;
 
-pub use distage_core::*;
+pub use distage_core::{
+    Activation, AssistedInjectable, AsyncLocator, Axis, AxisChoice, AxisInfo, Binding, BindingRole,
+    BoxError, BoxFuture, BrokenConfiguration, Candidate, CycleStep, DIKey, DepMode, Dependency,
+    Dependent, Error, Factory, Failure, Functoid, Id, ImplKind, Inject, Injectable,
+    InjectableValue, Injector, IntoArc, IntoFunctoid, KeyKind, Lazy, Lifecycle, Locator,
+    LocatorRef, Logger, Make, Many, Mode, Module, ModuleBuilder, Origin, Plan, PlanCheck,
+    PlanCheckReport, PlanError, PlanTree, PlannerInput, Problem, ProduceError, ReleaseFailure,
+    Repo, RunFn, Set, Step, StepFailure, StepTarget, Subcontext, SubcontextRun, Tags, TreeNode,
+    TypeInfo, Value, World, short_type_name,
+};
 pub use distage_macros::{Axis, Injectable, injectable, module};
 
 /// The application framework: roles launcher, typed config, plugins, integration checks
 /// (the `framework` feature).
 #[cfg(feature = "framework")]
 pub use distage_framework as framework;
+
+/// The testkit: injected test parameters, memoized resources, plan checks as tests (the
+/// `testkit` feature).
+#[cfg(feature = "testkit")]
+pub use distage_testkit as testkit;
+
+/// A test whose parameters are injected from an environment (the `testkit` feature):
+/// `#[distage::test(env = path::to_fn)]` on a sync or `async` function, run by
+/// `distage::testkit::main!()`.
+#[cfg(feature = "testkit")]
+pub use distage_macros::test;
 
 /// axum integration: `Injected<T>` extractors, `DistageLayer`, and `RequestScope`, a subcontext
 /// entered per request (the `axum` feature).
@@ -34,12 +54,11 @@ pub mod prelude {
 /// What the macros' generated code uses. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use distage_core::__private::*;
     pub use distage_core::Id as RuntimeId;
-    pub use distage_core::check::*;
     pub use distage_core::{
-        Args, AssistedInjectable, Axis, BoxError, DIKey, Dependency, DependencyList, FromParts,
-        Functoid, Inject, InjectAll, Injectable, Module, ModuleBuilder, Origin, TypeInfo, Value,
-        construct_injectable,
+        AssistedInjectable, Axis, BoxError, DIKey, Dependency, Functoid, Inject, Injectable,
+        Module, ModuleBuilder, Origin, TypeInfo, Value,
     };
     /// What `module!`'s `role`, `config` and `integration_check` statements use.
     #[cfg(feature = "framework")]

@@ -422,7 +422,9 @@ impl distage::AssistedInjectable for Session {
     fn dependencies() -> Vec<distage::Dependency> {
         vec![<Arc<A> as distage::Inject>::dependency(None)]
     }
-    fn capture(args: &mut distage::Args<'_>) -> Result<Self::Captured, distage::BoxError> {
+    fn capture(
+        args: &mut distage::__private::Args<'_>,
+    ) -> Result<Self::Captured, distage::BoxError> {
         args.take()
     }
     fn create(db: &Arc<A>, user: String) -> Self {

@@ -5,8 +5,9 @@ mod core_common;
 use std::sync::Arc;
 
 use core_common::{Drops, problems};
+use distage::__private::Args;
 use distage::{
-    Args, AssistedInjectable, BoxError, DIKey, Dependency, Error, Factory, Inject, Injector, Lazy,
+    AssistedInjectable, BoxError, DIKey, Dependency, Error, Factory, Inject, Injector, Lazy,
     Module, PlannerInput, Problem, StepTarget,
 };
 

@@ -86,7 +86,7 @@ fn plus_deduplicates_bindings_fixed_by_their_types() {
         fn dependencies() -> Vec<distage::Dependency> {
             Vec::new()
         }
-        fn construct(_: &mut distage::Args<'_>) -> Result<Self, distage::BoxError> {
+        fn construct(_: &mut distage::__private::Args<'_>) -> Result<Self, distage::BoxError> {
             Ok(Bye)
         }
     }

@@ -5,8 +5,9 @@ mod core_common;
 use std::sync::Arc;
 
 use core_common::{Drops, problems};
+use distage::__private::Args;
 use distage::{
-    Args, BoxError, DIKey, Dependency, Error, Inject, Injectable, Injector, Lazy, Locator, Module,
+    BoxError, DIKey, Dependency, Error, Inject, Injectable, Injector, Lazy, Locator, Module,
     PlannerInput, Problem, Set,
 };
 

@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use core_common::{Log, problems};
+use distage::__private::Args;
 use distage::{
-    Args, BoxError, DIKey, Dependency, Error, Functoid, Injector, Lifecycle, Module, ModuleBuilder,
-    Plan, PlannerInput, Problem, StepTarget, TypeInfo,
+    BoxError, DIKey, Dependency, Error, Functoid, Injector, Lifecycle, Module, ModuleBuilder, Plan,
+    PlannerInput, Problem, StepTarget, TypeInfo,
 };
 use proptest::prelude::*;
 use proptest::sample::subsequence;

@@ -5,8 +5,9 @@ mod core_common;
 use std::sync::Arc;
 
 use core_common::{Drops, Log};
+use distage::__private::Args;
 use distage::{
-    Args, BoxError, DIKey, Dependency, ImplKind, Inject, Injectable, Injector, Locator, Module,
+    BoxError, DIKey, Dependency, ImplKind, Inject, Injectable, Injector, Locator, Module,
     PlannerInput, Set, StepTarget,
 };
 

@@ -45,9 +45,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
+use distage::__private::Args;
 use distage::{
-    Args, BoxError, BoxFuture, DIKey, Dependency, Error, Failure, Functoid, Injector, Lifecycle,
-    Module, ModuleBuilder, PlannerInput, StepTarget, TypeInfo,
+    BoxError, BoxFuture, DIKey, Dependency, Error, Failure, Functoid, Injector, Lifecycle, Module,
+    ModuleBuilder, PlannerInput, StepTarget, TypeInfo,
 };
 use tokio::runtime::Runtime;
 

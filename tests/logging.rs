@@ -7,12 +7,12 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
-/// One event: its target, and its fields as `name=value`.
-type SeenEvent = (String, Vec<String>);
+/// One event or span: its target and its fields as `name=value`.
+type Observed = (String, Vec<String>);
 
 /// What a subscriber saw.
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<SeenEvent>>>);
+struct Seen(Arc<Mutex<Vec<Observed>>>);
 
 struct Fields(Vec<String>);
 
@@ -121,4 +121,45 @@ fn a_logger_made_by_hand_is_named_as_given() {
     let log = Logger::new("app::db::Pool<app::Conn> @ \"primary\"");
     assert_eq!(log.component(), "Pool<Conn> @ \"primary\"");
     assert_eq!(log.target(), "app::db");
+}
+
+/// Producing runs each constructor, acquire and release in a `distage` span naming the key, so a
+/// slow start-up (or shutdown) shows in any subscriber.
+#[test]
+fn constructors_acquires_and_releases_run_in_a_span_naming_their_key() {
+    struct Pool;
+    struct Repo;
+    let seen = Seen::default();
+    let subscriber = Capture {
+        only: "distage_core",
+        seen: seen.clone(),
+    };
+    tracing::subscriber::with_default(subscriber, || {
+        let module = Module::build(|m| {
+            m.make::<Pool>()
+                .from_resource(|| Lifecycle::make(|| Pool, |_: &Pool| {}));
+            m.make::<Repo>().from_fn(|_: Arc<Pool>| Repo);
+        });
+        let injector = Injector::new();
+        let locator = injector
+            .produce(&injector.plan(&PlannerInput::new(module)).unwrap())
+            .unwrap();
+        locator.close().unwrap();
+    });
+    let spans: Vec<Vec<String>> = seen
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, fields)| fields.first().is_some_and(|f| f == "span=distage"))
+        .map(|(_, fields)| fields[1..2].to_vec())
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            vec!["produce=Pool".to_string()],
+            vec!["produce=Repo".to_string()],
+            vec!["release=Pool".to_string()],
+        ]
+    );
 }

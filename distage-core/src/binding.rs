@@ -2,76 +2,17 @@
 
 use std::any::{Any, TypeId};
 use std::fmt;
-use std::panic::Location;
 use std::sync::Arc;
 
 use crate::axis::Tags;
-use crate::error::BoxError;
+use crate::boxed::{BoxError, BoxFuture};
 use crate::inject::{Args, Dependency};
-use crate::key::{DIKey, TypeInfo};
+// A binding may hold a submodule (`SubcontextSpec`) and a module holds bindings: `binding` and
+// `module` name each other's types, the one import loop of the model.
+use crate::key::DIKey;
+pub use crate::origin::{ImplKind, Origin, StepTarget};
 
-/// Where a binding was written: the `file:line` every message points at.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Origin {
-    file: &'static str,
-    line: u32,
-    column: u32,
-}
-
-impl Origin {
-    /// An origin at an explicit position (what the macros emit).
-    pub const fn new(file: &'static str, line: u32, column: u32) -> Self {
-        Origin { file, line, column }
-    }
-
-    /// The position of the caller of the `#[track_caller]` function this is called in.
-    #[track_caller]
-    pub fn caller() -> Self {
-        Self::from(Location::caller())
-    }
-
-    /// The source file.
-    pub fn file(&self) -> &'static str {
-        self.file
-    }
-
-    /// The 1-based line.
-    pub fn line(&self) -> u32 {
-        self.line
-    }
-
-    /// The 1-based column.
-    pub fn column(&self) -> u32 {
-        self.column
-    }
-}
-
-impl From<&'static Location<'static>> for Origin {
-    fn from(l: &'static Location<'static>) -> Self {
-        Origin {
-            file: l.file(),
-            line: l.line(),
-            column: l.column(),
-        }
-    }
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
-    }
-}
-impl fmt::Debug for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
-
-/// A type-erased instance as a locator stores it: a `Box` holding the `Arc<T>` (or the `Set<T>`).
-pub(crate) type Instance = Box<dyn Any + Send + Sync>;
-
-/// A boxed, sendable future.
-pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+pub(crate) use crate::boxed::Instance;
 
 /// Releases a resource; runs at most once.
 pub(crate) enum Release {
@@ -143,55 +84,6 @@ pub(crate) enum Op {
     Incomplete,
 }
 
-/// How an instance is made, for plans and messages.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ImplKind {
-    /// An `Injectable` type's constructor.
-    Constructor(TypeInfo),
-    /// A value given when the module was built.
-    Value(TypeInfo),
-    /// A function or closure.
-    Function,
-    /// An async function or closure.
-    AsyncFunction,
-    /// A function returning a `Lifecycle` resource.
-    Resource,
-    /// A function returning a `Lifecycle` resource with async steps.
-    AsyncResource,
-    /// A `Factory<T>` for assisted injection.
-    Factory(TypeInfo),
-    /// The instance of another key (boxed: every step carries an `ImplKind`).
-    Reference(Box<DIKey>),
-    /// A set declaration (`many`).
-    Set,
-    /// A subcontext of the given root type.
-    Subcontext(TypeInfo),
-    /// A subcontext's local value, given at each run.
-    Local,
-    /// No implementation was given.
-    Missing,
-}
-
-impl fmt::Display for ImplKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ImplKind::Constructor(t) => write!(f, "{t}"),
-            ImplKind::Value(t) => write!(f, "value {t}"),
-            ImplKind::Function => f.write_str("fn"),
-            ImplKind::AsyncFunction => f.write_str("async fn"),
-            ImplKind::Resource => f.write_str("resource"),
-            ImplKind::AsyncResource => f.write_str("async resource"),
-            ImplKind::Factory(t) => write!(f, "factory of {t}"),
-            ImplKind::Reference(k) => write!(f, "ref {k}"),
-            ImplKind::Set => f.write_str("set"),
-            ImplKind::Subcontext(t) => write!(f, "subcontext of {t}"),
-            ImplKind::Local => f.write_str("local"),
-            ImplKind::Missing => f.write_str("<no implementation>"),
-        }
-    }
-}
-
 /// How a binding makes its instance: its dependencies and the call that uses them.
 #[derive(Clone)]
 pub struct Provider {
@@ -199,7 +91,7 @@ pub struct Provider {
     pub(crate) op: Op,
     pub(crate) kind: ImplKind,
     /// For a subcontext binding: its submodule, verified when the parent is planned.
-    pub(crate) subcontext: Option<Arc<crate::subcontext::SubcontextSpec>>,
+    pub(crate) subcontext: Option<Arc<crate::module::SubcontextSpec>>,
     /// Set when what the call does is fixed by types alone (a constructor, or a function or
     /// closure that captures nothing): two such bindings with equal keys, tags, dependencies and
     /// identities are the same binding, and `+` keeps one.

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use crate::factory::AssistedInjectable;
 use crate::factory::Factory;
 use crate::inject::Value;
+use crate::inject::{Lazy, LocatorRef};
 use crate::key::TypeInfo;
-use crate::locator::{Lazy, LocatorRef};
 use crate::logger::Logger;
 use crate::set::Set;
 

@@ -9,7 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::binding::BoxFuture;
+use crate::boxed::BoxFuture;
 
 /// A finished future: its id and its output, or the payload of its panic.
 pub(crate) type Finished<T> = (usize, Result<T, Box<dyn Any + Send>>);

@@ -4,12 +4,10 @@ use std::fmt;
 
 use crate::activation::Activation;
 use crate::axis::{AxisChoice, AxisInfo, Tags};
-use crate::binding::{ImplKind, Origin};
+use crate::boxed::BoxError;
 use crate::key::DIKey;
-use crate::plan::StepTarget;
-
-/// A boxed error from user code (constructors, resources).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+use crate::origin::StepTarget;
+use crate::origin::{ImplKind, Origin};
 
 /// Everything that can go wrong while planning, producing or using a locator.
 ///
@@ -62,6 +60,12 @@ pub enum Error {
     /// is closing or closed; nothing was acquired.
     #[error("the parent locator is closed: nothing can be produced from it any more")]
     ParentClosed,
+    /// A plan made by a child injector (`Injector::inherit(&parent)`) was produced by an injector
+    /// that does not inherit a locator of the same plan as `parent`; nothing was acquired.
+    #[error(
+        "this plan was made against a parent locator (`Injector::inherit`); produce it with an injector that inherits that locator"
+    )]
+    PlanOfAnotherParent,
     /// Releasing resources failed; every failure is listed, all other resources were released.
     #[error("{}", ReleaseList(.0))]
     Release(Vec<ReleaseFailure>),
@@ -139,6 +143,7 @@ impl Error {
             }
             Error::Closed { key } => f.debug_struct("Closed").field("key", key).finish(),
             Error::ParentClosed => f.write_str("ParentClosed"),
+            Error::PlanOfAnotherParent => f.write_str("PlanOfAnotherParent"),
             Error::Release(failures) => f.debug_tuple("Release").field(failures).finish(),
             Error::Activation(m) => f.debug_tuple("Activation").field(m).finish(),
             Error::Internal(m) => f.debug_tuple("Internal").field(m).finish(),

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::binding::BoxFuture;
-use crate::error::BoxError;
+use crate::boxed::BoxError;
+use crate::boxed::BoxFuture;
 use crate::inject::{
     Arg, Args, DepMode, DepShape, Dependency, Inject, InjectAll, Injectable, instance,
 };
@@ -47,7 +47,7 @@ pub trait AssistedInjectable: Sized + 'static {
 #[doc(hidden)]
 pub trait FromParts: Injectable {
     /// The injected parameters, in order.
-    type Parts: InjectAll;
+    type Parts;
     /// The component from its parameters.
     fn from_parts(parts: Self::Parts) -> Self;
 }
@@ -57,7 +57,7 @@ pub trait FromParts: Injectable {
 #[doc(hidden)]
 impl<T: FromParts> AssistedInjectable for T
 where
-    T::Parts: Clone + Send + Sync + 'static,
+    T::Parts: InjectAll + Clone + Send + Sync + 'static,
 {
     type Assisted = ();
     type Captured = T::Parts;

@@ -4,10 +4,10 @@ use std::any::TypeId;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::BoxError;
+use crate::boxed::BoxError;
+use crate::inject::RunContext;
 use crate::inject::{Args, Dependency, Inject};
 use crate::key::{Id, TypeInfo};
-use crate::locator::RunContext;
 
 type Call<R> = Arc<dyn Fn(&mut Args<'_>) -> Result<R, BoxError> + Send + Sync>;
 

@@ -151,12 +151,17 @@ impl Injector {
 
     /// Plans `input`: pure, produces nothing. On failure the error lists every problem found.
     pub fn plan(&self, input: &PlannerInput) -> Result<Plan, Error> {
+        let lineage = self
+            .parent
+            .as_ref()
+            .map(|p| p.lineage())
+            .unwrap_or_default();
         planner::plan(
             &input.module,
             &input.activation,
             &input.roots,
             &input.optional_roots,
-            self.parent.as_ref(),
+            &lineage,
         )
     }
 
@@ -164,7 +169,7 @@ impl Injector {
     /// order. If a step fails or panics, what was acquired is released in reverse order and the
     /// error names the step.
     pub fn produce(&self, plan: &Plan) -> Result<Locator, Error> {
-        crate::producer::produce(plan, plan.data.parent.clone(), Vec::new())
+        crate::producer::produce(plan, self.parent_for(plan)?, Vec::new())
     }
 
     /// Produces `plan`, awaiting async constructors and resources; each step starts as soon as
@@ -177,7 +182,7 @@ impl Injector {
     /// are dropped and everything already acquired is released: sync release steps at once,
     /// async ones on the current tokio runtime (or a temporary one when there is none).
     pub async fn produce_async(&self, plan: &Plan) -> Result<AsyncLocator, Error> {
-        crate::producer::produce_async(plan, plan.data.parent.clone(), Vec::new())
+        crate::producer::produce_async(plan, self.parent_for(plan)?, Vec::new())
             .await
             .map(|locator| AsyncLocator { locator })
     }
@@ -215,6 +220,18 @@ impl Injector {
 }
 
 impl Injector {
+    /// The locator `plan` is produced from: this injector's parent, which must hold the plan
+    /// `plan` was made against (a plan names its parent's instances by slot).
+    fn parent_for(&self, plan: &Plan) -> Result<Option<Arc<LocatorInner>>, Error> {
+        match (&plan.data.parent, &self.parent) {
+            (None, _) => Ok(None),
+            (Some(made_against), Some(parent)) if Arc::ptr_eq(made_against, &parent.plan) => {
+                Ok(Some(parent.clone()))
+            }
+            (Some(_), _) => Err(Error::PlanOfAnotherParent),
+        }
+    }
+
     /// `input` rooted at `f`'s parameters (optional ones only when bound).
     fn plan_for<M, R, F: RunFn<M, R>>(&self, input: &PlannerInput, f: &F) -> Result<Plan, Error> {
         let mut input = input.clone().root_keys([]);

@@ -6,8 +6,8 @@
 mod activation;
 mod axis;
 mod binding;
-#[doc(hidden)]
-pub mod check;
+mod boxed;
+mod check;
 mod concurrent;
 mod error;
 mod factory;
@@ -21,6 +21,8 @@ mod lifecycle;
 mod locator;
 mod logger;
 mod module;
+mod origin;
+mod parse;
 mod plan;
 mod plan_check;
 mod planner;
@@ -31,28 +33,41 @@ mod subcontext;
 
 pub use activation::Activation;
 pub use axis::{Axis, AxisChoice, AxisInfo, Mode, Repo, Tags, World};
-pub use binding::{Binding, BindingRole, BoxFuture, ImplKind, Origin, Produced, Provider};
+pub use binding::{Binding, BindingRole, ImplKind, Origin, StepTarget};
+pub use boxed::{BoxError, BoxFuture};
 pub use error::{
-    BoxError, Candidate, CycleStep, Dependent, Error, Failure, PlanError, Problem, ProduceError,
+    Candidate, CycleStep, Dependent, Error, Failure, PlanError, Problem, ProduceError,
     ReleaseFailure, StepFailure,
 };
-pub use factory::{AssistedInjectable, Factory, FromParts};
+pub use factory::{AssistedInjectable, Factory};
 pub use functoid::{Functoid, IntoFunctoid, RunFn};
 pub use inject::{
-    Arg, Args, DepMode, DepShape, Dependency, DependencyList, Inject, InjectAll, Injectable,
-    InjectableValue, IntoArc, Value,
+    DepMode, Dependency, Inject, Injectable, InjectableValue, IntoArc, Lazy, LocatorRef, Value,
 };
 pub use injector::{Injector, PlannerInput};
 pub use key::{DIKey, Id, KeyKind, TypeInfo, short_type_name};
 pub use lifecycle::Lifecycle;
-pub use locator::{AsyncLocator, Lazy, Locator, LocatorRef, RunContext, SlotRef};
+pub use locator::{AsyncLocator, Locator};
 pub use logger::Logger;
-pub use module::{
-    Make, Many, Module, ModuleBuilder, construct_injectable, factory_provider, fn_async_provider,
-    fn_provider, injectable_provider, ref_provider, resource_async_provider, resource_provider,
-    try_fn_async_provider, try_fn_provider, value_provider,
-};
-pub use plan::{Plan, PlanTree, Step, StepTarget, TreeNode};
+pub use module::{Make, Many, Module, ModuleBuilder};
+pub use plan::{Plan, PlanTree, Step, TreeNode};
 pub use plan_check::{BrokenConfiguration, PlanCheck, PlanCheckReport};
 pub use set::Set;
 pub use subcontext::{Subcontext, SubcontextRun};
+
+/// What only generated code (`module!`, the derives, the framework's and testkit's macros) and
+/// the crates built on core use: the compile-time checks, the providers, the argument plumbing.
+/// Not a public API: it changes without notice. The facade re-exports it as
+/// `distage::__private`.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::binding::{Produced, Provider};
+    pub use crate::check::*;
+    pub use crate::factory::FromParts;
+    pub use crate::inject::{Arg, Args, DepShape, DependencyList, InjectAll, RunContext, SlotRef};
+    pub use crate::module::{
+        construct_injectable, factory_provider, fn_async_provider, fn_provider,
+        injectable_provider, ref_provider, resource_async_provider, resource_provider,
+        try_fn_async_provider, try_fn_provider, value_provider,
+    };
+}

@@ -4,8 +4,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::binding::BoxFuture;
-use crate::error::BoxError;
+use crate::boxed::BoxError;
+use crate::boxed::BoxFuture;
 
 pub(crate) enum Acquire<T> {
     Sync(Box<dyn FnOnce() -> Result<T, BoxError> + Send>),

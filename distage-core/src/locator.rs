@@ -2,16 +2,15 @@
 
 use std::any::{Any, TypeId};
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::binding::{Instance, Release};
-use crate::error::{BoxError, Error, Failure, ReleaseFailure};
+use crate::error::{Error, Failure, ReleaseFailure};
 use crate::functoid::RunFn;
 use crate::gate::Gate;
-use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject};
-use crate::key::{DIKey, Id, KeyKind, TypeInfo, key_hash};
+use crate::inject::{Arg, DepMode, Dependency, Lazy, LocatorRef, RunContext, RunScope, SlotRef};
+use crate::key::{DIKey, Id, KeyKind, key_hash};
 use crate::logger::Logger;
 use crate::plan::{Plan, PlanData};
 use crate::set::Set;
@@ -97,6 +96,12 @@ impl LocatorInner {
         drop(self.take_lease());
     }
 
+    /// A weak, type-erased handle, as `LocatorRef` and `Lazy` hold it.
+    pub(crate) fn handle(self: &Arc<Self>) -> Weak<dyn Any + Send + Sync> {
+        let weak: Weak<LocatorInner> = Arc::downgrade(self);
+        weak
+    }
+
     pub(crate) fn gate(&self) -> &Gate {
         &self.gate
     }
@@ -118,6 +123,18 @@ impl LocatorInner {
 
     pub(crate) fn parent(&self) -> Option<&Arc<LocatorInner>> {
         self.parent.as_ref()
+    }
+
+    /// The plans of this locator and of its ancestors, nearest first: what plans made against
+    /// this locator look keys up in.
+    pub(crate) fn lineage(&self) -> Vec<&Arc<PlanData>> {
+        let mut lineage = vec![&self.plan];
+        let mut at = self.parent.as_ref();
+        while let Some(locator) = at {
+            lineage.push(&locator.plan);
+            at = locator.parent.as_ref();
+        }
+        lineage
     }
 
     /// The ancestor `depth` levels up (0 is the parent).
@@ -195,63 +212,6 @@ impl LocatorInner {
         }
     }
 
-    /// Runs the release steps in reverse order of acquisition, each exactly once. With `drop_slots`
-    /// each instance is also dropped right after its release step, so `Drop` types are released
-    /// in the same reverse order. Async release steps cannot be awaited here: when there is one,
-    /// the whole sequence goes to [`crate::release::detach`], which keeps its order.
-    fn release(&self, mut drop_slots: Option<&mut [OnceLock<Instance>]>) -> Vec<ReleaseFailure> {
-        use crate::release::Deferred;
-        let _releasing = self.releasing.hold();
-        self.gate.shut_and_wait();
-        self.closed.store(true, Ordering::Release);
-        let mut failures = Vec::new();
-        for child in self.take_children() {
-            failures.extend(child.release(None));
-            // Its own `close`, on another thread, may be releasing it still.
-            child.releasing.wait_idle_blocking();
-        }
-        let acquired =
-            std::mem::take(&mut *self.acquired.lock().unwrap_or_else(|e| e.into_inner()));
-        let has_async = acquired
-            .iter()
-            .any(|(_, release)| matches!(release, Some(Release::Async(_))));
-        let mut deferred = Vec::new();
-        for (slot, release) in acquired.into_iter().rev() {
-            let instance = drop_slots
-                .as_deref_mut()
-                .and_then(|slots| slots[slot].take());
-            if has_async {
-                if let Some(release) = release {
-                    let step = &self.plan.steps[slot];
-                    deferred.push(Deferred::Release(step.target(), step.origin(), release));
-                }
-                deferred.extend(instance.map(Deferred::Drop));
-                continue;
-            }
-            if let Some(Release::Sync(release)) = release
-                && let Some(cause) = crate::release::run_sync(release)
-            {
-                failures.push(self.release_failure(slot, cause));
-            }
-            drop_instance(instance);
-        }
-        // Instances released earlier without their slots (the state was shared at `close`).
-        if let Some(slots) = drop_slots {
-            for slot in slots.iter_mut().rev() {
-                match slot.take() {
-                    Some(instance) if has_async => deferred.push(Deferred::Drop(instance)),
-                    instance => drop_instance(instance),
-                }
-            }
-        }
-        // A production cut short ends its lease only after its releases, detached or not.
-        let lease = self.take_lease();
-        if has_async {
-            crate::release::detach(deferred, lease);
-        }
-        failures
-    }
-
     pub(crate) fn release_failure(&self, slot: usize, cause: Failure) -> ReleaseFailure {
         let step = &self.plan.steps[slot];
         ReleaseFailure {
@@ -266,13 +226,13 @@ impl LocatorInner {
         match Arc::get_mut(self) {
             Some(inner) => {
                 let mut slots = std::mem::take(&mut inner.slots).into_vec();
-                let failures = inner.release(Some(&mut slots));
+                let failures = crate::release::release_in_order(inner, Some(&mut slots));
                 inner.slots = slots.into_boxed_slice();
                 failures
             }
             // Someone still holds the state (a child locator, a `LocatorRef` mid-call): run the
             // release steps now; the instances go when the last holder does.
-            None => self.release(None),
+            None => crate::release::release_in_order(self, None),
         }
     }
 
@@ -286,15 +246,10 @@ impl LocatorInner {
     }
 }
 
-/// A panicking `Drop` must not stop the other releases.
-fn drop_instance(instance: Option<Instance>) {
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
-}
-
 impl Drop for LocatorInner {
     fn drop(&mut self) {
         let mut slots = std::mem::take(&mut self.slots).into_vec();
-        for failure in self.release(Some(&mut slots)) {
+        for failure in crate::release::release_in_order(self, Some(&mut slots)) {
             tracing::error!("{failure}");
         }
     }
@@ -385,7 +340,7 @@ impl Locator {
     /// Calls `f` with its parameters injected from this locator:
     /// `locator.run(|users: Arc<UserService>, cfg: Value<Config>| …)`.
     pub fn run<M, R, F: RunFn<M, R>>(&self, f: F) -> Result<R, Error> {
-        f.call_in(&RunContext { inner: &self.inner })
+        f.call_in(&RunContext::new(&RunIn(&self.inner)))
     }
 
     /// The plan this locator was produced from.
@@ -398,7 +353,7 @@ impl Locator {
     /// A weak handle to this locator (what a `LocatorRef` parameter receives).
     pub fn locator_ref(&self) -> LocatorRef {
         LocatorRef {
-            inner: Arc::downgrade(&self.inner),
+            inner: self.inner.handle(),
         }
     }
 
@@ -491,42 +446,6 @@ impl fmt::Debug for AsyncLocator {
     }
 }
 
-/// What `run` looks parameters up in.
-#[doc(hidden)]
-pub struct RunContext<'a> {
-    inner: &'a Arc<LocatorInner>,
-}
-
-impl<'a> RunContext<'a> {
-    /// The instance of `T`.
-    #[inline]
-    pub fn get<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, Error> {
-        self.inner
-            .get_typed::<Arc<T>>(TypeId::of::<T>(), KeyKind::Single, None, DIKey::of::<T>)
-            .map_err(|e| match e {
-                Error::NotFound {
-                    key,
-                    needed_by: None,
-                } => Error::NotFound {
-                    key,
-                    needed_by: Some("a function given to `run`".into()),
-                },
-                other => other,
-            })
-    }
-
-    /// The argument for any dependency.
-    pub fn resolve(&self, dependency: &Dependency) -> Result<Arg<'a>, Error> {
-        resolve_for_run(self.inner, dependency)
-    }
-}
-
-impl fmt::Debug for RunContext<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RunContext")
-    }
-}
-
 fn resolve_for_run<'a>(inner: &'a Arc<LocatorInner>, dep: &Dependency) -> Result<Arg<'a>, Error> {
     Ok(match dep {
         // Resolved on first use: only its slot is found now.
@@ -553,7 +472,7 @@ fn resolve_for_run<'a>(inner: &'a Arc<LocatorInner>, dep: &Dependency) -> Result
             }
         },
         Dependency::Locator => Arg::Locator(LocatorRef {
-            inner: Arc::downgrade(inner),
+            inner: inner.handle(),
         }),
         Dependency::Logger => Arg::Logger(Logger::new("run")),
     })
@@ -564,7 +483,7 @@ fn lazy_slot(inner: &Arc<LocatorInner>, key: &DIKey) -> Result<SlotRef, Error> {
     loop {
         if let Some(slot) = this.plan.find_key(key) {
             return Ok(SlotRef {
-                locator: Arc::downgrade(this),
+                locator: this.handle(),
                 slot,
                 key: key.clone(),
             });
@@ -581,16 +500,39 @@ fn lazy_slot(inner: &Arc<LocatorInner>, key: &DIKey) -> Result<SlotRef, Error> {
     }
 }
 
-/// A weak handle to the locator a component was produced into. It does not keep the locator
-/// alive: once the locator is dropped or closed, lookups return [`Error::Closed`].
-#[derive(Clone)]
-pub struct LocatorRef {
-    pub(crate) inner: Weak<LocatorInner>,
+/// A locator as the scope of a function given to `run`.
+struct RunIn<'a>(&'a Arc<LocatorInner>);
+
+impl<'a> RunScope<'a> for RunIn<'a> {
+    #[inline]
+    fn instance(
+        &self,
+        ty: TypeId,
+        key: fn() -> DIKey,
+    ) -> Result<&'a (dyn Any + Send + Sync), Error> {
+        match self.0.lookup(ty, KeyKind::Single, None) {
+            Lookup::Found(any) => Ok(any),
+            Lookup::Absent => Err(Error::NotFound {
+                key: key(),
+                needed_by: Some("a function given to `run`".into()),
+            }),
+            Lookup::NotYetProduced => Err(Error::NotYetProduced { key: key() }),
+            Lookup::Closed => Err(Error::Closed { key: Some(key()) }),
+        }
+    }
+
+    fn resolve(&self, dependency: &Dependency) -> Result<Arg<'a>, Error> {
+        resolve_for_run(self.0, dependency)
+    }
 }
 
 impl LocatorRef {
-    fn with<R>(&self, f: impl FnOnce(&Arc<LocatorInner>) -> Result<R, Error>) -> Result<R, Error> {
-        match self.inner.upgrade() {
+    fn with<R>(&self, f: impl FnOnce(&LocatorInner) -> Result<R, Error>) -> Result<R, Error> {
+        match self
+            .inner
+            .upgrade()
+            .and_then(|inner| inner.downcast::<LocatorInner>().ok())
+        {
             Some(inner) => f(&inner),
             None => Err(Error::Closed { key: None }),
         }
@@ -625,64 +567,17 @@ impl LocatorRef {
     }
 }
 
-impl fmt::Debug for LocatorRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "LocatorRef(alive: {})", self.inner.strong_count() > 0)
-    }
-}
-
-impl Inject for LocatorRef {
-    type Checked = Self;
-    const SHAPE: DepShape = DepShape::Locator;
-    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
-        match arg {
-            Arg::Locator(l) => Ok(l.clone()),
-            other => Err(format!("distage: expected a locator, got {other:?}").into()),
-        }
-    }
-}
-
-/// Where a lazy dependency's instance lives.
-#[doc(hidden)]
-#[derive(Clone, Debug)]
-pub struct SlotRef {
-    pub(crate) locator: Weak<LocatorInner>,
-    pub(crate) slot: usize,
-    pub(crate) key: DIKey,
-}
-
-/// A dependency resolved on first use. It does not order production, so it may close a cycle
-/// (`A` holds `Lazy<B>`, `B` holds `Arc<A>`); it holds the locator weakly, so such a cycle does
-/// not leak: both are dropped with the locator.
-///
-/// ```
-/// use std::sync::Arc;
-/// use distage_core::{Injector, Lazy, Module, PlannerInput};
-///
-/// struct Parent { child: Lazy<Child> }
-/// struct Child { _parent: Arc<Parent> }
-///
-/// let module = Module::build(|m| {
-///     m.make::<Parent>().from_fn(|child: Lazy<Child>| Parent { child });
-///     m.make::<Child>().from_fn(|parent: Arc<Parent>| Child { _parent: parent });
-/// });
-/// let injector = Injector::new();
-/// let locator = injector.produce(&injector.plan(&PlannerInput::new(module))?)?;
-/// let parent = locator.get::<Parent>()?;
-/// assert!(parent.child.get().is_ok()); // resolved on first use
-/// # Ok::<(), distage_core::Error>(())
-/// ```
-pub struct Lazy<T: ?Sized> {
-    slot: SlotRef,
-    _type: std::marker::PhantomData<fn() -> Arc<T>>,
-}
-
 impl<T: ?Sized + Send + Sync + 'static> Lazy<T> {
     /// The instance; fails while it is not produced yet, and after the locator is gone.
     pub fn get(&self) -> Result<Arc<T>, Error> {
-        let inner = self.slot.locator.upgrade().ok_or_else(|| Error::Closed {
-            key: Some(self.slot.key.clone()),
-        })?;
+        let inner = self
+            .slot
+            .locator
+            .upgrade()
+            .and_then(|inner| inner.downcast::<LocatorInner>().ok())
+            .ok_or_else(|| Error::Closed {
+                key: Some(self.slot.key.clone()),
+            })?;
         match inner.slot(self.slot.slot) {
             Lookup::Found(any) => {
                 any.downcast_ref::<Arc<T>>()
@@ -704,44 +599,6 @@ impl<T: ?Sized + Send + Sync + 'static> Lazy<T> {
                 key: self.slot.key.clone(),
                 needed_by: None,
             }),
-        }
-    }
-
-    /// The key it resolves.
-    pub fn key(&self) -> &DIKey {
-        &self.slot.key
-    }
-}
-
-impl<T: ?Sized> Clone for Lazy<T> {
-    fn clone(&self) -> Self {
-        Lazy {
-            slot: self.slot.clone(),
-            _type: std::marker::PhantomData,
-        }
-    }
-}
-
-impl<T: ?Sized> fmt::Debug for Lazy<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Lazy({})", self.slot.key)
-    }
-}
-
-impl<T: ?Sized + Send + Sync + 'static> Inject for Lazy<T> {
-    type Checked = Self;
-    const SHAPE: DepShape = DepShape::Key {
-        ty: TypeInfo::of::<T>(),
-        kind: KeyKind::Single,
-        mode: DepMode::Lazy,
-    };
-    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
-        match arg {
-            Arg::Lazy(slot) => Ok(Lazy {
-                slot: slot.clone(),
-                _type: std::marker::PhantomData,
-            }),
-            other => Err(format!("distage: expected a lazy slot, got {other:?}").into()),
         }
     }
 }

@@ -9,8 +9,6 @@ use tracing::field::{FieldSet, Value};
 use tracing::metadata::{Kind, Level, Metadata};
 use tracing::subscriber::Interest;
 
-use crate::error::BoxError;
-use crate::inject::{Arg, DepShape, Inject, instance};
 use crate::key::short_type_name;
 
 /// A logger named after the component it is injected into.
@@ -207,18 +205,5 @@ fn callsite(target: &'static str, level: Level, kind: Kind) -> &'static Metadata
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Logger({})", self.component)
-    }
-}
-
-impl Inject for Logger {
-    type Checked = Self;
-    const SHAPE: DepShape = DepShape::Logger;
-    fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
-        match arg {
-            Arg::Logger(l) => Ok(l.clone()),
-            // A module's own `Logger` binding.
-            Arg::Instance(_) => instance::<Arc<Logger>>(arg).map(|l| Logger::clone(l)),
-            other => Err(format!("distage: expected a logger, got {other:?}").into()),
-        }
     }
 }

@@ -5,11 +5,14 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use crate::binding::{AsyncCall, BoxFuture, Instance, Produced};
+use crate::binding::{AsyncCall, Instance, Produced};
+use crate::boxed::BoxError;
+use crate::boxed::BoxFuture;
 use crate::concurrent::Concurrent;
-use crate::error::{BoxError, Error, Failure, ProduceError, StepFailure};
+use crate::error::{Error, Failure, ProduceError, StepFailure};
 use crate::inject::{Arg, Args, Dependency};
-use crate::locator::{Locator, LocatorInner, LocatorRef, Lookup, SlotRef};
+use crate::inject::{LocatorRef, SlotRef};
+use crate::locator::{Locator, LocatorInner, Lookup};
 use crate::logger::Logger;
 use crate::plan::{Action, ArgSource, ParentSlot, Plan, Step};
 
@@ -185,6 +188,12 @@ fn complete(inner: &LocatorInner, i: usize, produced: Produced) {
         .push((i, produced.release));
 }
 
+/// The span a step's constructor or acquire runs in: `distage` with the key, at debug level, so
+/// that a slow start-up shows in any tracing subscriber (and costs a level check without one).
+fn step_span(step: &Step) -> tracing::Span {
+    tracing::debug_span!("distage", produce = %step.target(), at = %step.origin())
+}
+
 /// Takes an async step's arguments and calls it; the future it returns does the rest.
 fn start_async(
     inner: &Arc<LocatorInner>,
@@ -198,8 +207,11 @@ fn start_async(
         .enumerate()
         .map(|(position, &source)| resolve_arg(inner, step, position, source.get()))
         .collect::<Result<Vec<_>, _>>()?;
-    match catch_unwind(AssertUnwindSafe(|| call(&mut Args::new(&args)))) {
-        Ok(Ok(future)) => Ok(future),
+    let span = step_span(step);
+    match catch_unwind(AssertUnwindSafe(|| {
+        span.in_scope(|| call(&mut Args::new(&args)))
+    })) {
+        Ok(Ok(future)) => Ok(Box::pin(tracing::Instrument::instrument(future, span))),
         Ok(Err(e)) => Err(Failure::Error(e)),
         Err(panic) => Err(Failure::from_panic(panic)),
     }
@@ -218,7 +230,9 @@ pub(crate) fn run_step<'a>(
     }
     let args = &args[..];
     match step.action() {
-        Action::Call(call) => match catch_unwind(AssertUnwindSafe(|| call(&mut Args::new(args)))) {
+        Action::Call(call) => match catch_unwind(AssertUnwindSafe(|| {
+            step_span(step).in_scope(|| call(&mut Args::new(args)))
+        })) {
             Ok(Ok(produced)) => Ok(produced),
             Ok(Err(e)) => Err(Failure::Error(e)),
             Err(panic) => Err(Failure::from_panic(panic)),
@@ -302,20 +316,20 @@ fn resolve_arg<'a>(
         }
         ArgSource::Absent => Arg::Absent,
         ArgSource::LazyLocal(slot) => Arg::Lazy(SlotRef {
-            locator: Arc::downgrade(inner),
+            locator: inner.handle(),
             slot: slot as usize,
             key: lazy_key()?,
         }),
         ArgSource::LazyParent(p) => {
             let p = &plan.parents[p as usize];
             Arg::Lazy(SlotRef {
-                locator: Arc::downgrade(ancestor(inner, p)?),
+                locator: ancestor(inner, p)?.handle(),
                 slot: p.slot as usize,
                 key: lazy_key()?,
             })
         }
         ArgSource::Locator => Arg::Locator(LocatorRef {
-            inner: Arc::downgrade(inner),
+            inner: inner.handle(),
         }),
         ArgSource::Logger(name) => Arg::Logger(Logger::new(plan.loggers[name as usize].clone())),
     })

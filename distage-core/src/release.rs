@@ -1,5 +1,9 @@
 //! Releasing resources: sync steps in reverse order, async steps awaited concurrently where the
 //! dependency graph allows, and what happens to async steps when nobody awaits them.
+//!
+//! `release` and `locator` name each other, the one import loop of the running layer: releasing
+//! works on a locator's state (its acquisitions, slots and children), and a locator's `close`
+//! and `Drop` start it. Moving the state into this file would only rename the loop.
 
 use std::any::Any;
 use std::future::Future;
@@ -8,11 +12,84 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
-use crate::binding::{BoxFuture, Instance, Origin, Release};
+use crate::binding::StepTarget;
+use crate::binding::{Instance, Origin, Release};
+use crate::boxed::BoxError;
+use crate::boxed::BoxFuture;
 use crate::concurrent::Concurrent;
-use crate::error::{BoxError, Failure, ReleaseFailure};
+use crate::error::{Failure, ReleaseFailure};
 use crate::locator::{Lease, LocatorInner};
-use crate::plan::StepTarget;
+
+/// Runs the release steps in reverse order of acquisition, each exactly once. With `drop_slots`
+/// each instance is also dropped right after its release step, so `Drop` types are released
+/// in the same reverse order. Async release steps cannot be awaited here: when there is one,
+/// the whole sequence goes to [`detach`], which keeps its order.
+pub(crate) fn release_in_order(
+    inner: &LocatorInner,
+    mut drop_slots: Option<&mut [OnceLock<Instance>]>,
+) -> Vec<ReleaseFailure> {
+    let _releasing = inner.releasing().hold();
+    inner.gate().shut_and_wait();
+    inner
+        .closed
+        .store(true, std::sync::atomic::Ordering::Release);
+    let mut failures = Vec::new();
+    for child in inner.take_children() {
+        failures.extend(release_in_order(&child, None));
+        // Its own `close`, on another thread, may be releasing it still.
+        child.releasing().wait_idle_blocking();
+    }
+    let acquired = std::mem::take(&mut *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()));
+    let has_async = acquired
+        .iter()
+        .any(|(_, release)| matches!(release, Some(Release::Async(_))));
+    let mut deferred = Vec::new();
+    for (slot, release) in acquired.into_iter().rev() {
+        let instance = drop_slots
+            .as_deref_mut()
+            .and_then(|slots| slots[slot].take());
+        if has_async {
+            if let Some(release) = release {
+                let step = &inner.plan.steps[slot];
+                deferred.push(Deferred::Release(step.target(), step.origin(), release));
+            }
+            deferred.extend(instance.map(Deferred::Drop));
+            continue;
+        }
+        if let Some(Release::Sync(release)) = release
+            && let Some(cause) = release_span(inner, slot).in_scope(|| run_sync(release))
+        {
+            failures.push(inner.release_failure(slot, cause));
+        }
+        drop_instance(instance);
+    }
+    // Instances released earlier without their slots (the state was shared at `close`).
+    if let Some(slots) = drop_slots {
+        for slot in slots.iter_mut().rev() {
+            match slot.take() {
+                Some(instance) if has_async => deferred.push(Deferred::Drop(instance)),
+                instance => drop_instance(instance),
+            }
+        }
+    }
+    // A production cut short ends its lease only after its releases, detached or not.
+    let lease = inner.take_lease();
+    if has_async {
+        detach(deferred, lease);
+    }
+    failures
+}
+
+/// A panicking `Drop` must not stop the other releases.
+fn drop_instance(instance: Option<Instance>) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
+}
+
+/// The span a release step runs in: `distage` with the key, at debug level.
+fn release_span(inner: &LocatorInner, slot: usize) -> tracing::Span {
+    let step = &inner.plan.steps[slot];
+    tracing::debug_span!("distage", release = %step.target(), at = %step.origin())
+}
 
 /// Runs a sync release step; a panic is a failure, not an unwind.
 pub(crate) fn run_sync(
@@ -320,13 +397,20 @@ pub(crate) async fn release_concurrently(
         while let Some(i) = ready.pop() {
             match releases[i].take() {
                 Some(Release::Sync(release)) => {
-                    if let Some(cause) = run_sync(release) {
+                    let span = release_span(&inner, acquired[i]);
+                    if let Some(cause) = span.in_scope(|| run_sync(release)) {
                         failures.push(inner.release_failure(acquired[i], cause));
                     }
                     done(i, &mut ready, &mut slots);
                 }
                 Some(Release::Async(release)) => match catch_unwind(AssertUnwindSafe(release)) {
-                    Ok(future) => in_flight.push(i, future),
+                    Ok(future) => in_flight.push(
+                        i,
+                        Box::pin(tracing::Instrument::instrument(
+                            future,
+                            release_span(&inner, acquired[i]),
+                        )),
+                    ),
                     Err(panic) => {
                         failures
                             .push(inner.release_failure(acquired[i], Failure::from_panic(panic)));

@@ -4,8 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::binding::Instance;
-use crate::error::BoxError;
+use crate::boxed::{BoxError, Instance};
 use crate::inject::{Arg, DepMode, DepShape, Inject, instance};
 use crate::key::{KeyKind, TypeInfo};
 

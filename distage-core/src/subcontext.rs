@@ -6,30 +6,16 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Weak};
 
 use crate::binding::{ImplKind, Instance, Origin, Produced, Provider};
-use crate::error::{BoxError, Error};
+use crate::boxed::BoxError;
+use crate::error::Error;
 use crate::functoid::RunFn;
+use crate::inject::LocatorRef;
 use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject, instance};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
-use crate::locator::{LocatorInner, LocatorRef};
-use crate::module::Module;
+use crate::locator::LocatorInner;
+use crate::module::{Make, Module, ModuleBuilder, SubcontextSpec};
 use crate::plan::Plan;
 use crate::planner;
-
-/// What a subcontext binding declares: checked when the parent is planned.
-pub(crate) struct SubcontextSpec {
-    pub(crate) module: Module,
-    pub(crate) root: DIKey,
-    pub(crate) locals: Vec<(DIKey, Origin)>,
-}
-
-impl fmt::Debug for SubcontextSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SubcontextSpec")
-            .field("root", &self.root)
-            .field("locals", &self.locals)
-            .finish()
-    }
-}
 
 struct Shared {
     plan: Plan,
@@ -251,13 +237,14 @@ pub(crate) fn subcontext_provider<A: ?Sized + Send + Sync + 'static>(
             let parent = locator
                 .inner
                 .upgrade()
+                .and_then(|inner| inner.downcast::<LocatorInner>().ok())
                 .ok_or("distage: the parent locator is gone")?;
             let plan = planner::plan_subcontext(
                 &for_call.module,
                 &parent.plan.activation,
                 &for_call.root,
                 &for_call.locals,
-                &parent,
+                &parent.lineage(),
             )?;
             let shared = Shared {
                 plan,
@@ -272,4 +259,53 @@ pub(crate) fn subcontext_provider<A: ?Sized + Send + Sync + 'static>(
     );
     provider.subcontext = Some(spec);
     provider
+}
+
+impl ModuleBuilder {
+    /// Binds `Subcontext<A>`: `submodule`, rooted at `A`, produced anew for each run with its
+    /// locals (declare them with `.local::<T>()`), sharing this module's instances.
+    #[track_caller]
+    pub fn make_subcontext<A: ?Sized + Send + Sync + 'static>(
+        &mut self,
+        submodule: Module,
+    ) -> Make<'_, Subcontext<A>> {
+        self.make_at::<Subcontext<A>>(Origin::caller())
+            .from_subcontext(submodule)
+    }
+}
+
+impl<A: ?Sized + Send + Sync + 'static> Make<'_, Subcontext<A>> {
+    /// A subcontext of `submodule`, rooted at `A`.
+    pub fn from_subcontext(self, submodule: Module) -> Self {
+        self.with(subcontext_provider::<A>(submodule, Vec::new()))
+    }
+
+    /// Declares a local: a value of `T` given to each run with `.provide(value)`.
+    #[track_caller]
+    pub fn local<T: ?Sized + Send + Sync + 'static>(self) -> Self {
+        self.local_key(DIKey::of::<T>(), Origin::caller())
+    }
+
+    /// Declares a local `T` named `id`, given with `.provide_named(id, value)`.
+    #[track_caller]
+    pub fn local_named<T: ?Sized + Send + Sync + 'static>(self, id: impl Into<Id>) -> Self {
+        self.local_key(DIKey::named::<T>(id), Origin::caller())
+    }
+
+    fn local_key(mut self, key: DIKey, origin: Origin) -> Self {
+        match self.provider.as_ref().and_then(|p| p.subcontext.clone()) {
+            Some(spec) => {
+                let mut locals = spec.locals.clone();
+                locals.push((key, origin));
+                self.provider = Some(subcontext_provider::<A>(spec.module.clone(), locals));
+            }
+            None => self.builder.module.misuses.push(crate::module::Misuse {
+                key,
+                origin,
+                message: "`.local::<T>()` declares a local of a subcontext, and there is none yet; \
+                          call `.from_subcontext(…)` first",
+            }),
+        }
+        self
+    }
 }

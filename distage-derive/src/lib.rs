@@ -1,15 +1,20 @@
 //! The logic of distage-rs's macros, as an ordinary library on `proc_macro2` so that it can be
-//! unit-tested: `#[derive(Injectable)]`, `#[injectable]`, `module!` and `#[derive(Axis)]`.
+//! unit-tested: `#[derive(Injectable)]`, `#[injectable]`, `module!`, `#[derive(Axis)]` and
+//! `#[distage::test]`.
 //! Each macro is parsed into a model, validated, then generated; `distage-macros` is the thin
 //! `proc-macro` shim that exports them.
 #![forbid(unsafe_code)]
 
 mod axis;
+mod helpers;
 mod injectable;
 mod module;
 mod params;
+mod test_attr;
 
 use proc_macro2::TokenStream;
+
+pub(crate) use helpers::{private, respan};
 
 /// `#[derive(Injectable)]`.
 pub fn derive_injectable(input: TokenStream) -> TokenStream {
@@ -31,33 +36,16 @@ pub fn derive_axis(input: TokenStream) -> TokenStream {
     debug("derive(Axis)", axis::derive(input))
 }
 
+/// `#[distage::test(env = path)]` on a test function: its parameters are injected, and it is
+/// registered with the testkit's harness.
+pub fn test_attribute(args: TokenStream, item: TokenStream) -> TokenStream {
+    debug("#[distage::test]", test_attr::expand(args, item))
+}
+
 /// With `DISTAGE_MACROS_DEBUG=1` set, prints every expansion to stderr.
 fn debug(what: &str, output: TokenStream) -> TokenStream {
     if std::env::var_os("DISTAGE_MACROS_DEBUG").is_some_and(|v| v != "0") {
         eprintln!("---- distage {what} expansion ----\n{output}\n----");
     }
     output
-}
-
-/// The path generated code reaches the runtime through.
-fn private() -> TokenStream {
-    quote::quote!(::distage::__private)
-}
-
-/// `tokens` with every span set to `span`: generated code whose errors should point at one
-/// place in the user's input (an interpolated `quote_spanned!` argument keeps its own spans).
-fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut tree| {
-            if let proc_macro2::TokenTree::Group(g) = &tree {
-                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
-                group.set_span(span);
-                tree = proc_macro2::TokenTree::Group(group);
-            } else {
-                tree.set_span(span);
-            }
-            tree
-        })
-        .collect()
 }

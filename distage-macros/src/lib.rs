@@ -78,3 +78,10 @@ pub fn module(input: TokenStream) -> TokenStream {
 pub fn derive_axis(input: TokenStream) -> TokenStream {
     distage_derive::derive_axis(input.into()).into()
 }
+
+/// A test whose parameters are injected from an environment: `#[distage::test(env = path)]`.
+/// See `distage::testkit` (the `testkit` feature).
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    distage_derive::test_attribute(args.into(), item.into()).into()
+}

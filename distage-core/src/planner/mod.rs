@@ -3,24 +3,32 @@
 //! It never recurses (chains thousands of bindings deep plan fine) and collects every problem
 //! before failing: missing bindings, conflicts, cycles, incomplete bindings.
 
+mod assemble;
+mod index;
+mod node;
+mod order;
 mod solver;
+mod subcontexts;
+
+pub(crate) use index::Index;
+use index::{Dep, Entry, UNBOUND};
+use node::{Edge, NONE, Node, NodeTarget, Resolution, Resolved, SetNode, Source};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::activation::Activation;
 use crate::axis::AxisInfo;
-use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin};
+use crate::binding::{Binding, BindingRole, ImplKind, Op, Origin, StepTarget};
 use crate::error::{Candidate, CycleStep, Dependent, Error, PlanError, Problem};
 use crate::hash::{KeyMap, KeySet};
 use crate::inject::{DepMode, Dependency};
 use crate::key::DIKey;
-use crate::locator::LocatorInner;
 use crate::logger::Logger;
 use crate::module::Module;
 use crate::plan::{
     ArgSource, KeyIndex, OtherKind, OtherStep, PackedArg, ParentSlot, Plan, PlanData, Step,
-    StepSource, StepTarget, pack, unpack,
+    StepSource, pack, unpack,
 };
 
 pub(crate) use solver::{Selection, select};
@@ -47,404 +55,10 @@ impl Roots {
     }
 }
 
-/// How a key was resolved. A bound key's is kept by key number as a [`Resolved`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Resolution {
-    Node(u32),
-    /// An ancestor's slot: `Planner::parents[i]`.
-    Parent(u32),
-    /// Declared as provided from elsewhere (`PlanCheck`).
-    Provided,
-    /// Not bound here nor in a parent (or ruled out by the activation).
-    Missing,
-    /// Bound, but its binding has a problem already reported (conflict, incomplete).
-    Failed,
-}
-
-/// A key's resolution, if it has one yet, in 4 bytes (a 10,000-key module has 10,000): its kind
-/// in the top three bits (0: none yet), its number below.
-#[derive(Clone, Copy)]
-struct Resolved(u32);
-
-impl Resolved {
-    const NONE: Resolved = Resolved(0);
-    const SHIFT: u32 = 29;
-
-    fn new(resolution: Resolution) -> Self {
-        let (kind, number) = match resolution {
-            Resolution::Node(n) => (1, n),
-            Resolution::Parent(p) => (2, p),
-            Resolution::Provided => (3, 0),
-            Resolution::Missing => (4, 0),
-            Resolution::Failed => (5, 0),
-        };
-        Resolved(pack(kind, number, Self::SHIFT))
-    }
-
-    #[inline]
-    fn get(self) -> Option<Resolution> {
-        let (kind, number) = unpack(self.0, Self::SHIFT);
-        Some(match kind {
-            0 => return None,
-            1 => Resolution::Node(number),
-            2 => Resolution::Parent(number),
-            3 => Resolution::Provided,
-            4 => Resolution::Missing,
-            _ => Resolution::Failed,
-        })
-    }
-}
-
-/// What a node is made from: what does not fit a number is in side tables of the planner. Kept
-/// packed in the [`Node`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Source {
-    /// The binding at this position in the module.
-    Binding(u32),
-    /// A value given to each production (a subcontext's local), by position.
-    Input(u32),
-    /// A set: `Planner::sets[i]`.
-    Set(u32),
-}
-
-struct SetNode<'a> {
-    key: &'a DIKey,
-    assemble: crate::binding::Assemble,
-    inherited: Option<ParentSlot>,
-    elements: Vec<usize>,
-    /// Where the set was declared.
-    origin: Origin,
-}
-
-/// How a dependency of a node was resolved (not stored: read from its key's resolution).
-#[derive(Clone, Copy)]
-enum Edge {
-    Node(u32, DepMode),
-    /// An ancestor's slot: `Planner::parents[i]`.
-    Parent(u32, DepMode),
-    Absent,
-    Locator,
-    Logger,
-}
-
-/// What a node produces, borrowed from the module: owned `StepTarget`s are made only for the
-/// plan's steps and for messages.
-#[derive(Clone, Copy)]
-enum NodeTarget<'a> {
-    Key(&'a DIKey),
-    Element(&'a Binding),
-}
-
-impl NodeTarget<'_> {
-    fn step_target(&self) -> StepTarget {
-        match self {
-            NodeTarget::Key(key) => StepTarget::Key((*key).clone()),
-            NodeTarget::Element(b) => StepTarget::SetElement {
-                set: b.key().clone(),
-                implementation: Box::new(b.provider().kind.clone()),
-            },
-        }
-    }
-
-    fn key(&self) -> &DIKey {
-        match self {
-            NodeTarget::Key(key) => key,
-            NodeTarget::Element(b) => b.key(),
-        }
-    }
-}
-
-impl std::fmt::Display for NodeTarget<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.step_target(), f)
-    }
-}
-
-/// A 10,000-binding plan has 10,000 of these: 8 bytes. What a node produces is not stored
-/// but read from its source ([`Planner::target`]), nor its dependencies' resolutions, which
-/// are those of their keys ([`Planner::edges`]); what a subcontext node keeps is in
-/// `Planner::extras`.
-struct Node {
-    /// Its [`Source`]: the kind in the top two bits, the number below.
-    source: u32,
-    /// The node that first needed this one, [`NONE`] for a root.
-    reached_from: u32,
-}
-
-impl Node {
-    const SHIFT: u32 = 30;
-
-    fn new(source: Source, reached_from: u32) -> Self {
-        let (kind, number) = match source {
-            Source::Binding(b) => (0, b),
-            Source::Input(k) => (1, k),
-            Source::Set(s) => (2, s),
-        };
-        Node {
-            source: pack(kind, number, Self::SHIFT),
-            reached_from,
-        }
-    }
-
-    #[inline]
-    fn source(&self) -> Source {
-        let (kind, number) = unpack(self.source, Self::SHIFT);
-        match kind {
-            0 => Source::Binding(number),
-            1 => Source::Input(number),
-            _ => Source::Set(number),
-        }
-    }
-}
-
-/// No node (see [`Node`]).
-const NONE: u32 = u32::MAX;
-
-#[derive(Default)]
-struct SetBindings {
-    /// The set's first binding, whichever its role (its key is the set's).
-    first: usize,
-    declarations: Vec<usize>,
-    elements: Vec<usize>,
-}
-
 struct MissingEntry {
     key: DIKey,
     needed_by: Vec<Dependent>,
     path: Vec<String>,
-}
-
-/// No key: a dependency on a key this module does not bind. (Key numbers are below it: a
-/// module of 2^30 bindings would not fit in memory.)
-const UNBOUND: u32 = (1 << 30) - 1;
-
-/// A module's bindings by key: built once per module, shared by every planning of it
-/// (`PlanCheck` plans one module for every combination of axis choices). Every bound key gets a
-/// dense number, and every binding's dependencies are numbered once here, so that planning
-/// keeps its state in vectors and hashes only keys the module does not bind.
-///
-/// Building it reads the module once, in order; planning then reads these arrays, not the
-/// bindings, which lie all over a large module's memory: a binding is read again only for what
-/// the arrays do not say (tags, a subcontext, a key bound elsewhere). Key numbers hold copies
-/// of the keys' ids, so confirming a key found by its hash reads no binding either.
-pub(crate) struct Index<'a> {
-    bindings: &'a [Binding],
-    misuses: &'a [crate::module::Misuse],
-    /// The bindings of each key, by key number. Keys are numbered in module order (so
-    /// "everything" and every listing is deterministic), and a key is read from one of its
-    /// bindings ([`Index::key`]).
-    entries: Vec<Entry>,
-    /// Bindings of the keys with several ([`Entry::Many`]).
-    many: Vec<Vec<u32>>,
-    /// Bindings of the sets ([`Entry::Set`]).
-    sets: Vec<SetBindings>,
-    /// Key → key number. The same kind of index a plan keeps (key → step), so that a plan
-    /// renumbers this one instead of hashing every key a second time.
-    numbers: KeyIndex,
-    /// Binding `b`'s dependencies are `deps[dep_start[b]..dep_start[b + 1]]`.
-    deps: Vec<PackedDep>,
-    dep_start: Vec<u32>,
-    /// By binding: untagged, complete and without a subcontext, so that choosing it and
-    /// planning it need nothing more from the binding.
-    plain: Vec<bool>,
-}
-
-/// A dependency as planning reads it. Kept as a [`PackedDep`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Dep {
-    /// `id` is the key's number ([`UNBOUND`] for a key the module does not bind, which is then
-    /// read from the binding).
-    Key {
-        id: u32,
-        mode: DepMode,
-    },
-    Locator,
-    Logger,
-}
-
-/// A [`Dep`] in 4 bytes (a 10,000-binding module has about 30,000): its mode in the top two
-/// bits (3 for the locator and loggers), its key number below.
-#[derive(Clone, Copy)]
-struct PackedDep(u32);
-
-impl PackedDep {
-    const SHIFT: u32 = 30;
-
-    fn new(dep: Dep) -> Self {
-        let (kind, number) = match dep {
-            Dep::Key {
-                id,
-                mode: DepMode::Strict,
-            } => (0, id),
-            Dep::Key {
-                id,
-                mode: DepMode::Optional,
-            } => (1, id),
-            Dep::Key {
-                id,
-                mode: DepMode::Lazy,
-            } => (2, id),
-            Dep::Locator => (3, 0),
-            Dep::Logger => (3, 1),
-        };
-        PackedDep(pack(kind, number, Self::SHIFT))
-    }
-
-    #[inline]
-    fn get(self) -> Dep {
-        let (kind, number) = unpack(self.0, Self::SHIFT);
-        let mode = match kind {
-            0 => DepMode::Strict,
-            1 => DepMode::Optional,
-            2 => DepMode::Lazy,
-            _ if number == 0 => return Dep::Locator,
-            _ => return Dep::Logger,
-        };
-        Dep::Key { id: number, mode }
-    }
-}
-
-/// The bindings of one key: almost always exactly one single binding. 8 bytes: the few keys
-/// with several, and sets, have theirs in side tables of the index.
-#[derive(Clone, Copy)]
-enum Entry {
-    /// A single instance's key without a single binding, only this other binding of the key.
-    None(u32),
-    One([u32; 1]),
-    /// `Index::many[i]`.
-    Many(u32),
-    /// `Index::sets[i]`.
-    Set(u32),
-}
-
-impl<'a> Index<'a> {
-    pub(crate) fn new(module: &'a Module) -> Self {
-        let bindings = module.bindings();
-        let mut index = Index {
-            bindings,
-            misuses: module.misuses(),
-            // Sized up front: growing arrays this large (10,000 bindings) copies them and, in
-            // glibc, hands back pages that the next planning faults in again.
-            entries: Vec::with_capacity(bindings.len()),
-            many: Vec::new(),
-            sets: Vec::new(),
-            numbers: KeyIndex::with_capacity(bindings.len()),
-            deps: Vec::new(),
-            dep_start: Vec::with_capacity(bindings.len() + 1),
-            plain: Vec::with_capacity(bindings.len()),
-        };
-        let mut dep_count = 0;
-        for (i, b) in bindings.iter().enumerate() {
-            let provider = b.provider();
-            dep_count += provider.deps.len();
-            index.plain.push(
-                b.tags().is_empty()
-                    && !matches!(provider.op, Op::Incomplete)
-                    && provider.subcontext.is_none(),
-            );
-            let id = match index.numbers.find_or_insert(b.key(), index.entries.len()) {
-                Some(id) => id,
-                None => {
-                    // A set's key, whichever binding comes first.
-                    index.entries.push(if b.key().is_set() {
-                        index.sets.push(SetBindings {
-                            first: i,
-                            declarations: Vec::new(),
-                            elements: Vec::new(),
-                        });
-                        Entry::Set(index.sets.len() as u32 - 1)
-                    } else {
-                        Entry::None(i as u32)
-                    });
-                    index.entries.len() - 1
-                }
-            };
-            // A key names one instance or one set, so its entry has the binding's shape.
-            match (index.entries[id], b.role()) {
-                (Entry::None(_), BindingRole::Single) => index.entries[id] = Entry::One([i as u32]),
-                (Entry::One([first]), BindingRole::Single) => {
-                    index.many.push(vec![first, i as u32]);
-                    index.entries[id] = Entry::Many(index.many.len() as u32 - 1);
-                }
-                (Entry::Many(m), BindingRole::Single) => index.many[m as usize].push(i as u32),
-                (Entry::Set(s), BindingRole::SetDeclaration) => {
-                    index.sets[s as usize].declarations.push(i)
-                }
-                (Entry::Set(s), BindingRole::SetElement { .. }) => {
-                    index.sets[s as usize].elements.push(i)
-                }
-                _ => {}
-            }
-        }
-        index.deps.reserve_exact(dep_count);
-        // A `Logger` the module binds itself is injected instead of the automatic one.
-        let logger = match index.id(&DIKey::of::<Logger>()) {
-            Some(id) => Dep::Key {
-                id: id as u32,
-                mode: DepMode::Strict,
-            },
-            None => Dep::Logger,
-        };
-        for b in bindings {
-            index.dep_start.push(index.deps.len() as u32);
-            for dep in b.provider().deps.iter() {
-                let dep = match dep {
-                    Dependency::Key { key, mode } => Dep::Key {
-                        id: index.id(key).map_or(UNBOUND, |id| id as u32),
-                        mode: *mode,
-                    },
-                    Dependency::Locator => Dep::Locator,
-                    Dependency::Logger => logger,
-                };
-                index.deps.push(PackedDep::new(dep));
-            }
-        }
-        index.dep_start.push(index.deps.len() as u32);
-        index
-    }
-
-    /// The bindings of key number `id` if it is a single instance's.
-    fn candidates_of(&self, id: usize) -> &[u32] {
-        match &self.entries[id] {
-            Entry::One(one) => one,
-            Entry::Many(m) => &self.many[*m as usize],
-            Entry::None(_) | Entry::Set(_) => &[],
-        }
-    }
-
-    pub(crate) fn bindings(&self) -> &'a [Binding] {
-        self.bindings
-    }
-
-    /// Every key bound, in module order.
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &'a DIKey> + '_ {
-        (0..self.entries.len()).map(|id| self.key(id))
-    }
-
-    /// Every key bound, in module order, with its bindings by module position if it is a
-    /// single instance's.
-    pub(crate) fn keys_and_candidates(&self) -> impl Iterator<Item = (&'a DIKey, &[u32])> + '_ {
-        (0..self.entries.len()).map(|id| (self.key(id), self.candidates_of(id)))
-    }
-
-    /// Key number `id`, read from one of its bindings.
-    fn key(&self, id: usize) -> &'a DIKey {
-        let b = match self.entries[id] {
-            Entry::None(b) | Entry::One([b]) => b as usize,
-            Entry::Many(m) => self.many[m as usize][0] as usize,
-            Entry::Set(s) => self.sets[s as usize].first,
-        };
-        self.bindings[b].key()
-    }
-
-    fn id(&self, key: &DIKey) -> Option<usize> {
-        self.numbers.find(key)
-    }
-
-    /// Binding `b`'s dependencies, in parameter order.
-    fn deps(&self, b: usize) -> &[PackedDep] {
-        &self.deps[self.dep_start[b] as usize..self.dep_start[b + 1] as usize]
-    }
 }
 
 /// What planning for one activation found, before any plan is built.
@@ -461,7 +75,8 @@ struct Planner<'a> {
     index: &'a Index<'a>,
     bindings: &'a [Binding],
     activation: &'a Activation,
-    parent: Option<&'a Arc<LocatorInner>>,
+    /// The plans of the locators this one inherits from, nearest first.
+    ancestors: Ancestors<'a>,
     provided: &'a KeySet<DIKey>,
     /// Keys given to each production (a subcontext's locals), with where they were declared.
     inputs: &'a [(DIKey, Origin)],
@@ -488,21 +103,26 @@ struct Planner<'a> {
     used: Vec<bool>,
 }
 
+/// The plans of the locators a plan is made against (`Injector::inherit`, subcontexts),
+/// nearest first: keys they hold are taken from them, by depth and slot.
+pub(crate) type Ancestors<'a> = &'a [&'a Arc<PlanData>];
+
 pub(crate) fn plan(
     module: &Module,
     activation: &Activation,
     roots: &Roots,
     optional_roots: &[DIKey],
-    parent: Option<&Arc<LocatorInner>>,
+    ancestors: Ancestors<'_>,
 ) -> Result<Plan, Error> {
+    let parent = ancestors.first().map(|p| Arc::clone(p));
     plan_with(
         module,
         activation,
         roots,
         optional_roots,
-        parent,
+        ancestors,
         &[],
-        parent.cloned(),
+        parent,
     )
 }
 
@@ -513,21 +133,22 @@ pub(crate) fn plan_subcontext(
     activation: &Activation,
     root: &DIKey,
     locals: &[(DIKey, Origin)],
-    parent: &Arc<LocatorInner>,
+    ancestors: Ancestors<'_>,
 ) -> Result<Plan, Error> {
     let roots = Roots::Keys(vec![root.clone()]);
-    plan_with(module, activation, &roots, &[], Some(parent), locals, None)
+    plan_with(module, activation, &roots, &[], ancestors, locals, None)
 }
 
-/// Plans `module`, failing with every problem found; the plan keeps `plan_parent`.
+/// Plans `module`, failing with every problem found; the plan names `plan_parent` as the plan
+/// of the locator it must be produced from.
 fn plan_with(
     module: &Module,
     activation: &Activation,
     roots: &Roots,
     optional_roots: &[DIKey],
-    parent: Option<&Arc<LocatorInner>>,
+    ancestors: Ancestors<'_>,
     inputs: &[(DIKey, Origin)],
-    plan_parent: Option<Arc<LocatorInner>>,
+    plan_parent: Option<Arc<PlanData>>,
 ) -> Result<Plan, Error> {
     let index = Index::new(module);
     let provided = KeySet::default();
@@ -536,7 +157,7 @@ fn plan_with(
         activation,
         roots,
         optional_roots,
-        parent,
+        ancestors,
         &provided,
         inputs,
     );
@@ -583,7 +204,7 @@ pub(crate) fn check(
     roots: &Roots,
     provided: &KeySet<DIKey>,
 ) -> Outcome {
-    let (planner, _, _) = traverse(index, activation, roots, &[], None, provided, &[]);
+    let (planner, _, _) = traverse(index, activation, roots, &[], &[], provided, &[]);
     let reached = planner.reached();
     let mut consulted = planner.consulted;
     consulted.sort();
@@ -600,7 +221,7 @@ fn traverse<'a>(
     activation: &'a Activation,
     roots: &'a Roots,
     optional_roots: &'a [DIKey],
-    parent: Option<&'a Arc<LocatorInner>>,
+    ancestors: Ancestors<'a>,
     provided: &'a KeySet<DIKey>,
     inputs: &'a [(DIKey, Origin)],
 ) -> (Planner<'a>, Vec<u32>, Vec<DIKey>) {
@@ -609,7 +230,7 @@ fn traverse<'a>(
         index,
         bindings,
         activation,
-        parent,
+        ancestors,
         provided,
         inputs,
         consulted: Vec::new(),
@@ -694,19 +315,12 @@ fn traverse<'a>(
 
 impl<'a> Planner<'a> {
     fn parent_slot(&self, key: &DIKey) -> Option<ParentSlot> {
-        let mut next = self.parent;
-        let mut depth = 0;
-        while let Some(locator) = next {
-            if let Some(slot) = locator.plan.find_key(key) {
-                return Some(ParentSlot {
-                    depth,
-                    slot: slot as u32,
-                });
-            }
-            next = locator.parent();
-            depth += 1;
-        }
-        None
+        self.ancestors.iter().enumerate().find_map(|(depth, plan)| {
+            plan.find_key(key).map(|slot| ParentSlot {
+                depth: depth as u32,
+                slot: slot as u32,
+            })
+        })
     }
 
     /// Resolves `key` for the node `from` (`None`: a root). Each key is resolved once; later
@@ -918,98 +532,6 @@ impl<'a> Planner<'a> {
         Resolution::Node(set_node as u32)
     }
 
-    /// Plans a subcontext's module under this activation, its locals given: its problems are this
-    /// plan's problems, the axes it consults are this plan's, and what it takes from this
-    /// locator is resolved here, so that it is kept (and, unless only needed lazily, produced
-    /// before the subcontext).
-    fn verify_subcontext(&mut self, node: usize, spec: &'a crate::subcontext::SubcontextSpec) {
-        let index = Index::new(&spec.module);
-        let provided = KeySet::default();
-        let roots = Roots::Keys(vec![spec.root.clone()]);
-        let (nested, _, _) = traverse(
-            &index,
-            self.activation,
-            &roots,
-            &[],
-            None,
-            &provided,
-            &spec.locals,
-        );
-        self.consulted.extend(nested.consulted.iter().copied());
-        // Keys the subcontext's module neither binds nor receives as locals, however they are
-        // needed (`Option<Arc<T>>` included): the subcontext finds them in this locator.
-        let bindings = spec.module.bindings();
-        let unbound = |key: &DIKey| matches!(nested.resolution(key), Some(Resolution::Missing));
-        let mut outer: Vec<(&'a DIKey, DepMode)> = Vec::new();
-        if unbound(&spec.root) {
-            outer.push((&spec.root, DepMode::Strict));
-        }
-        for (i, n) in nested.nodes.iter().enumerate() {
-            match n.source() {
-                Source::Binding(b) => {
-                    for dep in bindings[b as usize].provider().deps.iter() {
-                        if let Dependency::Key { key, mode } = dep
-                            && unbound(key)
-                        {
-                            outer.push((key, *mode));
-                        }
-                    }
-                }
-                // A set the subcontext declares also holds this locator's elements.
-                Source::Set(_) => {
-                    if let Some(b) = bindings.iter().find(|b| b.key() == nested.target(i).key()) {
-                        outer.push((b.key(), DepMode::Optional));
-                    }
-                }
-                Source::Input(_) => {}
-            }
-        }
-        let mut missing: Vec<&'a DIKey> = Vec::new();
-        for &(key, mode) in &outer {
-            match self.resolve(key, Some(node)) {
-                Resolution::Node(n) => self.push_extra(node, n as usize, mode),
-                Resolution::Missing if mode != DepMode::Optional => missing.push(key),
-                _ => {}
-            }
-        }
-        for problem in nested.problems {
-            let Problem::Missing {
-                key,
-                needed_by,
-                mut path,
-                ruled_out,
-            } = problem
-            else {
-                self.problems.push(problem);
-                continue;
-            };
-            if !missing.contains(&&key) {
-                if outer.iter().any(|(k, _)| **k == key) {
-                    continue;
-                }
-                // Needed by a subcontext nested in this one: look for it here too.
-                let Some(found) = find_dependency(&spec.module, &key) else {
-                    continue;
-                };
-                match self.resolve(found, Some(node)) {
-                    Resolution::Node(n) => {
-                        self.push_extra(node, n as usize, DepMode::Strict);
-                        continue;
-                    }
-                    Resolution::Missing => {}
-                    _ => continue,
-                }
-            }
-            path.insert(0, self.target(node).to_string());
-            self.problems.push(Problem::Missing {
-                key,
-                needed_by,
-                path,
-                ruled_out,
-            });
-        }
-    }
-
     fn add_element(&mut self, set_node: usize, e: usize) {
         let node = self.add_node(Source::Binding(e as u32), Some(set_node));
         if let Source::Set(s) = self.nodes[set_node].source() {
@@ -1177,267 +699,6 @@ impl<'a> Planner<'a> {
         }
         self.extras.get(&(n as u32)).map_or(&[], Vec::as_slice)
     }
-
-    /// Node `v`'s `i`th edge that may order production: `None` past the last; `Some(None)` for
-    /// one that does not (a lazy dependency, or one not planned here). Dependencies (or a set's
-    /// elements) come first, then what a subcontext takes.
-    fn ordering_edge(&self, v: usize, i: usize) -> Option<Option<u32>> {
-        let own = match self.nodes[v].source() {
-            Source::Binding(b) => {
-                let b = b as usize;
-                let deps = self.index.deps(b);
-                if let Some(&dep) = deps.get(i) {
-                    return Some(match self.edge(b, i, dep.get()) {
-                        Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(t),
-                        _ => None,
-                    });
-                }
-                deps.len()
-            }
-            Source::Set(s) => {
-                let elements = &self.sets[s as usize].elements;
-                match elements.get(i) {
-                    Some(&e) => return Some(Some(e as u32)),
-                    None => elements.len(),
-                }
-            }
-            Source::Input(_) => 0,
-        };
-        let &(e, mode) = self.extra_of(v).get(i - own)?;
-        Some((mode != DepMode::Lazy).then_some(e as u32))
-    }
-
-    /// One iterative depth-first pass: post-order is the production order (dependencies first);
-    /// every back edge is a cycle, reported once with its whole path. (Node numbers as `u32`:
-    /// the arrays of this pass are among a 10,000-node plan's largest temporaries.)
-    fn order_and_find_cycles(&mut self, root_nodes: &[u32], every_key: bool) -> Vec<u32> {
-        const MAX_CYCLES: usize = 32;
-        let n = self.nodes.len();
-        let mut state = vec![0u8; n]; // 0 unvisited, 1 on the stack, 2 done
-        let mut stack_pos = vec![u32::MAX; n];
-        let mut order = Vec::with_capacity(n);
-        // (node, its next edge)
-        let mut stack: Vec<(u32, u32)> = Vec::new();
-        let mut seen_cycles: KeySet<Vec<usize>> = KeySet::default();
-        let mut cycles: Vec<Vec<usize>> = Vec::new();
-        // Every key's node (in key order) when planning everything, then the roots', then the
-        // rest.
-        let keys = self
-            .state
-            .iter()
-            .take(if every_key { usize::MAX } else { 0 });
-        let key_nodes = keys.filter_map(|r| match r.get() {
-            Some(Resolution::Node(n)) => Some(n),
-            _ => None,
-        });
-        let starts = key_nodes
-            .chain(root_nodes.iter().copied())
-            .chain(0..n as u32);
-        for start in starts {
-            if state[start as usize] != 0 {
-                continue;
-            }
-            state[start as usize] = 1;
-            stack_pos[start as usize] = 0;
-            stack.push((start, 0));
-            while let Some(top) = stack.last_mut() {
-                let (v, next) = *top;
-                let Some(edge) = self.ordering_edge(v as usize, next as usize) else {
-                    state[v as usize] = 2;
-                    stack.pop();
-                    order.push(v);
-                    continue;
-                };
-                top.1 += 1;
-                let Some(w) = edge else { continue };
-                match state[w as usize] {
-                    0 => {
-                        state[w as usize] = 1;
-                        stack_pos[w as usize] = stack.len() as u32;
-                        stack.push((w, 0));
-                    }
-                    1 => {
-                        let cycle: Vec<usize> = stack[stack_pos[w as usize] as usize..]
-                            .iter()
-                            .map(|&(x, _)| x as usize)
-                            .collect();
-                        let mut canonical = cycle.clone();
-                        canonical.sort_unstable();
-                        if cycles.len() < MAX_CYCLES && seen_cycles.insert(canonical) {
-                            cycles.push(cycle);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        for cycle in cycles {
-            let mut path: Vec<CycleStep> = cycle
-                .iter()
-                .map(|&c| CycleStep {
-                    target: self.target(c).step_target(),
-                    origin: self.origin(c),
-                })
-                .collect();
-            path.push(path[0].clone());
-            self.problems.push(Problem::Cycle { path });
-        }
-        order
-    }
-
-    /// The step at which node `n`'s instance is made: a reference's is its referent's (0 for
-    /// one in a parent locator, made before anything here), anything else's its own.
-    fn produced_at(&self, n: usize, step_of: &[u32]) -> u32 {
-        if let Source::Binding(b) = self.nodes[n].source()
-            && let ImplKind::Reference(_) = self.bindings[b as usize].provider().kind()
-        {
-            match self.edges(b as usize).next() {
-                Some(Edge::Node(t, _)) => return step_of[t as usize],
-                Some(Edge::Parent(..)) => return 0,
-                _ => {}
-            }
-        }
-        step_of[n]
-    }
-
-    /// The plan's data, but for its key index (left empty), and where each key went.
-    fn build(
-        self,
-        order: Vec<u32>,
-        roots: Option<Vec<DIKey>>,
-        parent: Option<Arc<LocatorInner>>,
-    ) -> (PlanData, Numbered) {
-        let mut step_of = vec![u32::MAX; self.nodes.len()];
-        for (step, &node) in order.iter().enumerate() {
-            step_of[node as usize] = step as u32;
-        }
-        let mut imported: Vec<DIKey> = Vec::new();
-        let mut steps = Vec::with_capacity(order.len());
-        let mut args: Vec<PackedArg> = Vec::with_capacity(self.index.deps.len());
-        let mut loggers: Vec<Arc<str>> = Vec::new();
-        let mut after: Vec<(u32, u32, bool)> = Vec::new();
-        for (step_no, &n) in order.iter().enumerate() {
-            let n = n as usize;
-            let args_start = args.len() as u32;
-            let step = match self.nodes[n].source() {
-                Source::Binding(b) => {
-                    // Named after the step only when something asks for a `Logger`.
-                    let mut logger: Option<u32> = None;
-                    args.extend(self.edges(b as usize).map(|edge| {
-                        PackedArg::new(match edge {
-                            Edge::Node(t, DepMode::Lazy) => {
-                                ArgSource::LazyLocal(step_of[t as usize])
-                            }
-                            Edge::Node(t, _) => ArgSource::Local(step_of[t as usize]),
-                            Edge::Parent(p, DepMode::Lazy) => ArgSource::LazyParent(p),
-                            Edge::Parent(p, _) => ArgSource::Parent(p),
-                            Edge::Absent => ArgSource::Absent,
-                            Edge::Locator => ArgSource::Locator,
-                            Edge::Logger => ArgSource::Logger(*logger.get_or_insert_with(|| {
-                                loggers.push(logger_name(&self.bindings[b as usize]).into());
-                                (loggers.len() - 1) as u32
-                            })),
-                        })
-                    }));
-                    // In step order, as `PlanData::after` is searched.
-                    after.extend(
-                        self.extra_of(n)
-                            .iter()
-                            .map(|&(e, mode)| (step_no as u32, step_of[e], mode == DepMode::Lazy)),
-                    );
-                    Step {
-                        source: StepSource::Binding(self.bindings[b as usize].clone()),
-                        args: (args_start, args.len() as u32),
-                    }
-                }
-                Source::Input(k) => Step {
-                    source: StepSource::Other(Box::new(OtherStep {
-                        key: self.inputs[k as usize].0.clone(),
-                        origin: self.inputs[k as usize].1,
-                        kind: OtherKind::Input(k as usize),
-                    })),
-                    args: (args_start, args_start),
-                },
-                Source::Set(s) => {
-                    let set = &self.sets[s as usize];
-                    // In the order the elements' instances were produced: a reference's
-                    // instance is its referent's, made at the referent's step.
-                    let mut element_steps: Vec<(u32, u32)> = set
-                        .elements
-                        .iter()
-                        .map(|&e| (self.produced_at(e, &step_of), step_of[e]))
-                        .collect();
-                    element_steps.sort_unstable();
-                    if set.inherited.is_some() {
-                        imported.push(set.key.clone());
-                    }
-                    args.extend(
-                        element_steps
-                            .iter()
-                            .map(|&(_, s)| PackedArg::new(ArgSource::Local(s))),
-                    );
-                    Step {
-                        source: StepSource::Other(Box::new(OtherStep {
-                            key: set.key.clone(),
-                            origin: set.origin,
-                            kind: OtherKind::Assemble {
-                                assemble: set.assemble,
-                                inherited: set.inherited,
-                            },
-                        })),
-                        args: (args_start, args.len() as u32),
-                    }
-                }
-            };
-            steps.push(step);
-        }
-        let bound = self
-            .state
-            .iter()
-            .zip(self.index.keys())
-            .filter_map(|(r, k)| Some((k, r.get()?)));
-        imported.extend(
-            bound
-                .chain(self.others.iter().map(|(k, r)| (*k, *r)))
-                .filter(|(_, r)| matches!(r, Resolution::Parent(_)))
-                .map(|(k, _)| k.clone()),
-        );
-        imported.sort();
-        let removed = self
-            .bindings
-            .iter()
-            .zip(&self.used)
-            .filter(|(_, used)| !**used)
-            .map(|(b, _)| b.clone())
-            .collect();
-        let unbound = self
-            .others
-            .iter()
-            .filter_map(|(k, r)| match r {
-                Resolution::Node(n) => Some(((*k).clone(), step_of[*n as usize] as usize)),
-                _ => None,
-            })
-            .collect();
-        let data = PlanData {
-            steps,
-            args,
-            parents: self.parents,
-            loggers,
-            after,
-            index: KeyIndex::default(),
-            roots,
-            removed,
-            imported,
-            activation: self.activation.clone(),
-            parent,
-        };
-        let numbered = Numbered {
-            state: self.state,
-            step_of,
-            unbound,
-        };
-        (data, numbered)
-    }
 }
 /// What a binding's `Logger` is named: the full path of the component's type (the constructed
 /// type, or the key's), from which [`Logger::new`] takes the event target, and its id.
@@ -1467,73 +728,4 @@ fn find_dependency<'m>(module: &'m Module, key: &DIKey) -> Option<&'m DIKey> {
 }
 
 #[cfg(test)]
-mod tests {
-    /// A 10,000-binding plan has 10,000 nodes, index entries and resolutions, and about 30,000
-    /// dependencies: they must not grow back (a node was 160 bytes, an entry 56).
-    #[test]
-    fn nodes_dependencies_and_index_entries_stay_small() {
-        assert!(std::mem::size_of::<super::Node>() <= 8);
-        assert!(std::mem::size_of::<super::PackedDep>() <= 4);
-        assert!(std::mem::size_of::<super::Resolved>() <= 4);
-        assert!(std::mem::size_of::<super::Entry>() <= 8);
-    }
-
-    #[test]
-    fn packed_dependencies_unpack_to_what_was_packed() {
-        use super::{Dep, PackedDep, UNBOUND};
-        use crate::inject::DepMode;
-        let deps = [
-            Dep::Key {
-                id: 0,
-                mode: DepMode::Strict,
-            },
-            Dep::Key {
-                id: UNBOUND,
-                mode: DepMode::Optional,
-            },
-            Dep::Key {
-                id: 12_345,
-                mode: DepMode::Lazy,
-            },
-            Dep::Locator,
-            Dep::Logger,
-        ];
-        for dep in deps {
-            assert_eq!(PackedDep::new(dep).get(), dep);
-        }
-    }
-
-    #[test]
-    fn packed_resolutions_unpack_to_what_was_packed() {
-        use super::{Resolution, Resolved};
-        let max = (1 << Resolved::SHIFT) - 1;
-        assert_eq!(Resolved::NONE.get(), None);
-        for r in [
-            Resolution::Node(0),
-            Resolution::Node(max),
-            Resolution::Parent(max),
-            Resolution::Provided,
-            Resolution::Missing,
-            Resolution::Failed,
-        ] {
-            assert_eq!(Resolved::new(r).get(), Some(r));
-        }
-    }
-
-    #[test]
-    fn packed_node_sources_unpack_to_what_was_packed() {
-        use super::{NONE, Node, Source};
-        let max = (1 << Node::SHIFT) - 1;
-        for source in [
-            Source::Binding(0),
-            Source::Binding(max),
-            Source::Input(max),
-            Source::Set(0),
-            Source::Set(max),
-        ] {
-            let node = Node::new(source, NONE);
-            assert_eq!(node.source(), source);
-            assert_eq!(node.reached_from, NONE);
-        }
-    }
-}
+mod tests;

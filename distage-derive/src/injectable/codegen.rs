@@ -91,7 +91,7 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
     } else {
         injectable_impl(c, &dependencies, tuple.as_ref())
     };
-    let parts_impl = from_parts_impl(c, tuple.as_ref(), injected);
+    let parts_impl = from_parts_impl(c, injected);
 
     quote! {
         const _: () = {
@@ -211,16 +211,19 @@ fn injectable_impl(
 
 /// `FromParts`, through which a component without assisted parameters also has a `Factory`
 /// (`create(())`): for infallible constructors whose parameters fit one tuple.
-fn from_parts_impl(c: &Component, tuple: Option<&TokenStream>, injected: usize) -> TokenStream {
+fn from_parts_impl(c: &Component, injected: usize) -> TokenStream {
     let p = private();
-    if c.is_assisted() || matches!(c.ctor, Ctor::New { fallible: true }) {
+    if c.is_assisted() || matches!(c.ctor, Ctor::New { fallible: true }) || injected > MAX_TAKE_ALL
+    {
         return TokenStream::new();
     }
-    let parts = match tuple {
-        Some(tuple) => tuple.clone(),
-        None if injected == 0 => quote!(()),
-        None => return TokenStream::new(),
-    };
+    // The plain parameter types, not `<T as Inject>::Checked`: a type that cannot be injected
+    // is reported once, at its field, by the `Injectable` impl; `FromParts` asks nothing of
+    // them until a `Factory` is made.
+    let types = c
+        .injected()
+        .map(|(_, param, kind)| inject_type(&param.ty, kind));
+    let parts = quote!((#(#types,)*));
     let generics = with_send_sync_bounds(&c.generics);
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     let self_ty = &c.self_ty;

@@ -9,9 +9,10 @@ use crate::axis::{AxisChoice, Tags};
 use std::future::Future;
 
 use crate::binding::{
-    Binding, BindingId, BindingRole, BoxFuture, ImplKind, Op, Origin, Produced, Provider, Release,
+    Binding, BindingId, BindingRole, ImplKind, Op, Origin, Produced, Provider, Release,
 };
-use crate::error::BoxError;
+use crate::boxed::BoxError;
+use crate::boxed::BoxFuture;
 use crate::factory::{AssistedInjectable, Factory};
 use crate::functoid::IntoFunctoid;
 use crate::hash::{KeyMap, KeySet};
@@ -19,7 +20,14 @@ use crate::inject::{Args, Dependency, DependencyList, Injectable, IntoArc};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
 use crate::set::assemble;
-use crate::subcontext::{Subcontext, subcontext_provider};
+
+mod providers;
+
+pub use providers::{
+    construct_injectable, factory_provider, fn_async_provider, fn_provider, injectable_provider,
+    ref_provider, resource_async_provider, resource_provider, try_fn_async_provider,
+    try_fn_provider, value_provider,
+};
 
 /// An immutable set of bindings. Combine modules with `+` (union: a binding reached twice, e.g.
 /// through two includes of one module value, or provably identical bindings from two builds, is
@@ -30,7 +38,7 @@ pub struct Module {
     bindings: Vec<Binding>,
     requirements: Vec<(DIKey, Origin)>,
     /// Builder calls that could not do what they say, reported when the module is planned.
-    misuses: Vec<Misuse>,
+    pub(crate) misuses: Vec<Misuse>,
 }
 
 /// A builder call that could not apply (`.tagged` on a set before any element, `.local` before
@@ -40,6 +48,24 @@ pub(crate) struct Misuse {
     pub(crate) key: DIKey,
     pub(crate) origin: Origin,
     pub(crate) message: &'static str,
+}
+
+/// What a subcontext binding declares, kept in its provider: checked when the parent is planned.
+/// (A binding may hold a submodule and a module holds bindings: `binding` and `module` name each
+/// other's types, the one import loop of the model.)
+pub(crate) struct SubcontextSpec {
+    pub(crate) module: Module,
+    pub(crate) root: DIKey,
+    pub(crate) locals: Vec<(DIKey, Origin)>,
+}
+
+impl fmt::Debug for SubcontextSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubcontextSpec")
+            .field("root", &self.root)
+            .field("locals", &self.locals)
+            .finish()
+    }
 }
 
 impl Module {
@@ -238,7 +264,7 @@ impl fmt::Display for Module {
 /// Declares bindings; see [`Module::build`].
 #[derive(Default)]
 pub struct ModuleBuilder {
-    module: Module,
+    pub(crate) module: Module,
 }
 
 impl ModuleBuilder {
@@ -263,17 +289,6 @@ impl ModuleBuilder {
             provider: None,
             _type: PhantomData,
         }
-    }
-
-    /// Binds `Subcontext<A>`: `submodule`, rooted at `A`, produced anew for each run with its
-    /// locals (declare them with `.local::<T>()`), sharing this module's instances.
-    #[track_caller]
-    pub fn make_subcontext<A: ?Sized + Send + Sync + 'static>(
-        &mut self,
-        submodule: Module,
-    ) -> Make<'_, Subcontext<A>> {
-        self.make_at::<Subcontext<A>>(Origin::caller())
-            .from_subcontext(submodule)
     }
 
     /// Declares the set of `T` elements and adds elements to it. A set with no elements is an
@@ -374,11 +389,11 @@ impl fmt::Debug for ModuleBuilder {
 
 /// A binding being declared by [`ModuleBuilder::make`]; added to the module when dropped.
 pub struct Make<'a, T: ?Sized> {
-    builder: &'a mut ModuleBuilder,
+    pub(crate) builder: &'a mut ModuleBuilder,
     key: DIKey,
     tags: Tags,
     origin: Origin,
-    provider: Option<Provider>,
+    pub(crate) provider: Option<Provider>,
     _type: PhantomData<fn() -> Arc<T>>,
 }
 
@@ -418,7 +433,7 @@ impl<'a, T: ?Sized + Send + Sync + 'static> Make<'a, T> {
         self
     }
 
-    fn with(mut self, provider: Provider) -> Self {
+    pub(crate) fn with(mut self, provider: Provider) -> Self {
         self.provider = Some(provider);
         self
     }
@@ -553,44 +568,8 @@ impl<'a, T: ?Sized + Send + Sync + 'static> Make<'a, T> {
     }
 }
 
-impl<A: ?Sized + Send + Sync + 'static> Make<'_, Subcontext<A>> {
-    /// A subcontext of `submodule`, rooted at `A`.
-    pub fn from_subcontext(self, submodule: Module) -> Self {
-        self.with(subcontext_provider::<A>(submodule, Vec::new()))
-    }
-
-    /// Declares a local: a value of `T` given to each run with `.provide(value)`.
-    #[track_caller]
-    pub fn local<T: ?Sized + Send + Sync + 'static>(self) -> Self {
-        self.local_key(DIKey::of::<T>(), Origin::caller())
-    }
-
-    /// Declares a local `T` named `id`, given with `.provide_named(id, value)`.
-    #[track_caller]
-    pub fn local_named<T: ?Sized + Send + Sync + 'static>(self, id: impl Into<Id>) -> Self {
-        self.local_key(DIKey::named::<T>(id), Origin::caller())
-    }
-
-    fn local_key(mut self, key: DIKey, origin: Origin) -> Self {
-        match self.provider.as_ref().and_then(|p| p.subcontext.clone()) {
-            Some(spec) => {
-                let mut locals = spec.locals.clone();
-                locals.push((key, origin));
-                self.provider = Some(subcontext_provider::<A>(spec.module.clone(), locals));
-            }
-            None => self.builder.module.misuses.push(Misuse {
-                key,
-                origin,
-                message: "`.local::<T>()` declares a local of a subcontext, and there is none yet; \
-                          call `.from_subcontext(…)` first",
-            }),
-        }
-        self
-    }
-}
-
 impl<U: AssistedInjectable> Make<'_, Factory<U>> {
-    /// A `Factory<U>`: `U`'s injected fields are resolved once, its `#[assisted]` fields are
+    /// A `Factory<U>`: `U`'s injected fields are resolved once, its `#[di(assisted)]` fields are
     /// given to every `create` call.
     pub fn from_factory(self) -> Self {
         self.with(factory_provider::<U>())
@@ -638,7 +617,7 @@ impl<T: ?Sized> Drop for Many<'_, T> {
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
-    /// Names the set: `many::<dyn Handler>().named("admin")`, injected as `#[id("admin")]`.
+    /// Names the set: `many::<dyn Handler>().named("admin")`, injected as `#[di(id = "admin")]`.
     pub fn named(mut self, id: impl Into<Id>) -> Self {
         let id: Id = id.into();
         self.key = self.key.clone().with_id(Some(id));
@@ -786,205 +765,4 @@ impl<T: ?Sized + Send + Sync + 'static> Many<'_, T> {
     pub fn add_provider(self, provider: Provider, weak: bool, origin: Origin) -> Self {
         self.element(provider, weak, origin)
     }
-}
-
-// ---- providers: how each kind of implementation becomes a type-erased call ----
-
-/// An `Injectable` type's constructor as a plain function (what `module!` registers).
-#[doc(hidden)]
-pub fn construct_injectable<I: Injectable>(args: &mut Args<'_>) -> Result<Produced, BoxError> {
-    // `match` rather than `?`, and `Produced::boxed` rather than the generic `Produced::instance`:
-    // this is instantiated for every component, and so is everything generic it calls.
-    match I::construct(args) {
-        Ok(value) => Ok(Produced::boxed(Box::new(Arc::new(value)))),
-        Err(e) => Err(e),
-    }
-}
-
-/// An `Injectable` type's constructor, its result converted to the key's type.
-#[doc(hidden)]
-pub fn injectable_provider<I: Injectable, T: ?Sized + Send + Sync + 'static, C>(
-    coerce: C,
-) -> Provider
-where
-    C: Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
-{
-    Provider::call(
-        I::DEPENDENCY_LIST.to_vec(),
-        ImplKind::Constructor(TypeInfo::of::<I>()),
-        move |args: &mut Args<'_>| Ok(Produced::instance(coerce(Arc::new(I::construct(args)?)))),
-    )
-    // A coercion that holds no data (`Into::into`) leaves the call fixed by the two types.
-    .with_identity((std::mem::size_of::<C>() == 0).then(std::any::TypeId::of::<(I, C)>))
-}
-
-/// A shared value.
-#[doc(hidden)]
-pub fn value_provider<T: ?Sized + Send + Sync + 'static>(value: Arc<T>) -> Provider {
-    Provider::call(
-        Vec::new(),
-        ImplKind::Value(TypeInfo::of::<T>()),
-        move |_: &mut Args<'_>| Ok(Produced::instance(value.clone())),
-    )
-}
-
-/// A function's result.
-#[doc(hidden)]
-pub fn fn_provider<M, R: IntoArc<T> + 'static, T: ?Sized + Send + Sync + 'static>(
-    f: impl IntoFunctoid<M, R>,
-) -> Provider {
-    let (deps, call, identity) = f.into_functoid().into_parts();
-    Provider::call(deps, ImplKind::Function, move |args: &mut Args<'_>| {
-        Ok(Produced::instance(call(args)?.into_arc()))
-    })
-    .with_identity(identity)
-}
-
-/// A fallible function's result.
-#[doc(hidden)]
-pub fn try_fn_provider<M, R, E, T>(f: impl IntoFunctoid<M, Result<R, E>>) -> Provider
-where
-    R: IntoArc<T> + 'static,
-    E: Into<BoxError> + 'static,
-    T: ?Sized + Send + Sync + 'static,
-{
-    let (deps, call, identity) = f.into_functoid().into_parts();
-    Provider::call(deps, ImplKind::Function, move |args: &mut Args<'_>| {
-        let value = call(args)?.map_err(Into::into)?;
-        Ok(Produced::instance(value.into_arc()))
-    })
-    .with_identity(identity)
-}
-
-/// The instance of another key, converted.
-#[doc(hidden)]
-pub fn ref_provider<I: ?Sized + Send + Sync + 'static, T: ?Sized + Send + Sync + 'static>(
-    key: DIKey,
-    coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
-) -> Provider {
-    Provider::call(
-        vec![Dependency::strict(key.clone())],
-        ImplKind::Reference(Box::new(key)),
-        move |args: &mut Args<'_>| Ok(Produced::instance(coerce(args.take::<Arc<I>>()?))),
-    )
-}
-
-/// A resource from a function returning its `Lifecycle` (sync acquire and release).
-#[doc(hidden)]
-pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 'static>(
-    f: impl IntoFunctoid<M, Lifecycle<I>>,
-    coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
-) -> Provider {
-    // Not identified: `coerce` may hold data.
-    let (deps, call, _) = f.into_functoid().into_parts();
-    Provider::call(deps, ImplKind::Resource, move |args: &mut Args<'_>| {
-        let Lifecycle { acquire, release } = call(args)?;
-        let (acquire, release) = match (acquire, release) {
-            (Acquire::Sync(acquire), None) => (acquire, None),
-            (Acquire::Sync(acquire), Some(ReleaseFn::Sync(release))) => (acquire, Some(release)),
-            _ => {
-                return Err(format!(
-                    "`{}` is bound with `from_resource`, but its Lifecycle is async: bind it with `from_resource_async` and produce with `produce_async`",
-                    crate::key::short_type_name(std::any::type_name::<I>())
-                )
-                .into());
-            }
-        };
-        let resource = Arc::new(acquire()?);
-        let instance = coerce(resource.clone());
-        Ok(match release {
-            Some(release) => Produced::with_release(
-                instance,
-                Release::Sync(Box::new(move || release(&resource))),
-            ),
-            None => Produced::instance(instance),
-        })
-    })
-}
-
-/// A resource whose `Lifecycle` may acquire and release asynchronously.
-#[doc(hidden)]
-pub fn resource_async_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 'static>(
-    f: impl IntoFunctoid<M, Lifecycle<I>>,
-    coerce: impl Fn(Arc<I>) -> Arc<T> + Send + Sync + 'static,
-) -> Provider {
-    // Not identified: `coerce` may hold data.
-    let (deps, call, _) = f.into_functoid().into_parts();
-    let coerce = Arc::new(coerce);
-    Provider::call_async(deps, ImplKind::AsyncResource, move |args: &mut Args<'_>| {
-        let Lifecycle { acquire, release } = call(args)?;
-        let coerce = coerce.clone();
-        Ok(Box::pin(async move {
-            let resource = Arc::new(match acquire {
-                Acquire::Sync(acquire) => acquire()?,
-                Acquire::Async(acquire) => acquire.await?,
-            });
-            let instance = coerce(resource.clone());
-            Ok(match release {
-                Some(ReleaseFn::Sync(release)) => Produced::with_release(
-                    instance,
-                    Release::Sync(Box::new(move || release(&resource))),
-                ),
-                Some(ReleaseFn::Async(release)) => Produced::with_release(
-                    instance,
-                    Release::Async(Box::new(move || release(resource))),
-                ),
-                None => Produced::instance(instance),
-            })
-        }) as BoxFuture<_>)
-    })
-}
-
-/// An async function's result.
-#[doc(hidden)]
-pub fn fn_async_provider<M, Fut, R, T>(f: impl IntoFunctoid<M, Fut>) -> Provider
-where
-    Fut: Future<Output = R> + Send + 'static,
-    R: IntoArc<T> + 'static,
-    T: ?Sized + Send + Sync + 'static,
-{
-    let (deps, call, identity) = f.into_functoid().into_parts();
-    Provider::call_async(deps, ImplKind::AsyncFunction, move |args: &mut Args<'_>| {
-        let future = call(args)?;
-        Ok(
-            Box::pin(async move { Ok(Produced::instance(future.await.into_arc())) })
-                as BoxFuture<_>,
-        )
-    })
-    .with_identity(identity)
-}
-
-/// A fallible async function's result.
-#[doc(hidden)]
-pub fn try_fn_async_provider<M, Fut, R, E, T>(f: impl IntoFunctoid<M, Fut>) -> Provider
-where
-    Fut: Future<Output = Result<R, E>> + Send + 'static,
-    R: IntoArc<T> + 'static,
-    E: Into<BoxError> + 'static,
-    T: ?Sized + Send + Sync + 'static,
-{
-    let (deps, call, identity) = f.into_functoid().into_parts();
-    Provider::call_async(deps, ImplKind::AsyncFunction, move |args: &mut Args<'_>| {
-        let future = call(args)?;
-        Ok(Box::pin(async move {
-            let value = future.await.map_err(Into::into)?;
-            Ok(Produced::instance(value.into_arc()))
-        }) as BoxFuture<_>)
-    })
-    .with_identity(identity)
-}
-
-/// A `Factory<U>` capturing `U`'s injected dependencies.
-#[doc(hidden)]
-pub fn factory_provider<U: AssistedInjectable>() -> Provider {
-    Provider::call(
-        U::dependencies(),
-        ImplKind::Factory(TypeInfo::of::<U>()),
-        |args: &mut Args<'_>| {
-            Ok(Produced::instance(Arc::new(Factory::<U>::new(U::capture(
-                args,
-            )?))))
-        },
-    )
-    .with_identity(Some(std::any::TypeId::of::<Factory<U>>()))
 }

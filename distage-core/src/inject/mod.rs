@@ -4,10 +4,14 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::BoxError;
+use crate::boxed::BoxError;
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
-use crate::locator::{LocatorRef, RunContext, SlotRef};
 use crate::logger::Logger;
+
+mod handles;
+
+pub(crate) use handles::RunScope;
+pub use handles::{Lazy, LocatorRef, RunContext, SlotRef};
 
 /// How a dependency constrains the plan.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -486,7 +490,8 @@ impl DependencyList {
 /// A type whose constructor the injector can call: what `#[derive(Injectable)]` implements.
 ///
 /// ```
-/// use distage_core::{Injectable, Dependency, Args, Inject, BoxError};
+/// use distage_core::__private::Args; // what derived impls use; write this by hand rarely
+/// use distage_core::{BoxError, Dependency, Inject, Injectable};
 /// use std::sync::Arc;
 /// struct Db;
 /// struct Repo { db: Arc<Db> }

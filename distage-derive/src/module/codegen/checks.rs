@@ -1,0 +1,272 @@
+//! The compile-time checks: one `Binds` obligation per dependency (missing keys), the
+//! module's key traits (their messages), and the `const` cycle check.
+
+use super::*;
+
+/// One obligation per dependency (`Binds`), one `const` graph search for cycles.
+pub(super) fn checks(
+    module: &ModuleDef,
+    graph: &Graph,
+    metas: &[Meta],
+    names: &Names,
+) -> TokenStream {
+    let p = private();
+    let marker = names.marker();
+    let mut items = Vec::new();
+    let mut edges: Vec<TokenStream> = Vec::new();
+    let mut node_names = Vec::new();
+    let mut origins = Vec::new();
+    let mut extra_checks = Vec::new();
+    let mut fn_checks = Vec::new();
+
+    items.push(key_traits(names));
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let (t, n) = key_type(node, module);
+        let t_alias = names.item(format_args!("T{i}"));
+        let n_alias = names.item(format_args!("N{i}"));
+        let k_alias = names.item(format_args!("K{i}"));
+        let key_trait = names.item(key_trait_name(node.set, node.named));
+        let trait_args = if node.named {
+            quote!(#n_alias, __DistageBy)
+        } else {
+            quote!(__DistageBy)
+        };
+        let wrapper = if node.set {
+            quote!(#p::SetKey)
+        } else {
+            quote!(#p::Key)
+        };
+        let span = node.span;
+        // The key as a `Key<…>` type is needed only to check included modules' requirements.
+        let k_alias = node.required.then(|| {
+            quote_spanned! {span=>
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code)]
+                type #k_alias = #wrapper<#t_alias, #n_alias>;
+            }
+        });
+        items.push(quote_spanned! {span=>
+            #[doc(hidden)]
+            #[allow(non_camel_case_types, dead_code)]
+            type #t_alias = #t;
+            #[doc(hidden)]
+            #[allow(non_camel_case_types, dead_code)]
+            type #n_alias = #n;
+            #k_alias
+            #[automatically_derived]
+            impl<__DistageBy: ?::core::marker::Sized> #key_trait<#trait_args> for #t_alias {
+                const INDEX: usize = #i;
+            }
+        });
+        let orders = orders_production(node);
+        let mut node_edges = Vec::new();
+        let mut node_origin = None;
+        for (b, binding) in node.bindings.iter().enumerate() {
+            let deps_alias = names.item(format_args!("E{i}_{b}"));
+            let (deps, by, span, origin) = match (&binding.local, binding.included) {
+                (Some(local), _) => {
+                    if let Some(expr) = &local.fn_check {
+                        let by = &local.by;
+                        let check = respan(quote!(#p::check_fn::<#marker, #by, _, _>), local.span);
+                        fn_checks.push(quote!(#check(&(#expr));));
+                    }
+                    let deps = &local.deps;
+                    let origin = quote_spanned!(local.span=> ::core::concat!(::core::file!(), ":", ::core::line!()));
+                    (quote!(#deps), local.by.clone(), local.span, origin)
+                }
+                (None, Some((inc, k, b))) => {
+                    let path = &module.includes[inc];
+                    let e = format_ident!("__E{k}_{b}");
+                    (
+                        quote!(#path::#e),
+                        struct_path(path),
+                        path.span(),
+                        quote!(#path::__ORIGINS[#k]),
+                    )
+                }
+                (None, None) => unreachable!("a binding is local or included"),
+            };
+            items.push(quote_spanned! {span=>
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code)]
+                type #deps_alias = #deps;
+            });
+            if b == 0 {
+                node_origin = Some(origin);
+            }
+            let indices = respan(
+                quote!(<#deps_alias as #p::DepIndices<#marker, #by>>::EDGES),
+                span,
+            );
+            if orders && !binding.tagged {
+                node_edges.push(indices);
+            } else if binding.local.is_some() {
+                extra_checks.push(quote_spanned!(span=> let _: &[usize] = #indices;));
+            }
+        }
+        edges.push(quote!(&[#(#node_edges),*]));
+        node_names.push(node.spelling.clone());
+        origins.push(node_origin.unwrap_or_else(
+            || quote_spanned!(node.span=> ::core::concat!(::core::file!(), ":", ::core::line!())),
+        ));
+    }
+
+    // What the included modules require must be bound here (or required in turn).
+    for (meta, path) in metas.iter().zip(&module.includes) {
+        let by = struct_path(path);
+        for r in 0..meta.requires.len() {
+            let alias = format_ident!("__R{r}");
+            let check = respan(
+                quote!(<(#p::Strict<#path::#alias>,) as #p::DepIndices<#marker, #by>>::EDGES),
+                path.span(),
+            );
+            extra_checks.push(quote!(let _: &[usize] = #check;));
+        }
+    }
+
+    let n = graph.nodes.len();
+    let origins_const = names.item("ORIGINS");
+    let fn_checks_name = names.item("fn_checks");
+    let name_span = module.name.span();
+    let report_const = names.item("GRAPH");
+    let check_graph = respan(
+        quote!(const #report_const: #p::GraphReport = #p::check_graph::<#n>),
+        name_span,
+    );
+    // The panic is here, not in distage, so the error shows only the module.
+    let panic_on_cycle = quote_spanned!(name_span=>
+        const _: () = if let ::core::option::Option::Some(__distage_m) = #report_const.cycle() {
+            ::core::panic!("{}", __distage_m)
+        };
+    );
+    let mut graph_args = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Parenthesis,
+        quote!(&[#(#edges),*], &[#(#node_names),*], &#origins_const),
+    );
+    graph_args.set_span(name_span);
+    let semi = quote_spanned!(name_span=> ;);
+    quote! {
+        #(#items)*
+        /// Where each key was bound, for the cycle check's message (and includers').
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        const #origins_const: [&str; #n] = [#(#origins),*];
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        #check_graph #graph_args #semi
+        #panic_on_cycle
+        const _: () = { #(#extra_checks)* };
+        #[doc(hidden)]
+        #[allow(dead_code, non_snake_case)]
+        fn #fn_checks_name() { #(#fn_checks)* }
+    }
+}
+
+/// A key orders production when one binding (or, for a set, every untagged element) is always
+/// chosen; keys with alternatives (tags) are left to the planner, which knows the activation.
+pub(super) fn orders_production(node: &Node) -> bool {
+    node.set || node.bindings.len() == 1
+}
+
+/// The key's type (element type for sets) and its id as a type.
+pub(super) fn key_type(node: &Node, module: &ModuleDef) -> (TokenStream, TokenStream) {
+    match &node.key {
+        KeyType::Local { ty, id } => (quote!(#ty), id_type(id.as_ref())),
+        KeyType::Included { include, key } => {
+            let path = &module.includes[*include];
+            let t = format_ident!("__T{key}");
+            let n = format_ident!("__N{key}");
+            (quote!(#path::#t), quote!(#path::#n))
+        }
+    }
+}
+
+pub(super) fn key_trait_name(set: bool, named: bool) -> &'static str {
+    match (set, named) {
+        (false, false) => "Single",
+        (false, true) => "Named",
+        (true, false) => "Set",
+        (true, true) => "NamedSet",
+    }
+}
+
+/// The module's own key traits, one per key shape, implemented by the key types themselves
+/// (so the compiler finds a key's impl by its type instead of scanning every key of the
+/// module), with messages that name the module and the missing type; `Binds` is implemented
+/// through them.
+pub(super) fn key_traits(names: &Names) -> TokenStream {
+    let p = private();
+    let marker = names.marker();
+    let module = names.module.unraw().to_string();
+    let note = format!(
+        "bind it in `{module}` (`make<…>`), `include` a module that binds it, or declare it with `requires …;` when another module provides it at run time"
+    );
+    let single = names.item("Single");
+    let named = names.item("Named");
+    let set = names.item("Set");
+    let named_set = names.item("NamedSet");
+    let single_msg = format!(
+        "missing binding: `{{Self}}` is required by `{{By}}`, but module `{module}` does not bind it"
+    );
+    let named_msg = format!(
+        "missing binding: `{{Self}}` with id `{{N}}` is required by `{{By}}`, but module `{module}` does not bind it"
+    );
+    let set_msg = format!(
+        "missing binding: the set `Set<{{Self}}>` is required by `{{By}}`, but module `{module}` declares no `many<{{Self}}>`"
+    );
+    let named_set_msg = format!(
+        "missing binding: the set `Set<{{Self}}>` with id `{{N}}` is required by `{{By}}`, but module `{module}` declares no such `many<{{Self}}>`"
+    );
+    // Reserved names: a user type called `C0` in scope must not shadow them.
+    let chars: Vec<Ident> = (0..32).map(|i| format_ident!("__DISTAGE_C{i}")).collect();
+    let id = quote!(#p::Named<#(#chars,)* __DistageNext>);
+    let id_params = quote!(#(const #chars: char,)* __DistageNext);
+    let traits = quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #[diagnostic::on_unimplemented(message = #single_msg, label = "`{By}` needs `{Self}`", note = #note)]
+        trait #single<By: ?::core::marker::Sized> {
+            const INDEX: usize;
+        }
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #[diagnostic::on_unimplemented(message = #named_msg, label = "`{By}` needs `{Self}` with id `{N}`", note = #note)]
+        trait #named<N, By: ?::core::marker::Sized> {
+            const INDEX: usize;
+        }
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #[diagnostic::on_unimplemented(message = #set_msg, label = "`{By}` needs `Set<{Self}>`", note = #note)]
+        trait #set<By: ?::core::marker::Sized> {
+            const INDEX: usize;
+        }
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #[diagnostic::on_unimplemented(message = #named_set_msg, label = "`{By}` needs `Set<{Self}>` with id `{N}`", note = #note)]
+        trait #named_set<N, By: ?::core::marker::Sized> {
+            const INDEX: usize;
+        }
+    };
+    // At the module's name: a missing binding's "required for" note then shows that line, not
+    // the whole `module!` block.
+    let binds_impls = quote! {
+        #[allow(private_bounds)]
+        impl<T: ?::core::marker::Sized + #single<By>, By: ?::core::marker::Sized> #p::Binds<#p::Key<T>, By> for #marker {
+            const INDEX: usize = <T as #single<By>>::INDEX;
+        }
+        #[allow(private_bounds)]
+        impl<T: ?::core::marker::Sized + #named<#id, By>, #id_params, By: ?::core::marker::Sized> #p::Binds<#p::Key<T, #id>, By> for #marker {
+            const INDEX: usize = <T as #named<#id, By>>::INDEX;
+        }
+        #[allow(private_bounds)]
+        impl<T: ?::core::marker::Sized + #set<By>, By: ?::core::marker::Sized> #p::Binds<#p::SetKey<T>, By> for #marker {
+            const INDEX: usize = <T as #set<By>>::INDEX;
+        }
+        #[allow(private_bounds)]
+        impl<T: ?::core::marker::Sized + #named_set<#id, By>, #id_params, By: ?::core::marker::Sized> #p::Binds<#p::SetKey<T, #id>, By> for #marker {
+            const INDEX: usize = <T as #named_set<#id, By>>::INDEX;
+        }
+    };
+    let binds_impls = respan(binds_impls, names.module.span());
+    quote!(#traits #binds_impls)
+}
