@@ -13,6 +13,10 @@ use crate::repo::RepoError;
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct DbConfig {
     pub path: PathBuf,
+    /// Apply the missing migrations when the database is opened (`db.migrate = true`), as the
+    /// tests do; otherwise `:migrate` applies them.
+    #[serde(default)]
+    pub migrate: bool,
 }
 
 /// The schema, one step per version (`PRAGMA user_version`); `:migrate` applies the missing ones.
@@ -43,7 +47,12 @@ pub fn open(config: DbConfig) -> Lifecycle<Db> {
             conn.busy_timeout(std::time::Duration::from_secs(5))
                 .map_err(fail)?;
             println!("db: open {}", config.path.display());
-            Db::new(config.path, conn).map_err(|e| e.to_string())
+            let db = Db::new(config.path, conn).map_err(|e| e.to_string())?;
+            if config.migrate {
+                let (_, version) = db.migrate().map_err(|e| e.to_string())?;
+                db.announce(version);
+            }
+            Ok(db)
         },
         |db: &Db| db.close(),
     )

@@ -29,8 +29,8 @@ pub struct RequestId(pub String);
 
 /// The per-request part of the API: made for each request with its id, released after the
 /// response is sent.
-#[derive(Injectable)]
-pub(crate) struct Pets {
+#[derive(Debug, Injectable)]
+pub struct Pets {
     repo: Arc<dyn PetRepo>,
     request: Arc<RequestId>,
 }
@@ -156,8 +156,8 @@ pub fn router(requests: Subcontext<Pets>) -> Router {
 }
 
 /// `:http`: serves the API on the configured address until SIGINT or SIGTERM.
-#[derive(Injectable)]
-pub(crate) struct HttpServer {
+#[derive(Debug, Injectable)]
+pub struct HttpServer {
     config: HttpConfig,
     repo: Arc<dyn PetRepo>,
     requests: Subcontext<Pets>,

@@ -1,68 +1,12 @@
-//! The petstore: pets CRUD over JSON on axum and SQLite, with two roles.
-//!
-//! ```text
-//! cd examples/petstore                      # where `petstore.toml` is read from
-//! cargo run -- :migrate :http               # create the schema, then serve until Ctrl-C
-//! cargo run -- -u repo:dummy :http          # pets in memory, no database
-//! ```
+//! The petstore's launcher: `petstore [-u axis:choice] [-c file] :migrate :http`.
 
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
-use distage::framework::{BoxError, NoArgs, RoleAppMain, RoleTask};
+use distage::framework::RoleAppMain;
 use distage::prelude::*;
-
-mod db;
-mod http;
-mod repo;
-#[cfg(test)]
-mod tests;
-
-use db::{Db, DbConfig};
-use http::{HttpConfig, HttpServer, Pets, RequestId};
-use repo::{MemoryRepo, PetRepo, SqlRepo};
-
-/// `:migrate`: creates or upgrades the schema.
-#[derive(Injectable)]
-struct Migrate {
-    db: std::sync::Arc<Db>,
-}
-
-impl RoleTask for Migrate {
-    const ID: &'static str = "migrate";
-    const ABOUT: &'static str = "create or upgrade the database schema";
-    type Args = NoArgs;
-
-    async fn run(&self, _: NoArgs) -> Result<(), BoxError> {
-        let (from, to) = self.db.migrate()?;
-        println!("migrate: schema at version {to} (was {from})");
-        self.db.announce(to);
-        Ok(())
-    }
-}
-
-module! {
-    RequestModule {
-        make<Pets>;
-        requires dyn PetRepo;
-        requires RequestId;
-    }
-}
-
-module! {
-    pub PetstoreModule {
-        config<HttpConfig>("http");
-        config<DbConfig>("db");
-        make<Db>.from_resource(|config: DbConfig| db::open(config));
-        make<dyn PetRepo>.from<SqlRepo>().tagged(Repo::Prod);
-        make<dyn PetRepo>.from<MemoryRepo>().tagged(Repo::Dummy);
-        make<Subcontext<Pets>>.from_subcontext(RequestModule::module()).local<RequestId>();
-        role<Migrate>;
-        role<HttpServer>;
-        integration_check<Db>;
-    }
-}
+use petstore::PetstoreModule;
 
 fn main() -> ExitCode {
     RoleAppMain::new("petstore")

@@ -44,7 +44,7 @@ impl From<rusqlite::Error> for RepoError {
 
 pub type RepoFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
 
-pub trait PetRepo: Send + Sync {
+pub trait PetRepo: Send + Sync + std::fmt::Debug {
     /// Resolves once the store can serve (the schema is there); says why it waits, if it does.
     fn ready(&self) -> RepoFuture<'_, ()>;
     fn create(&self, pet: PetInput) -> RepoFuture<'_, Pet>;
@@ -56,8 +56,8 @@ pub trait PetRepo: Send + Sync {
 
 /// The pets in SQLite. Each write also appends to `events`, in the same transaction: a
 /// request never leaves one without the other.
-#[derive(Injectable)]
-pub(crate) struct SqlRepo {
+#[derive(Debug, Injectable)]
+pub struct SqlRepo {
     db: Arc<Db>,
 }
 
@@ -175,8 +175,8 @@ impl PetRepo for SqlRepo {
 }
 
 /// The pets in memory (`-u repo:dummy`): nothing to open, gone when the process ends.
-#[derive(Injectable, Default)]
-pub(crate) struct MemoryRepo {
+#[derive(Debug, Default, Injectable)]
+pub struct MemoryRepo {
     #[di(default)]
     pets: Mutex<BTreeMap<i64, Pet>>,
 }
