@@ -1,12 +1,12 @@
 //! `RequestScope`: a subcontext entered per request, alive until the response body is finished.
 //!
-//! Each request runs the subcontext (`run_async`) around a function that hands the scope's
-//! locator back to the request and then waits for a "done" signal. The run and the sender of
-//! that signal travel with the request, then with the response body: the signal is given when
-//! the body ends or is dropped (response sent, client gone), or when the handler's future
-//! unwinds (a panic) or is dropped — and then the run closes the scope, releasing its
-//! resources in reverse order. The scope can therefore not be released before the handler ran,
-//! whatever the extractors do: its lifetime is the request's, not an extractor's.
+//! Each request produces the subcontext (`SubcontextRun::produce_async`, immediate when it has
+//! no async bindings) and keeps its locator in a [`Scope`] that travels with the request, then
+//! with the response body. The scope is left — its locator closed, its resources released in
+//! reverse order — when the body ends or is dropped (response sent, client gone), or when the
+//! handler's future unwinds (a panic) or is dropped. The scope can therefore not be released
+//! before the handler ran, whatever the extractors do: its lifetime is the request's, not an
+//! extractor's; the extractors hold only a weak handle to it.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -19,9 +19,8 @@ use std::task::{Context, Poll, ready};
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use distage_core::{LocatorRef, Subcontext, SubcontextRun};
+use distage_core::{AsyncLocator, LocatorRef, Subcontext, SubcontextRun};
 use http_body::{Frame, SizeHint};
-use tokio::sync::oneshot;
 use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Instrument;
@@ -206,98 +205,57 @@ where
     }
 }
 
-/// How many times a scope's run is polled in a row while it makes progress without waiting.
-const POLLS: usize = 8;
-
-type Run = Pin<Box<dyn Future<Output = Result<(), distage_core::Error>> + Send>>;
-
-/// An entered scope: the subcontext's run, suspended in the function that waits for `done`.
+/// An entered scope: the subcontext's locator, and the span it was entered in.
 ///
-/// The run is polled by whoever holds the scope — no task of its own — so entering and leaving
-/// costs no thread hand-off: sync releases run when the scope is left, right there.
+/// Leaving it closes the locator right there: sync releases run at once, with no task and no
+/// thread hand-off; what an async release has left to do goes on in a task.
 struct Scope {
-    done: Option<oneshot::Sender<()>>,
-    run: Option<Run>,
+    locator: Option<AsyncLocator>,
+    span: tracing::Span,
 }
 
 impl Scope {
-    /// Produces the subcontext and suspends its run once it has handed over its locator.
+    /// Produces the subcontext with `locals`: at once when it has no async bindings.
     async fn enter<A: ?Sized + Send + Sync + 'static, L: Locals>(
         subcontext: Subcontext<A>,
         locals: L,
     ) -> Result<(Scope, LocatorRef), ServerError> {
-        let (scope_tx, mut scope_rx) = oneshot::channel::<LocatorRef>();
-        let (done_tx, done_rx) = oneshot::channel::<()>();
-        let run = async move {
-            let run = locals.start(&subcontext);
-            run.run_async(|scope: LocatorRef| async move {
-                if scope_tx.send(scope).is_ok() {
-                    // Err when the sender is dropped: that is the signal to leave.
-                    let _ = done_rx.await;
-                }
-            })
-            .await
-        };
-        // Unconstrained by tokio's co-operative budget: a run whose task spent its budget would
-        // otherwise stay pending in `leave`, which polls it outside the executor, and go to a
-        // task of its own for every request. Its steps still wait when they have to.
-        let mut run: Run = Box::pin(tokio::task::unconstrained(
-            run.instrument(tracing::Span::current()),
-        ));
-        let entered = std::future::poll_fn(|cx| {
-            // distage's concurrent producer takes a few polls to go through steps that are
-            // ready at once; polling again here spares a trip through the scheduler for each.
-            for _ in 0..POLLS {
-                if let Poll::Ready(result) = run.as_mut().poll(cx) {
-                    // The run ended before handing the scope over: it could not be produced.
-                    let error = result
-                        .err()
-                        .unwrap_or(distage_core::Error::Closed { key: None });
-                    return Poll::Ready(Err(ServerError(error)));
-                }
-                if let Ok(locator) = scope_rx.try_recv() {
-                    return Poll::Ready(Ok(locator));
-                }
-            }
-            // Still producing (async resources): `run` wakes us up when it progresses.
-            Poll::Pending
-        })
-        .await?;
+        let locator = locals.start(&subcontext).produce_async().await?;
+        let handle = locator.locator_ref();
         let scope = Scope {
-            done: Some(done_tx),
-            run: Some(run),
+            locator: Some(locator),
+            span: tracing::Span::current(),
         };
-        Ok((scope, entered))
+        Ok((scope, handle))
     }
 
-    /// Leaves the scope: its releases run now; what an async release has left to do goes on in
-    /// a task (or, with no runtime, when the run is dropped, which releases too).
+    /// Leaves the scope: its releases run now, in the span the scope was entered in; what an
+    /// async release has left to do goes on in a task (or, with no runtime, on a thread of its
+    /// own: distage runs a dropped close to its end).
     fn leave(&mut self) {
-        self.done = None;
-        let Some(mut run) = self.run.take() else {
+        let Some(locator) = self.locator.take() else {
             return;
         };
+        let _entered = self.span.enter();
+        let mut close = Box::pin(locator.close());
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        let mut outcome = Poll::Pending;
-        for _ in 0..POLLS {
-            outcome = run.as_mut().poll(&mut cx);
-            if outcome.is_ready() {
-                break;
-            }
-        }
-        match outcome {
+        match close.as_mut().poll(&mut cx) {
             Poll::Ready(Ok(())) => {}
+            // Nobody waits for the release: log its failure.
             Poll::Ready(Err(error)) => {
-                // Nobody waits for the release: log its failure.
                 tracing::error!(error = %error, "request scope: release failed");
             }
             Poll::Pending => {
                 if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                    runtime.spawn(async move {
-                        if let Err(error) = run.await {
-                            tracing::error!(error = %error, "request scope: release failed");
+                    let span = self.span.clone();
+                    runtime.spawn(
+                        async move {
+                            if let Err(error) = close.await {
+                                tracing::error!(error = %error, "request scope: release failed");
+                            }
                         }
-                    });
+                        .instrument(span),
+                    );
                 }
             }
         }

@@ -278,3 +278,70 @@ async fn a_scope_that_cannot_be_produced_is_a_500() {
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(log.lines().is_empty(), "{:?}", log.lines());
 }
+
+/// A scope with async resources: produced before the handler runs, released (its async
+/// release awaited in a task) after the body, dependents first.
+#[tokio::test]
+async fn an_async_scope_is_released_after_the_body_in_reverse_order() {
+    let log = Arc::new(Log::default());
+    let per_request = Module::build(|m| {
+        m.make::<Conn>()
+            .from_resource_async(|log: Arc<Log>, id: Arc<RequestId>| {
+                let id = id.0.clone();
+                let release = log.clone();
+                Lifecycle::make_async(
+                    async move {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        log.push(format!("acquire conn {id}"));
+                        Conn(id)
+                    },
+                    move |c: Arc<Conn>| async move {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        release.push(format!("release conn {}", c.0));
+                    },
+                )
+            });
+        m.make::<Tx>()
+            .from_resource(|log: Arc<Log>, conn: Arc<Conn>| {
+                let id = conn.0.clone();
+                let release = log.clone();
+                Lifecycle::make(
+                    move || {
+                        log.push(format!("acquire tx {id}"));
+                        Tx(id)
+                    },
+                    move |t: &Tx| release.push(format!("release tx {}", t.0)),
+                )
+            });
+    });
+    let module = Module::build({
+        let log = log.clone();
+        move |m| {
+            m.make::<Log>().from_arc(log.clone());
+            m.make_subcontext::<Tx>(per_request.clone())
+                .local::<RequestId>();
+        }
+    });
+    let injector = Injector::new();
+    let locator = injector
+        .produce(&injector.plan(&PlannerInput::new(module)).unwrap())
+        .unwrap();
+    async fn handler(tx: Injected<Tx>, log: Injected<Log>) -> String {
+        log.push(format!("handler {}", tx.0.0));
+        tx.0.0.clone()
+    }
+    let router = scoped(Router::new().route("/", get(handler)), &locator);
+    let response = router.oneshot(request("/", "a1")).await.unwrap();
+    assert_eq!(body_text(response).await, "a1");
+    wait_for(&log, "release conn a1").await;
+    assert_eq!(
+        log.lines(),
+        [
+            "acquire conn a1",
+            "acquire tx a1",
+            "handler a1",
+            "release tx a1",
+            "release conn a1"
+        ]
+    );
+}

@@ -23,6 +23,9 @@ pub(crate) struct Gate {
 struct State {
     shut: bool,
     leases: usize,
+    /// Threads blocked in `wait_blocking`: only then does the last lease notify the condvar
+    /// (std's `notify_all` is a futex syscall even with nobody waiting, once per subcontext run).
+    blocked: usize,
     /// Async closers waiting for the last lease.
     waiting: Vec<Waker>,
 }
@@ -42,12 +45,24 @@ impl Gate {
         true
     }
 
+    /// Shuts the gate if no lease is held; `true` then (and it stays idle: no lease can be
+    /// taken any more, only [`hold`](Self::hold)s by releases).
+    pub(crate) fn shut_if_idle(&self) -> bool {
+        let mut state = self.state();
+        if state.leases == 0 {
+            state.shut = true;
+        }
+        state.shut && state.leases == 0
+    }
+
     /// Ends a lease taken with [`enter`](Self::enter).
     pub(crate) fn leave(&self) {
         let mut state = self.state();
         state.leases = state.leases.saturating_sub(1);
         if state.leases == 0 {
-            self.idle.notify_all();
+            if state.blocked > 0 {
+                self.idle.notify_all();
+            }
             for waker in state.waiting.drain(..) {
                 waker.wake();
             }
@@ -78,9 +93,11 @@ impl Gate {
     fn wait_blocking(&self, shut: bool) {
         let mut state = self.state();
         state.shut |= shut;
+        state.blocked += 1;
         while state.leases > 0 {
             state = self.idle.wait(state).unwrap_or_else(|e| e.into_inner());
         }
+        state.blocked -= 1;
     }
 
     /// Shuts the gate and waits, without blocking, until no lease is held.

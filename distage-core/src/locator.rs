@@ -114,6 +114,18 @@ impl LocatorInner {
         self.lease.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
+    /// True when no child is alive and no acquired resource has an async release.
+    fn releases_sync_only(&self) -> bool {
+        let children = self.children.lock().unwrap_or_else(|e| e.into_inner());
+        children.iter().all(|c| c.strong_count() == 0)
+            && !self
+                .acquired
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|(_, release)| matches!(release, Some(Release::Async(_))))
+    }
+
     /// The children still alive, most recent first, taken from the list.
     pub(crate) fn take_children(&self) -> Vec<Arc<LocatorInner>> {
         let children =
@@ -240,6 +252,11 @@ impl LocatorInner {
     /// are released concurrently, every dependent before what it depends on. The release runs
     /// to its end even if the returned future is dropped (see [`crate::release::RunToEnd`]).
     pub(crate) fn shutdown_async(mut self: Arc<Self>) -> crate::release::RunToEnd {
+        // Nothing to await (no async release, no child, no child being produced): the sync
+        // path, without the concurrent one's bookkeeping — a request scope's usual close.
+        if self.gate.shut_if_idle() && self.releases_sync_only() {
+            return crate::release::RunToEnd::ran(self.shutdown());
+        }
         let slots =
             Arc::get_mut(&mut self).map(|inner| std::mem::take(&mut inner.slots).into_vec());
         crate::release::RunToEnd::new(crate::release::release_concurrently(self, slots))

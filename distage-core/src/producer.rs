@@ -79,6 +79,11 @@ pub(crate) async fn produce_async(
     mut inputs: Inputs,
 ) -> Result<Locator, Error> {
     let steps = &plan.data.steps;
+    // Nothing to await: plan order is the order the steps would become ready in (each step's
+    // dependencies come before it), and the sync producer skips this one's bookkeeping.
+    if !steps.iter().any(|s| matches!(s.action(), Action::Async(_))) {
+        return produce(plan, parent, inputs);
+    }
     let inner = LocatorInner::new(plan.data.clone(), parent)?;
     // `waiting[i]`: steps `i` waits for; lazy dependencies do not order production.
     let mut waiting: Vec<usize> = (0..steps.len())

@@ -202,12 +202,23 @@ pub(crate) fn detach(steps: Vec<Deferred>, lease: Option<Lease>) {
 /// The release is never continued inside the task being cancelled.
 pub(crate) struct RunToEnd {
     release: Option<BoxFuture<Vec<ReleaseFailure>>>,
+    /// The failures of a release that ran before this was made (nothing was left to await).
+    ran: Vec<ReleaseFailure>,
 }
 
 impl RunToEnd {
     pub(crate) fn new(release: impl Future<Output = Vec<ReleaseFailure>> + Send + 'static) -> Self {
         RunToEnd {
             release: Some(Box::pin(release)),
+            ran: Vec::new(),
+        }
+    }
+
+    /// A release that is over, with its failures.
+    pub(crate) fn ran(failures: Vec<ReleaseFailure>) -> Self {
+        RunToEnd {
+            release: None,
+            ran: failures,
         }
     }
 }
@@ -217,7 +228,7 @@ impl Future for RunToEnd {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(release) = self.release.as_mut() else {
-            return Poll::Ready(Vec::new());
+            return Poll::Ready(std::mem::take(&mut self.ran));
         };
         let failures = std::task::ready!(release.as_mut().poll(cx));
         self.release = None;

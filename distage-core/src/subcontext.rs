@@ -12,7 +12,7 @@ use crate::functoid::RunFn;
 use crate::inject::LocatorRef;
 use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject, instance};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
-use crate::locator::LocatorInner;
+use crate::locator::{AsyncLocator, Locator, LocatorInner};
 use crate::module::{Make, Module, ModuleBuilder, SubcontextSpec};
 use crate::plan::Plan;
 use crate::planner;
@@ -155,9 +155,7 @@ impl<A: ?Sized + Send + Sync + 'static> SubcontextRun<'_, A> {
     /// Produces the subcontext with the values given, calls `f` with its parameters injected
     /// (from the subcontext, then the parent), and releases the subcontext's resources.
     pub fn run<M, R, F: RunFn<M, R>>(self, f: F) -> Result<R, Error> {
-        let subcontext = self.subcontext;
-        let (parent, inputs) = self.prepare()?;
-        let locator = crate::producer::produce(&subcontext.shared.plan, Some(parent), inputs)?;
+        let locator = self.produce()?;
         let result = locator.run(f);
         locator.close()?;
         result
@@ -169,14 +167,52 @@ impl<A: ?Sized + Send + Sync + 'static> SubcontextRun<'_, A> {
         F: RunFn<M, Fut>,
         Fut: std::future::Future,
     {
+        let locator = self.produce_async().await?;
+        let result = locator.run(f).await;
+        locator.close().await?;
+        result
+    }
+
+    /// Produces the subcontext with the values given and hands over its locator, for a scope
+    /// that is not one function call (a request that lives until its response is sent): its
+    /// lookups fall back to the parent's instances, and [`close`](Locator::close) (or dropping
+    /// it) releases its resources. The parent cannot be released before it: closing the parent
+    /// closes it first.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use distage_core::{Injector, Module, PlannerInput, Subcontext};
+    ///
+    /// struct Greeting(String);
+    /// struct Name(&'static str);
+    /// let per_call = Module::build(|m| {
+    ///     m.make::<Greeting>().from_fn(|name: Arc<Name>| Greeting(format!("hello, {}", name.0)));
+    /// });
+    /// let module = Module::build(|m| {
+    ///     m.make_subcontext::<Greeting>(per_call).local::<Name>();
+    /// });
+    /// let injector = Injector::new();
+    /// let app = injector.produce(&injector.plan(&PlannerInput::new(module))?)?;
+    /// let greetings = app.get::<Subcontext<Greeting>>()?;
+    /// let scope = greetings.provide(Name("ada")).produce()?;
+    /// assert_eq!(scope.get::<Greeting>()?.0, "hello, ada");
+    /// scope.close()?;
+    /// # Ok::<(), distage_core::Error>(())
+    /// ```
+    pub fn produce(self) -> Result<Locator, Error> {
+        let subcontext = self.subcontext;
+        let (parent, inputs) = self.prepare()?;
+        crate::producer::produce(&subcontext.shared.plan, Some(parent), inputs)
+    }
+
+    /// Like [`produce`](Self::produce), for subcontexts with async bindings: independent ones
+    /// are produced concurrently; [`close`](AsyncLocator::close) awaits async releases.
+    pub async fn produce_async(self) -> Result<AsyncLocator, Error> {
         let subcontext = self.subcontext;
         let (parent, inputs) = self.prepare()?;
         let locator =
             crate::producer::produce_async(&subcontext.shared.plan, Some(parent), inputs).await?;
-        let locator = crate::locator::AsyncLocator { locator };
-        let result = locator.run(f).await;
-        locator.close().await?;
-        result
+        Ok(AsyncLocator { locator })
     }
 
     /// The parent, and the values in the order of the plan's locals.
