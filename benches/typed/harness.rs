@@ -1,6 +1,9 @@
 //! What `benches/typed.rs` measures on each generated graph (`benches/typed/n*.rs`): distage
 //! against the same components wired by hand into typed fields, in the same process.
 
+// `typed_allocs` uses the graphs and the check, not the timed groups.
+#![allow(dead_code)]
+
 use std::collections::HashSet;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -37,7 +40,8 @@ pub fn distinct_instances<T: Reach>(root: &Arc<T>) -> usize {
     seen.len()
 }
 
-fn input<G: TypedGraph>() -> PlannerInput {
+/// What an application plans: its module, for its root.
+pub fn input<G: TypedGraph>() -> PlannerInput {
     PlannerInput::new(G::module()).roots::<G::Root>()
 }
 
