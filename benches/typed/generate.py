@@ -171,7 +171,9 @@ def write_project(n, out_dir):
         f'name = "typed-bench-{n}"\n'
         'version = "0.0.0"\n'
         'edition = "2024"\n'
-        "publish = false\n\n"
+        "publish = false\n"
+        f"# benches/n{n}.rs is a module of the bench, not a bench of its own.\n"
+        "autobenches = false\n\n"
         "[dependencies]\n"
         f'distage = {{ path = "{REPO_ROOT}" }}\n\n'
         "[dev-dependencies]\n"
