@@ -62,16 +62,3 @@ pub fn module(n: usize) -> Module {
         }
     })
 }
-
-/// The same graph wired by hand.
-pub fn hand_wired(n: usize, graph: &[Vec<usize>]) -> Vec<Arc<Node>> {
-    let mut nodes: Vec<Arc<Node>> = Vec::with_capacity(n);
-    for d in graph.iter().take(n) {
-        let deps: Vec<Arc<Node>> = d.iter().map(|&j| nodes[j].clone()).collect();
-        nodes.push(Arc::new(Node {
-            value: deps.iter().map(|d| d.value).sum::<u64>() + 1,
-            deps,
-        }));
-    }
-    nodes
-}
