@@ -58,7 +58,7 @@ pub mod __private {
     pub use distage_core::Id as RuntimeId;
     pub use distage_core::{
         AssistedInjectable, Axis, BoxError, DIKey, Dependency, Functoid, Inject, Injectable,
-        Module, ModuleBuilder, Origin, TypeInfo, Value,
+        Module, ModuleBuilder, Origin, Set, TypeInfo, Value,
     };
     /// What `module!`'s `role`, `config` and `integration_check` statements use.
     #[cfg(feature = "framework")]

@@ -10,6 +10,9 @@
 //!   and [`NoDep`] items; [`DepIndices`] turns it into binding indices, one `Binds` obligation per
 //!   dependency, and [`check_graph`] runs a depth-first search over them in a `const` item, so
 //!   `cargo check` reports a cycle with its whole path.
+//! - `module!` checks a tuple's first four items one by one instead ([`Slots`], [`Dep`]), each with
+//!   an obligation on the module's own `…Binds` trait, so that a missing key is one short error
+//!   (see "per-dependency checks" below); `DepIndices` takes the rest.
 #![allow(missing_docs, missing_debug_implementations)]
 
 use std::cell::Cell;
@@ -172,6 +175,163 @@ pub struct Unchecked;
 impl<M, By: ?Sized> DepIndices<M, By> for Unchecked {
     const EDGES: &'static [usize] = &[];
 }
+
+// ---- per-dependency checks ----
+//
+// A missing binding is reported by rustc at the obligation that failed, followed by one "required
+// for …" note per impl between it and the code that asked (three for `DepIndices` -> `DepItem` ->
+// `Binds`), and `#[diagnostic::do_not_recommend]` can only move the report *up* that chain, never
+// drop the notes in between. So `module!` asks for every dependency directly: it takes the first
+// four items of a dependency tuple apart with `Slots` and `Dep` (projections, which
+// cannot fail) and writes one obligation per item on its own trait, whose impls are
+// `do_not_recommend`: the error is that obligation, with the module's message and nothing under
+// it. Items past the slots go through `DepIndices` as before (a longer message, same check).
+
+/// An empty slot of a dependency tuple, and the key it names.
+pub struct NoKey;
+
+/// How `module!`'s checks see one item of a dependency tuple: `Key`, the key as the message
+/// shows it (`T`, `Set<T>`, and `(Named<…>, T)` for a named one: the id is in the message only
+/// if it is in this type), `Id` (`()` or `Named<…>`), and `Kind`: `()` a key, `((),)` a `Lazy`
+/// key (checked, no ordering edge), `[()]` a set. The kinds are std types because the kind is
+/// the `Self` type of the failing obligation, and rustc adds a "not implemented for" line naming
+/// it (a line pointing at its definition if it were a type of the user's crate).
+pub trait Dep {
+    type Key: ?Sized;
+    type Kind: ?Sized;
+    type Id;
+}
+
+impl<T: ?Sized, N: IdSide> Dep for Strict<Key<T, N>> {
+    type Key = N::Key<T>;
+    type Kind = ();
+    type Id = N;
+}
+impl<T: ?Sized, N: IdSide> Dep for LazyDep<Key<T, N>> {
+    type Key = N::Key<T>;
+    type Kind = ((),);
+    type Id = N;
+}
+impl<T: ?Sized, N: IdSide> Dep for Strict<SetKey<T, N>> {
+    type Key = N::Key<Set<T>>;
+    type Kind = [()];
+    type Id = N;
+}
+impl Dep for NoDep {
+    type Key = NoKey;
+    type Kind = NoKey;
+    type Id = ();
+}
+
+/// A key as messages show it, by its id: `T` unnamed, `(Named<…>, T)` named (the id first: only
+/// a tuple's last element may be unsized, as `dyn Trait` is).
+pub trait IdSide {
+    type Key<T: ?Sized>: ?Sized;
+}
+
+impl IdSide for () {
+    type Key<T: ?Sized> = T;
+}
+
+macro_rules! named_side {
+    ($($c:ident)*) => {
+        impl<$(const $c: char,)* Next> IdSide for Named<$($c,)* Next> {
+            type Key<T: ?Sized> = (Self, T);
+        }
+    };
+}
+
+named_side!(
+    C0 C1 C2 C3 C4 C5 C6 C7 C8 C9 C10 C11 C12 C13 C14 C15
+    C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C30 C31
+);
+
+/// A dependency tuple as its first four items ([`NoDep`] where it is shorter) and the rest.
+pub trait Slots {
+    type S0;
+    type S1;
+    type S2;
+    type S3;
+    type Rest;
+}
+
+impl Slots for () {
+    type S0 = NoDep;
+    type S1 = NoDep;
+    type S2 = NoDep;
+    type S3 = NoDep;
+    type Rest = ();
+}
+impl<A> Slots for (A,) {
+    type S0 = A;
+    type S1 = NoDep;
+    type S2 = NoDep;
+    type S3 = NoDep;
+    type Rest = ();
+}
+impl<A, B> Slots for (A, B) {
+    type S0 = A;
+    type S1 = B;
+    type S2 = NoDep;
+    type S3 = NoDep;
+    type Rest = ();
+}
+impl<A, B, C> Slots for (A, B, C) {
+    type S0 = A;
+    type S1 = B;
+    type S2 = C;
+    type S3 = NoDep;
+    type Rest = ();
+}
+impl Slots for Unchecked {
+    type S0 = NoDep;
+    type S1 = NoDep;
+    type S2 = NoDep;
+    type S3 = NoDep;
+    type Rest = Unchecked;
+}
+
+macro_rules! slots_with_rest {
+    ($($r:ident)*) => {
+        impl<A, B, C, D, $($r),*> Slots for (A, B, C, D, $($r,)*) {
+            type S0 = A;
+            type S1 = B;
+            type S2 = C;
+            type S3 = D;
+            type Rest = ($($r,)*);
+        }
+    };
+}
+
+slots_with_rest!();
+slots_with_rest!(R1);
+slots_with_rest!(R1 R2);
+slots_with_rest!(R1 R2 R3);
+slots_with_rest!(R1 R2 R3 R4);
+slots_with_rest!(R1 R2 R3 R4 R5);
+slots_with_rest!(R1 R2 R3 R4 R5 R6);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23 R24);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23 R24 R25);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23 R24 R25 R26);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23 R24 R25 R26 R27);
+slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23 R24 R25 R26 R27 R28);
 
 /// The compile-time dependency list of a component: implemented by `#[derive(Injectable)]`.
 #[diagnostic::on_unimplemented(

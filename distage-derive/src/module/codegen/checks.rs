@@ -1,9 +1,10 @@
-//! The compile-time checks: one `Binds` obligation per dependency (missing keys), the
-//! module's key traits (their messages), and the `const` cycle check.
+//! The compile-time checks: one obligation per dependency on the module's `…Binds` traits
+//! (missing keys, reported right at the dependency), the module's key traits (which index the
+//! keys), and the `const` cycle check.
 
 use super::*;
 
-/// One obligation per dependency (`Binds`), one `const` graph search for cycles.
+/// One obligation per dependency (`…Binds`), one `const` graph search for cycles.
 pub(super) fn checks(
     module: &ModuleDef,
     graph: &Graph,
@@ -94,14 +95,13 @@ pub(super) fn checks(
             if b == 0 {
                 node_origin = Some(origin);
             }
-            let indices = respan(
-                quote!(<#deps_alias as #p::DepIndices<#marker, #by>>::EDGES),
-                span,
-            );
+            let (slots, rest) = tuple_edges(&quote!(#deps_alias), &by, span, names);
             if orders && !binding.tagged {
-                node_edges.push(indices);
+                node_edges.push(slots);
+                node_edges.push(rest);
             } else if binding.local.is_some() {
-                extra_checks.push(quote_spanned!(span=> let _: &[usize] = #indices;));
+                extra_checks.push(quote_spanned!(span=> let _: &[usize] = #slots;));
+                extra_checks.push(quote_spanned!(span=> let _: &[usize] = #rest;));
             }
         }
         edges.push(quote!(&[#(#node_edges),*]));
@@ -116,11 +116,8 @@ pub(super) fn checks(
         let by = struct_path(path);
         for r in 0..meta.requires.len() {
             let alias = format_ident!("__R{r}");
-            let check = respan(
-                quote!(<(#p::Strict<#path::#alias>,) as #p::DepIndices<#marker, #by>>::EDGES),
-                path.span(),
-            );
-            extra_checks.push(quote!(let _: &[usize] = #check;));
+            let check = dep_edge(&quote!(#p::Strict<#path::#alias>), &by, path.span(), names);
+            extra_checks.push(quote!(let _: usize = #check;));
         }
     }
 
@@ -159,6 +156,66 @@ pub(super) fn checks(
         #[doc(hidden)]
         #[allow(dead_code, non_snake_case)]
         fn #fn_checks_name() { #(#fn_checks)* }
+    }
+}
+
+/// The edges of a dependency tuple: its first four items checked one by one (`dep_edge`), as a
+/// `&[usize]`, and the rest, if any, through `DepIndices` (same check, longer message).
+fn tuple_edges(
+    deps: &TokenStream,
+    by: &TokenStream,
+    span: Span,
+    names: &Names,
+) -> (TokenStream, TokenStream) {
+    let p = private();
+    let marker = names.marker();
+    let slots = ["S0", "S1", "S2", "S3"].map(|slot| {
+        let slot = format_ident!("{slot}");
+        dep_edge(&quote!(<#deps as #p::Slots>::#slot), by, span, names)
+    });
+    let rest = respan(
+        quote!(<<#deps as #p::Slots>::Rest as #p::DepIndices<#marker, #by>>::EDGES),
+        span,
+    );
+    (quote_spanned!(span=> &[#(#slots),*]), rest)
+}
+
+/// One dependency item `dep`, checked by an obligation of its own on the module's `…Binds`
+/// trait, whose impls are `do_not_recommend`: a missing key is reported right there, with the
+/// module's message and no notes on how the check got there. An empty slot and a lazy key give
+/// `NO_EDGE`, which the cycle check skips.
+fn dep_edge(dep: &TokenStream, by: &TokenStream, span: Span, names: &Names) -> TokenStream {
+    let p = private();
+    let module = &names.module;
+    let binds = names.binds_trait();
+    let d = quote!(<#dep as #p::Dep>);
+    respan(
+        quote!(<#d::Kind as #module::#binds<#d::Key, #d::Id, #by>>::INDEX),
+        span,
+    )
+}
+
+/// The module's per-dependency check trait, declared inside its `mod` so that rustc's "not
+/// implemented" line reads `AppModuleBinds<Database, (), UserService>`; its impls (beside the
+/// key traits, which they forward to) are `do_not_recommend`, so that a failure is reported at
+/// the dependency, not at the key trait under it. One trait for every kind of key (one
+/// obligation per dependency: a second, for named keys, cost a quarter more `cargo check` time
+/// at 1,000 bindings), so a named key's message shows it as `(Named<…>, T)`.
+pub(super) fn binds_trait(names: &Names) -> TokenStream {
+    let module = names.module.unraw().to_string();
+    let binds = names.binds_trait();
+    let note = format!(
+        "bind it in `{module}` (`make<…>`, or `many<…>` for a set), `include` a module that binds it, or declare it with `requires …;` when another module provides it at run time"
+    );
+    let msg = format!(
+        "missing binding: `{{K}}` is required by `{{By}}`, but module `{module}` does not bind it"
+    );
+    quote! {
+        #[doc(hidden)]
+        #[diagnostic::on_unimplemented(message = #msg, label = "`{By}` needs `{K}`", note = #note)]
+        pub(super) trait #binds<K: ?::core::marker::Sized, N, By: ?::core::marker::Sized> {
+            const INDEX: usize;
+        }
     }
 }
 
@@ -268,5 +325,45 @@ pub(super) fn key_traits(names: &Names) -> TokenStream {
         }
     };
     let binds_impls = respan(binds_impls, names.module.span());
-    quote!(#traits #binds_impls)
+    let m = &names.module;
+    let binds_trait = names.binds_trait();
+    let b = quote!(#m::#binds_trait);
+    let sized = quote!(?::core::marker::Sized);
+    let slot_impls = quote! {
+        #[diagnostic::do_not_recommend]
+        #[allow(private_bounds)]
+        impl<T: #sized + #single<By>, By: #sized> #b<T, (), By> for () {
+            const INDEX: usize = <T as #single<By>>::INDEX;
+        }
+        #[diagnostic::do_not_recommend]
+        #[allow(private_bounds)]
+        impl<T: #sized + #single<By>, By: #sized> #b<T, (), By> for ((),) {
+            const INDEX: usize = #p::NO_EDGE;
+        }
+        #[diagnostic::do_not_recommend]
+        #[allow(private_bounds)]
+        impl<T: #sized + #set<By>, By: #sized> #b<#p::Set<T>, (), By> for [()] {
+            const INDEX: usize = <T as #set<By>>::INDEX;
+        }
+        #[diagnostic::do_not_recommend]
+        #[allow(private_bounds)]
+        impl<T: #sized + #named<#id, By>, #id_params, By: #sized> #b<(#id, T), #id, By> for () {
+            const INDEX: usize = <T as #named<#id, By>>::INDEX;
+        }
+        #[diagnostic::do_not_recommend]
+        #[allow(private_bounds)]
+        impl<T: #sized + #named<#id, By>, #id_params, By: #sized> #b<(#id, T), #id, By> for ((),) {
+            const INDEX: usize = #p::NO_EDGE;
+        }
+        #[diagnostic::do_not_recommend]
+        #[allow(private_bounds)]
+        impl<T: #sized + #named_set<#id, By>, #id_params, By: #sized> #b<(#id, #p::Set<T>), #id, By> for [()] {
+            const INDEX: usize = <T as #named_set<#id, By>>::INDEX;
+        }
+        #[diagnostic::do_not_recommend]
+        impl<By: #sized> #b<#p::NoKey, (), By> for #p::NoKey {
+            const INDEX: usize = #p::NO_EDGE;
+        }
+    };
+    quote!(#traits #binds_impls #slot_impls)
 }

@@ -40,6 +40,12 @@ impl Names {
     fn item(&self, suffix: impl std::fmt::Display) -> Ident {
         format_ident!("{}_{}", self.prefix, suffix.to_string())
     }
+    /// The name of the module's per-dependency check trait inside its `mod`: `AppModuleBinds`
+    /// for `AppModule`. Named after the module so that rustc does not add "`()` implements
+    /// similarly named trait `OtherModule::Binds`" when two modules meet.
+    fn binds_trait(&self) -> Ident {
+        format_ident!("{}Binds", self.module.unraw())
+    }
     fn marker(&self) -> TokenStream {
         let m = &self.module;
         quote!(#m::#m)
@@ -59,7 +65,11 @@ pub(crate) fn generate(
     let (checks, exports, meta) = match graph {
         Some(graph) => (
             checks(module, graph, metas, &names),
-            exports(graph, &names),
+            {
+                let exports = exports(graph, &names);
+                let binds_trait = binds_trait(&names);
+                quote!(#exports #binds_trait)
+            },
             export_meta(module, graph, site),
         ),
         None => (
