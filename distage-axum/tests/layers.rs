@@ -43,6 +43,19 @@ struct Conn(String);
 /// Uses the connection: acquired after it, released before it.
 struct Tx(String);
 
+/// The transaction resource of both scopes: logs its acquisition and release.
+fn tx(log: Arc<Log>, conn: Arc<Conn>) -> Lifecycle<Tx> {
+    let id = conn.0.clone();
+    let release = log.clone();
+    Lifecycle::make(
+        move || {
+            log.push(format!("acquire tx {id}"));
+            Tx(id)
+        },
+        move |t: &Tx| release.push(format!("release tx {}", t.0)),
+    )
+}
+
 fn app(log: &Arc<Log>) -> Locator {
     let per_request = Module::build(|m| {
         m.make::<Conn>()
@@ -57,18 +70,7 @@ fn app(log: &Arc<Log>) -> Locator {
                     move |c: &Conn| release.push(format!("release conn {}", c.0)),
                 )
             });
-        m.make::<Tx>()
-            .from_resource(|log: Arc<Log>, conn: Arc<Conn>| {
-                let id = conn.0.clone();
-                let release = log.clone();
-                Lifecycle::make(
-                    move || {
-                        log.push(format!("acquire tx {id}"));
-                        Tx(id)
-                    },
-                    move |t: &Tx| release.push(format!("release tx {}", t.0)),
-                )
-            });
+        m.make::<Tx>().from_resource(tx);
     });
     let log = log.clone();
     let module = Module::build(move |m| {
@@ -301,18 +303,7 @@ async fn an_async_scope_is_released_after_the_body_in_reverse_order() {
                     },
                 )
             });
-        m.make::<Tx>()
-            .from_resource(|log: Arc<Log>, conn: Arc<Conn>| {
-                let id = conn.0.clone();
-                let release = log.clone();
-                Lifecycle::make(
-                    move || {
-                        log.push(format!("acquire tx {id}"));
-                        Tx(id)
-                    },
-                    move |t: &Tx| release.push(format!("release tx {}", t.0)),
-                )
-            });
+        m.make::<Tx>().from_resource(tx);
     });
     let module = Module::build({
         let log = log.clone();
