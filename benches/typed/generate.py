@@ -50,6 +50,7 @@ def _compile_cost():
 
 
 compile_cost = _compile_cost()
+write_if_changed = compile_cost.write_if_changed
 
 
 def layers_of(n):
@@ -210,15 +211,6 @@ def rustfmt(text):
         cwd=REPO_ROOT,
         text=True,
     ).stdout
-
-
-def write_if_changed(path, text):
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            if f.read() == text:
-                return
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
 
 
 def main():
