@@ -9,14 +9,14 @@
 extern crate self as distage;
 
 pub use distage_core::{
-    Activation, AssistedInjectable, AsyncLocator, Axis, AxisChoice, AxisInfo, Binding, BindingRole,
-    BoxError, BoxFuture, BrokenConfiguration, Candidate, CycleStep, DIKey, DepMode, Dependency,
-    Dependent, Error, Factory, Failure, Functoid, Id, ImplKind, Inject, Injectable,
-    InjectableValue, Injector, IntoArc, IntoFunctoid, KeyKind, Lazy, Lifecycle, Locator,
-    LocatorRef, Logger, Make, Many, Mode, Module, ModuleBuilder, Origin, Plan, PlanCheck,
-    PlanCheckReport, PlanError, PlanTree, PlannerInput, Problem, ProduceError, ReleaseFailure,
-    Repo, RunFn, Set, Step, StepFailure, StepTarget, Subcontext, SubcontextRun, Tags, TreeNode,
-    TypeInfo, Value, World, short_type_name,
+    Activation, AssistedCreate, AssistedCreateAsync, AssistedInjectable, AsyncLocator, Axis,
+    AxisChoice, AxisInfo, Binding, BindingRole, BoxError, BoxFuture, BrokenConfiguration,
+    Candidate, CycleStep, DIKey, DepMode, Dependency, Dependent, Error, Factory, Failure, Functoid,
+    Id, ImplKind, Inject, Injectable, InjectableValue, Injector, IntoArc, IntoFunctoid, KeyKind,
+    Lazy, Lifecycle, Locator, LocatorRef, Logger, Make, Many, Mode, Module, ModuleBuilder, Origin,
+    Plan, PlanCheck, PlanCheckReport, PlanError, PlanTree, PlannerInput, Problem, ProduceError,
+    ReleaseFailure, Repo, RunFn, Set, Step, StepFailure, StepTarget, Subcontext, SubcontextRun,
+    Tags, TreeNode, TypeInfo, Value, World, short_type_name,
 };
 pub use distage_macros::{Axis, Injectable, injectable, module};
 
@@ -57,8 +57,9 @@ pub mod __private {
     pub use distage_core::__private::*;
     pub use distage_core::Id as RuntimeId;
     pub use distage_core::{
-        AssistedInjectable, Axis, BoxError, DIKey, Dependency, Functoid, Inject, Injectable,
-        Module, ModuleBuilder, Origin, Set, TypeInfo, Value,
+        AssistedCreate, AssistedCreateAsync, AssistedInjectable, Axis, BoxError, BoxFuture, DIKey,
+        Dependency, Functoid, Inject, Injectable, Module, ModuleBuilder, Origin, Set, TypeInfo,
+        Value,
     };
     /// What `module!`'s `role`, `config` and `integration_check` statements use.
     #[cfg(feature = "framework")]

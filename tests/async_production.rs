@@ -416,33 +416,35 @@ struct Session {
     db: Arc<A>,
 }
 
-impl distage::AssistedInjectable for Session {
-    type Assisted = String;
-    type Captured = Arc<A>;
-    fn dependencies() -> Vec<distage::Dependency> {
-        vec![<Arc<A> as distage::Inject>::dependency(None)]
-    }
-    fn capture(
-        args: &mut distage::__private::Args<'_>,
-    ) -> Result<Self::Captured, distage::BoxError> {
-        args.take()
-    }
-    fn create(db: &Arc<A>, user: String) -> Self {
+/// An async constructor: `Factory<Session>::create_async` awaits it, no hand-written trait.
+#[distage::injectable]
+impl Session {
+    async fn new(db: Arc<A>, #[assisted] user: String) -> Self {
+        sleep(Duration::from_millis(1)).await; // connect
         Session {
-            user,
-            db: db.clone(),
+            user: format!("{user} (connected)"),
+            db,
         }
     }
-    fn create_async(db: &Arc<A>, user: String) -> distage::BoxFuture<Self> {
-        let db = db.clone();
-        Box::pin(async move {
-            sleep(Duration::from_millis(1)).await;
-            Session {
-                user: format!("{user} (connected)"),
-                db,
-            }
-        })
+}
+
+/// Without assisted parameters: `create_async(())`.
+struct Ticket(Arc<A>);
+
+#[distage::injectable]
+impl Ticket {
+    async fn new(a: Arc<A>) -> Self {
+        tokio::task::yield_now().await;
+        Ticket(a)
     }
+}
+
+/// A plain product is awaitable too.
+#[derive(Injectable)]
+struct Note {
+    #[di(assisted)]
+    text: &'static str,
+    a: Arc<A>,
 }
 
 #[tokio::test]
@@ -450,11 +452,64 @@ async fn a_factory_creates_asynchronously() {
     let module = Module::build(|m| {
         m.make::<A>().from_async(|| async { A });
         m.make::<Factory<Session>>().from_factory();
+        m.make::<Factory<Ticket>>().from_factory();
+        m.make::<Factory<Note>>().from_factory();
     });
     let locator = Injector::new().produce_async(&plan(module)).await.unwrap();
+    let a = locator.get::<A>().unwrap();
     let factory = locator.get::<Factory<Session>>().unwrap();
-    let session = factory.create_async("alice".to_string()).await;
-    assert_eq!(session.user, "alice (connected)");
-    assert!(Arc::ptr_eq(&session.db, &locator.get::<A>().unwrap()));
-    assert_eq!(factory.create("bob".to_string()).user, "bob");
+    let (alice, bob) = tokio::join!(
+        factory.create_async("alice".to_string()),
+        factory.create_async("bob".to_string())
+    );
+    assert_eq!(alice.user, "alice (connected)");
+    assert_eq!(bob.user, "bob (connected)");
+    assert!(Arc::ptr_eq(&alice.db, &a) && Arc::ptr_eq(&bob.db, &a));
+
+    let ticket = locator
+        .get::<Factory<Ticket>>()
+        .unwrap()
+        .create_async(())
+        .await;
+    assert!(Arc::ptr_eq(&ticket.0, &a));
+    let notes = locator.get::<Factory<Note>>().unwrap();
+    let (sync, awaited) = (notes.create("now"), notes.create_async("later").await);
+    assert_eq!((sync.text, awaited.text), ("now", "later"));
+    assert!(Arc::ptr_eq(&sync.a, &awaited.a));
+}
+
+/// An async constructor that can fail is a component, not a factory product.
+struct Conn(Arc<A>);
+
+impl Conn {
+    async fn new(a: Arc<A>) -> Result<Self, std::io::Error> {
+        tokio::task::yield_now().await;
+        Ok(Conn(a))
+    }
+}
+
+module! {
+    AsyncFactories {
+        make<A>.from_value(A);
+        make<Factory<Session>>.from_factory();
+        make<Conn>.from_try_async(Conn::new);
+    }
+}
+
+#[tokio::test]
+async fn an_async_factory_is_checked_and_bound_by_module() {
+    let locator = Injector::new()
+        .produce_async(&plan(AsyncFactories::module()))
+        .await
+        .unwrap();
+    assert!(Arc::ptr_eq(
+        &locator.get::<Conn>().unwrap().0,
+        &locator.get::<A>().unwrap()
+    ));
+    let session = locator
+        .get::<Factory<Session>>()
+        .unwrap()
+        .create_async("carol".to_string())
+        .await;
+    assert_eq!(session.user, "carol (connected)");
 }

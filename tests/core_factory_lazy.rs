@@ -7,8 +7,8 @@ use std::sync::Arc;
 use core_common::{Drops, problems};
 use distage::__private::Args;
 use distage::{
-    AssistedInjectable, BoxError, DIKey, Dependency, Error, Factory, Inject, Injector, Lazy,
-    Module, PlannerInput, Problem, StepTarget,
+    AssistedCreate, AssistedInjectable, BoxError, DIKey, Dependency, Error, Factory, Inject,
+    Injector, Lazy, Module, PlannerInput, Problem, StepTarget,
 };
 
 struct Db {
@@ -39,6 +39,9 @@ impl AssistedInjectable for Session {
     fn capture(args: &mut Args<'_>) -> Result<Self::Captured, BoxError> {
         Ok((args.take()?, args.take()?))
     }
+}
+
+impl AssistedCreate for Session {
     fn create((db, serials): &Self::Captured, (user, id): (String, u32)) -> Self {
         let serial = serials.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         Session {

@@ -10,16 +10,18 @@ use crate::inject::{
 };
 use crate::key::{KeyKind, TypeInfo};
 
-/// A type built by a [`Factory`]: some fields are injected once (`Captured`), the others
-/// (`#[di(assisted)]` fields) are given to every [`Factory::create`] call.
-/// `#[derive(Injectable)]` implements it for structs with `#[di(assisted)]` fields.
+/// A type built by a [`Factory`]: some parameters are injected once (`Captured`), the others
+/// (`#[di(assisted)]` fields, `#[assisted]` constructor parameters) are given to every
+/// [`Factory::create`] or [`Factory::create_async`] call. `#[derive(Injectable)]` and
+/// `#[injectable]` implement it; how a product is built is [`AssistedCreate`] (a plain
+/// constructor) or [`AssistedCreateAsync`] (an `async fn new`, or any product, awaited).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be made by a `Factory`",
     label = "`{Self}` has no assisted-injection constructor",
     note = "add `#[derive(Injectable)]` to `{Self}` and mark the fields given at `create` time with `#[di(assisted)]`"
 )]
 pub trait AssistedInjectable: Sized + 'static {
-    /// What `create` takes: `()`, the one assisted field's type, or a tuple of them.
+    /// What `create` takes: `()`, the one assisted parameter's type, or a tuple of them.
     type Assisted;
     /// The injected parts, resolved when the factory is produced.
     type Captured: Send + Sync + 'static;
@@ -27,17 +29,37 @@ pub trait AssistedInjectable: Sized + 'static {
     fn dependencies() -> Vec<Dependency>;
     /// Takes the injected parts from the resolved arguments.
     fn capture(args: &mut Args<'_>) -> Result<Self::Captured, BoxError>;
+}
+
+/// A [`Factory`] product built by a plain call: [`Factory::create`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is built asynchronously: call `create_async(…).await`",
+    label = "its constructor is an `async fn`",
+    note = "`Factory::create` is for products whose constructor does not await"
+)]
+pub trait AssistedCreate: AssistedInjectable {
     /// Builds a `T` from the injected parts and the assisted arguments.
     fn create(captured: &Self::Captured, assisted: Self::Assisted) -> Self;
+}
 
-    /// Builds a `T` asynchronously; by default, [`create`](Self::create). Implement it for
-    /// products whose construction awaits (connecting a session, say).
-    fn create_async(captured: &Self::Captured, assisted: Self::Assisted) -> BoxFuture<Self>
-    where
-        Self: Send,
-    {
+/// A [`Factory`] product that can be awaited: [`Factory::create_async`]. Every `Send`
+/// [`AssistedCreate`] product is one (built at once); `#[injectable]` on an
+/// `impl` whose `new` is an `async fn` implements it alone.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be built by `create_async`",
+    label = "not a `Send` factory product",
+    note = "`create_async` builds `Send` products: an `async fn new` under `#[injectable]`, or a `Send` type with `#[di(assisted)]` fields"
+)]
+pub trait AssistedCreateAsync: AssistedInjectable {
+    /// Builds a `T` from the injected parts and the assisted arguments, awaiting its
+    /// construction (connecting a session, say).
+    fn create_async(captured: &Self::Captured, assisted: Self::Assisted) -> BoxFuture<Self>;
+}
+
+impl<T: AssistedCreate + Send> AssistedCreateAsync for T {
+    fn create_async(captured: &Self::Captured, assisted: Self::Assisted) -> BoxFuture<Self> {
         let value = Self::create(captured, assisted);
-        Box::pin(async move { value })
+        Box::pin(std::future::ready(value))
     }
 }
 
@@ -67,6 +89,14 @@ where
     fn capture(args: &mut Args<'_>) -> Result<Self::Captured, BoxError> {
         T::Parts::take_all(args)
     }
+}
+
+#[doc(hidden)]
+#[diagnostic::do_not_recommend]
+impl<T: FromParts> AssistedCreate for T
+where
+    T::Parts: InjectAll + Clone + Send + Sync + 'static,
+{
     fn create(captured: &Self::Captured, (): ()) -> Self {
         T::from_parts(captured.clone())
     }
@@ -87,14 +117,21 @@ impl<T: AssistedInjectable> Factory<T> {
     }
 
     /// A new `T` from the assisted arguments.
-    pub fn create(&self, assisted: T::Assisted) -> T {
+    pub fn create(&self, assisted: T::Assisted) -> T
+    where
+        T: AssistedCreate,
+    {
         T::create(&self.captured, assisted)
     }
 
-    /// A new `T` from the assisted arguments, awaiting its construction.
+    /// A new `T` from the assisted arguments, awaiting its construction: an `async fn new`'s
+    /// future, or a plain product at once.
+    ///
+    /// With `#[injectable]`, an `async fn new` whose parameters marked `#[assisted]` are
+    /// `create_async`'s arguments makes such a product (see the crate's "Factories" guide).
     pub async fn create_async(&self, assisted: T::Assisted) -> T
     where
-        T: Send,
+        T: AssistedCreateAsync,
     {
         T::create_async(&self.captured, assisted).await
     }

@@ -39,7 +39,7 @@ pub use error::{
     Candidate, CycleStep, Dependent, Error, Failure, PlanError, Problem, ProduceError,
     ReleaseFailure, StepFailure,
 };
-pub use factory::{AssistedInjectable, Factory};
+pub use factory::{AssistedCreate, AssistedCreateAsync, AssistedInjectable, Factory};
 pub use functoid::{Functoid, IntoFunctoid, RunFn};
 pub use inject::{
     DepMode, Dependency, Inject, Injectable, InjectableValue, IntoArc, Lazy, LocatorRef, Value,

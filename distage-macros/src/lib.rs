@@ -35,7 +35,9 @@ pub fn derive_injectable(input: TokenStream) -> TokenStream {
 
 /// On an `impl` block: its `fn new(…)` (returning `Self` or `Result<Self, E>`) is the
 /// constructor the injector calls. Its parameters take `#[di(...)]` as the derive's fields do,
-/// or the short forms `#[id("…")]`, `#[assisted]`, `#[default]`.
+/// or the short forms `#[id("…")]`, `#[assisted]`, `#[default]`. An `async fn new` (returning
+/// `Self`) makes a `Factory` product: `make<Factory<T>>.from_factory()`, then
+/// `factory.create_async(assisted…).await`.
 #[proc_macro_attribute]
 pub fn injectable(args: TokenStream, item: TokenStream) -> TokenStream {
     distage_derive::injectable_attribute(args.into(), item.into()).into()

@@ -86,7 +86,7 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
         }
     };
 
-    let main_impl = if c.is_assisted() {
+    let main_impl = if c.is_assisted() || c.is_async() {
         assisted_impl(c, &dependencies)
     } else {
         injectable_impl(c, &dependencies, tuple.as_ref())
@@ -213,7 +213,12 @@ fn injectable_impl(
 /// (`create(())`): for infallible constructors whose parameters fit one tuple.
 fn from_parts_impl(c: &Component, injected: usize) -> TokenStream {
     let p = private();
-    if c.is_assisted() || matches!(c.ctor, Ctor::New { fallible: true }) || injected > MAX_TAKE_ALL
+    if c.is_assisted()
+        || matches!(
+            c.ctor,
+            Ctor::New { fallible: true, .. } | Ctor::New { is_async: true, .. }
+        )
+        || injected > MAX_TAKE_ALL
     {
         return TokenStream::new();
     }
@@ -312,19 +317,45 @@ fn assisted_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
             }
         })
         .collect();
-    let build = match &c.ctor {
-        Ctor::New { fallible: true } => {
-            let span = assisted_params.first().map(|(_, param)| match param.role {
-                Role::Assisted(span) => span,
-                _ => param.ty.span(),
-            });
-            let span = span.unwrap_or_else(proc_macro2::Span::call_site);
-            return quote_spanned! {span=>
-                ::core::compile_error!("a constructor with `#[assisted]` parameters must return `Self`: `Factory::create` cannot fail");
-            };
+    if let Ctor::New { fallible: true, .. } = c.ctor {
+        let span = assisted_params.first().map(|(_, param)| match param.role {
+            Role::Assisted(span) => span,
+            _ => param.ty.span(),
+        });
+        let span = span.unwrap_or_else(proc_macro2::Span::call_site);
+        return quote_spanned! {span=>
+            ::core::compile_error!("a constructor with `#[assisted]` parameters must return `Self`: `Factory::create` cannot fail");
+        };
+    }
+    let create = if c.is_async() {
+        // The captured parts are borrowed: clone what the constructor takes before the future.
+        let vars: Vec<_> = (0..values.len())
+            .map(|i| format_ident!("__distage_v{i}"))
+            .collect();
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics #p::AssistedCreateAsync for #self_ty #where_clause {
+                fn create_async(#captured: &Self::Captured, #assisted: Self::Assisted) -> #p::BoxFuture<Self> {
+                    #destructure
+                    #(let #vars = #values;)*
+                    ::std::boxed::Box::pin(async move { Self::new(#(#vars),*).await })
+                }
+            }
         }
-        Ctor::New { fallible: false } => quote!(Self::new(#(#values),*)),
-        Ctor::Struct { path, shape } => struct_literal(path, *shape, c, &values),
+    } else {
+        let build = match &c.ctor {
+            Ctor::New { .. } => quote!(Self::new(#(#values),*)),
+            Ctor::Struct { path, shape } => struct_literal(path, *shape, c, &values),
+        };
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics #p::AssistedCreate for #self_ty #where_clause {
+                fn create(#captured: &Self::Captured, #assisted: Self::Assisted) -> Self {
+                    #destructure
+                    #build
+                }
+            }
+        }
     };
     quote! {
         #[automatically_derived]
@@ -337,11 +368,8 @@ fn assisted_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
             fn capture(#args: &mut #p::Args<'_>) -> ::core::result::Result<Self::Captured, #p::BoxError> {
                 ::core::result::Result::Ok((#(#takes,)*))
             }
-            fn create(#captured: &Self::Captured, #assisted: Self::Assisted) -> Self {
-                #destructure
-                #build
-            }
         }
+        #create
     }
 }
 
@@ -353,10 +381,12 @@ fn construct(c: &Component, values: &[TokenStream]) -> TokenStream {
             let literal = struct_literal(path, *shape, c, values);
             quote!(::core::result::Result::Ok(#literal))
         }
-        Ctor::New { fallible: false } => {
+        Ctor::New {
+            fallible: false, ..
+        } => {
             quote!(::core::result::Result::Ok(Self::new(#(#values),*)))
         }
-        Ctor::New { fallible: true } => quote! {
+        Ctor::New { fallible: true, .. } => quote! {
             Self::new(#(#values),*).map_err(::core::convert::Into::<#p::BoxError>::into)
         },
     }

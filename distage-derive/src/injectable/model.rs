@@ -37,8 +37,9 @@ pub(crate) enum Role {
 pub(crate) enum Ctor {
     /// A struct literal: `Name { a, b }`, `Name(a, b)` or `Name`.
     Struct { path: syn::Path, shape: Shape },
-    /// A call to `Self::new(…)`, which returns `Self` or `Result<Self, E>`.
-    New { fallible: bool },
+    /// A call to `Self::new(…)`, which returns `Self` or `Result<Self, E>`; an `async fn new`
+    /// makes a `Factory` product built by `create_async`.
+    New { fallible: bool, is_async: bool },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -68,5 +69,10 @@ impl Component {
 
     pub(crate) fn is_assisted(&self) -> bool {
         self.assisted().next().is_some()
+    }
+
+    /// An `async fn new`: only a `Factory` can build it (`create_async`).
+    pub(crate) fn is_async(&self) -> bool {
+        matches!(self.ctor, Ctor::New { is_async: true, .. })
     }
 }

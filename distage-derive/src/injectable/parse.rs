@@ -84,6 +84,18 @@ pub(crate) fn from_impl(item: &mut ItemImpl) -> darling::Result<Component> {
         }
     };
     let mut errors = Error::accumulator();
+    if let (Some(_), true, ReturnType::Type(_, ty)) =
+        (new.sig.asyncness, fallible, &new.sig.output)
+    {
+        errors.push(
+            Error::custom(
+                "an `async fn new` makes a `Factory` product, and `Factory::create_async` cannot \
+                 fail: return `Self` (an async component that can fail is bound with \
+                 `make<T>.from_try_async(T::new)`)",
+            )
+            .with_span(ty),
+        );
+    }
     let mut params = Vec::new();
     for input in new.sig.inputs.iter_mut() {
         match input {
@@ -102,7 +114,10 @@ pub(crate) fn from_impl(item: &mut ItemImpl) -> darling::Result<Component> {
         self_ty,
         generics: item.generics.clone(),
         params,
-        ctor: Ctor::New { fallible },
+        ctor: Ctor::New {
+            fallible,
+            is_async: new.sig.asyncness.is_some(),
+        },
     })
 }
 
