@@ -1,13 +1,17 @@
 //! A set of futures polled concurrently within one task, each woken on its own: what runs
 //! independent async bindings (and releases) at the same time, on any executor. Dropping the
 //! set drops the futures still in flight.
+//!
+//! futures-util's `FuturesUnordered`, with what distage adds: an id per future, panics caught,
+//! and a re-poll of everything when the set moves to another task.
 
 use std::any::Any;
-use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use futures_util::stream::{FuturesUnordered, Stream};
 
 use crate::boxed::BoxFuture;
 
@@ -15,71 +19,58 @@ use crate::boxed::BoxFuture;
 pub(crate) type Finished<T> = (usize, Result<T, Box<dyn Any + Send>>);
 
 pub(crate) struct Concurrent<T> {
-    slots: Vec<Option<(usize, BoxFuture<T>, Waker)>>,
-    free: Vec<usize>,
-    woken: Arc<Woken>,
-    len: usize,
+    set: FuturesUnordered<Caught<T>>,
     /// The task that polled the set last.
     task: Option<Waker>,
 }
 
-#[derive(Default)]
-struct Woken {
-    slots: Mutex<VecDeque<usize>>,
-    task: Mutex<Option<Waker>>,
+/// A future with its id, whose panics (polled, or dropped when it finishes) are caught.
+struct Caught<T> {
+    id: usize,
+    /// `None` once finished.
+    future: Option<BoxFuture<T>>,
 }
 
-struct SlotWaker {
-    slot: usize,
-    woken: Arc<Woken>,
-}
+impl<T> Future for Caught<T> {
+    type Output = Finished<T>;
 
-impl Wake for SlotWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Finished<T>> {
+        let this = self.get_mut();
+        // The set never polls a finished future again.
+        let Some(future) = this.future.as_mut() else {
+            return Poll::Pending;
+        };
+        let outcome = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(value)) => Ok(value),
+            Err(panic) => Err(panic),
+        };
+        // A finished future may hold the last `Arc` of an instance whose `Drop` panics.
+        let future = this.future.take();
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(future)));
+        Poll::Ready((this.id, outcome))
     }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        lock(&self.woken.slots).push_back(self.slot);
-        if let Some(task) = lock(&self.woken.task).take() {
-            task.wake();
-        }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<T> Concurrent<T> {
     pub(crate) fn new() -> Self {
         Concurrent {
-            slots: Vec::new(),
-            free: Vec::new(),
-            woken: Arc::default(),
-            len: 0,
+            set: FuturesUnordered::new(),
             task: None,
         }
     }
 
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.set.is_empty()
     }
 
     /// Adds a future; it is first polled by the next [`next`](Self::next).
     pub(crate) fn push(&mut self, id: usize, future: BoxFuture<T>) {
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.slots.push(None);
-            self.slots.len() - 1
+        self.set.push(Caught {
+            id,
+            future: Some(future),
         });
-        let waker = Waker::from(Arc::new(SlotWaker {
-            slot,
-            woken: self.woken.clone(),
-        }));
-        self.slots[slot] = Some((id, future, waker));
-        self.len += 1;
-        lock(&self.woken.slots).push_back(slot);
     }
 
     /// The next future to finish, or `None` when there are none left.
@@ -88,66 +79,34 @@ impl<T> Concurrent<T> {
     }
 
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Finished<T>>> {
-        if self.len == 0 {
-            return Poll::Ready(None);
-        }
-        // Registered before draining, so a wake-up between the drain and `Pending` is not lost.
-        *lock(&self.woken.task) = Some(cx.waker().clone());
         // Polled by another task than last time (the set was handed to a new task when the one
         // awaiting it was cancelled): wake-ups meant for the old task may be lost — tokio drops a
         // `yield_now`'s deferred wake-up with the `block_on` it was made in — so every future
-        // is polled once more, which registers it with the new task.
-        if !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+        // is queued to be polled once more, which registers it with the new task. (Not
+        // `will_wake`: it compares the vtables' addresses, and a clone of tokio's `block_on`
+        // waker has its vtable at another address, so every poll looked like a new task.)
+        let waker = cx.waker();
+        let same_task = self
+            .task
+            .as_ref()
+            .is_some_and(|t| t.data() == waker.data() && t.vtable() == waker.vtable());
+        if !same_task {
             if self.task.is_some() {
-                let mut woken = lock(&self.woken.slots);
-                for (slot, entry) in self.slots.iter().enumerate() {
-                    if entry.is_some() {
-                        woken.push_back(slot);
-                    }
-                }
+                self.set = std::mem::take(&mut self.set).into_iter().collect();
             }
             self.task = Some(cx.waker().clone());
         }
-        // Only the futures woken before this poll: one that wakes itself while polled (a yield,
-        // tokio's co-operative budget) is polled again on the next turn, after the executor has
-        // had its turn; polling it again here could spin forever.
-        let mut budget = lock(&self.woken.slots).len();
-        loop {
-            if budget == 0 {
-                if !lock(&self.woken.slots).is_empty() {
-                    cx.waker().wake_by_ref();
-                }
-                return Poll::Pending;
-            }
-            budget -= 1;
-            let Some(slot) = lock(&self.woken.slots).pop_front() else {
-                return Poll::Pending;
-            };
-            // A stale wake-up of a finished (or reused) slot just polls it once more.
-            let Some((_, future, waker)) = self.slots[slot].as_mut() else {
-                continue;
-            };
-            let mut slot_cx = Context::from_waker(waker);
-            let outcome =
-                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut slot_cx))) {
-                    Ok(Poll::Pending) => continue,
-                    Ok(Poll::Ready(value)) => Ok(value),
-                    Err(panic) => Err(panic),
-                };
-            let Some((id, future, _)) = self.slots[slot].take() else {
-                continue;
-            };
-            // A finished future may hold the last `Arc` of an instance whose `Drop` panics.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(future)));
-            self.free.push(slot);
-            self.len -= 1;
-            return Poll::Ready(Some((id, outcome)));
-        }
+        // `FuturesUnordered` polls each woken future at most once per call, and yields to the
+        // executor when futures wake themselves while polled (a yield, tokio's co-operative
+        // budget): polling them again at once could spin forever.
+        Pin::new(&mut self.set).poll_next(cx)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     struct Countdown(u32);
@@ -188,6 +147,41 @@ mod tests {
         set.push(1, Box::pin(NeedsTheExecutor(flag)));
         let finished = tokio::time::timeout(std::time::Duration::from_secs(5), set.next()).await;
         assert!(matches!(finished, Ok(Some((1, Ok(1))))));
+    }
+
+    /// Pending until its flag is set, without keeping the waker: a wake-up that was lost.
+    struct LostWakeUp(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Future for LostWakeUp {
+        type Output = u32;
+        fn poll(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u32> {
+            if self.0.load(std::sync::atomic::Ordering::SeqCst) {
+                Poll::Ready(2)
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_task_polls_every_future_once_more() {
+        struct NoWake;
+        impl std::task::Wake for NoWake {
+            fn wake(self: Arc<Self>) {}
+        }
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut set: Concurrent<u32> = Concurrent::new();
+        set.push(1, Box::pin(LostWakeUp(flag.clone())));
+        let old_task = Waker::from(Arc::new(NoWake));
+        let new_task = Waker::from(Arc::new(NoWake));
+        let poll =
+            |set: &mut Concurrent<u32>, task: &Waker| set.poll_next(&mut Context::from_waker(task));
+        assert!(poll(&mut set, &old_task).is_pending());
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        // A clone of the same waker is the same task: nothing is polled again.
+        assert!(poll(&mut set, &old_task.clone()).is_pending());
+        let finished = poll(&mut set, &new_task);
+        assert!(matches!(finished, Poll::Ready(Some((1, Ok(2))))));
     }
 
     #[tokio::test]

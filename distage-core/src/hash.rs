@@ -1,60 +1,16 @@
-//! Hashing for the hot paths (`get`, planning): keys hash by `TypeId`, which is already a hash.
+//! Hashing for the hot paths (`get`, planning): foldhash with a fixed seed, so a key's hash is
+//! the same in every run of a binary (nothing stores one across processes: a `TypeId` differs
+//! between builds anyway). An unnamed key costs one folded multiply (its `TypeId`).
 
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, Hasher};
 
-/// A hasher for keys whose first write is a `TypeId` (itself a hash): it mixes the written words
-/// with one folded multiply each instead of running SipHash over them.
-#[derive(Default, Clone, Copy, Debug)]
-pub(crate) struct KeyHasher(u64);
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl KeyHasher {
-    /// A hasher whose state starts at `state` (distinct states hash the same words apart).
-    #[inline]
-    pub(crate) fn starting_at(state: u64) -> Self {
-        KeyHasher(state.wrapping_mul(0x9e37_79b9_7f4a_7c15))
-    }
+/// A hasher for a key's parts, starting from `state` (distinct states hash the same words apart).
+#[inline]
+pub(crate) fn key_hasher(state: u64) -> impl Hasher {
+    foldhash::fast::FixedState::with_seed(state).build_hasher()
 }
 
-impl Hasher for KeyHasher {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    /// Eight bytes at a time, then the length: the last word is padded with zeros, so without
-    /// the length `"a"` and `"a\0"` would hash alike.
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-        self.write_u64(bytes.len() as u64);
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-
-    /// A folded multiply (as in wyhash and foldhash): the full 128-bit product's halves are
-    /// XORed, so every bit of the state depends on every bit of the word and the state.
-    #[inline]
-    fn write_u64(&mut self, word: u64) {
-        let product = u128::from(self.0 ^ word) * u128::from(SEED);
-        self.0 = (product as u64) ^ ((product >> 64) as u64);
-    }
-}
-
-pub(crate) type BuildKeyHasher = BuildHasherDefault<KeyHasher>;
+pub(crate) type BuildKeyHasher = foldhash::fast::FixedState;
 
 pub(crate) type KeyMap<K, V> = std::collections::HashMap<K, V, BuildKeyHasher>;
 pub(crate) type KeySet<K> = std::collections::HashSet<K, BuildKeyHasher>;
