@@ -135,39 +135,7 @@ macro_rules! dep_tuples {
     };
 }
 
-dep_tuples!();
-dep_tuples!(A1);
-dep_tuples!(A1 A2);
-dep_tuples!(A1 A2 A3);
-dep_tuples!(A1 A2 A3 A4);
-dep_tuples!(A1 A2 A3 A4 A5);
-dep_tuples!(A1 A2 A3 A4 A5 A6);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 A28);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 A28 A29);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 A28 A29 A30);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 A28 A29 A30 A31);
-dep_tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 A28 A29 A30 A31 A32);
+crate::arity::for_arities!(dependency_tuples, dep_tuples);
 
 /// A dependency list too long to check at compile time (more than 32): the planner checks it.
 pub struct Unchecked;
@@ -255,34 +223,33 @@ pub trait Slots {
     type Rest;
 }
 
-impl Slots for () {
-    type S0 = NoDep;
-    type S1 = NoDep;
-    type S2 = NoDep;
-    type S3 = NoDep;
-    type Rest = ();
+/// A tuple's first four items are its slots ([`NoDep`] past its end), the rest is its `Rest`.
+macro_rules! slots {
+    (@ [$($t:ident)*]) => { slots!(@impl [$($t)*] NoDep NoDep NoDep NoDep; ()); };
+    (@ [$($t:ident)*] $a:ident) => { slots!(@impl [$($t)*] $a NoDep NoDep NoDep; ()); };
+    (@ [$($t:ident)*] $a:ident $b:ident) => { slots!(@impl [$($t)*] $a $b NoDep NoDep; ()); };
+    (@ [$($t:ident)*] $a:ident $b:ident $c:ident) => {
+        slots!(@impl [$($t)*] $a $b $c NoDep; ());
+    };
+    (@ [$($t:ident)*] $a:ident $b:ident $c:ident $d:ident $($r:ident)*) => {
+        slots!(@impl [$($t)*] $a $b $c $d; ($($r,)*));
+    };
+    (@impl [$($t:ident)*] $s0:ident $s1:ident $s2:ident $s3:ident; $rest:ty) => {
+        impl<$($t),*> Slots for ($($t,)*) {
+            type S0 = $s0;
+            type S1 = $s1;
+            type S2 = $s2;
+            type S3 = $s3;
+            type Rest = $rest;
+        }
+    };
+    ($($t:ident)*) => {
+        slots!(@ [$($t)*] $($t)*);
+    };
 }
-impl<A> Slots for (A,) {
-    type S0 = A;
-    type S1 = NoDep;
-    type S2 = NoDep;
-    type S3 = NoDep;
-    type Rest = ();
-}
-impl<A, B> Slots for (A, B) {
-    type S0 = A;
-    type S1 = B;
-    type S2 = NoDep;
-    type S3 = NoDep;
-    type Rest = ();
-}
-impl<A, B, C> Slots for (A, B, C) {
-    type S0 = A;
-    type S1 = B;
-    type S2 = C;
-    type S3 = NoDep;
-    type Rest = ();
-}
+
+crate::arity::for_arities!(dependency_tuples, slots);
+
 impl Slots for Unchecked {
     type S0 = NoDep;
     type S1 = NoDep;
@@ -290,48 +257,6 @@ impl Slots for Unchecked {
     type S3 = NoDep;
     type Rest = Unchecked;
 }
-
-macro_rules! slots_with_rest {
-    ($($r:ident)*) => {
-        impl<A, B, C, D, $($r),*> Slots for (A, B, C, D, $($r,)*) {
-            type S0 = A;
-            type S1 = B;
-            type S2 = C;
-            type S3 = D;
-            type Rest = ($($r,)*);
-        }
-    };
-}
-
-slots_with_rest!();
-slots_with_rest!(R1);
-slots_with_rest!(R1 R2);
-slots_with_rest!(R1 R2 R3);
-slots_with_rest!(R1 R2 R3 R4);
-slots_with_rest!(R1 R2 R3 R4 R5);
-slots_with_rest!(R1 R2 R3 R4 R5 R6);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23 R24);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23 R24 R25);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23 R24 R25 R26);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23 R24 R25 R26 R27);
-slots_with_rest!(R1 R2 R3 R4 R5 R6 R7 R8 R9 R10 R11 R12 R13 R14 R15 R16 R17 R18 R19 R20 R21 R22 R23 R24 R25 R26 R27 R28);
 
 /// The compile-time dependency list of a component: implemented by `#[derive(Injectable)]`.
 #[diagnostic::on_unimplemented(
@@ -416,7 +341,7 @@ macro_rules! fn_deps {
     };
 }
 
-crate::functoid::for_arities!(fn_deps);
+crate::arity::for_arities!(functions, fn_deps);
 
 /// Turns what a `module!` closure or value gives into an `Arc` for key `K`, by autoref
 /// specialization, most specific first: a `K` is wrapped (`&&Wrap<K, K>`), an `Arc<X>` is used

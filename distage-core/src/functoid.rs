@@ -174,29 +174,4 @@ impl<R: 'static> RunFn<Functoid<R>, R> for Functoid<R> {
     }
 }
 
-/// Invokes `$m` once per arity the injector supports for functions (0 to 16 parameters), so that
-/// every list of impls over function arities is made from this one list.
-macro_rules! for_arities {
-    ($m:ident) => {
-        $m!();
-        $m!(A1);
-        $m!(A1 A2);
-        $m!(A1 A2 A3);
-        $m!(A1 A2 A3 A4);
-        $m!(A1 A2 A3 A4 A5);
-        $m!(A1 A2 A3 A4 A5 A6);
-        $m!(A1 A2 A3 A4 A5 A6 A7);
-        $m!(A1 A2 A3 A4 A5 A6 A7 A8);
-        $m!(A1 A2 A3 A4 A5 A6 A7 A8 A9);
-        $m!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);
-        $m!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11);
-        $m!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12);
-        $m!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13);
-        $m!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14);
-        $m!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15);
-        $m!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16);
-    };
-}
-pub(crate) use for_arities;
-
-for_arities!(arities);
+crate::arity::for_arities!(functions, arities);

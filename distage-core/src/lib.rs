@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 mod activation;
+mod arity;
 mod axis;
 mod binding;
 mod boxed;

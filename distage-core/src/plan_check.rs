@@ -11,7 +11,7 @@ use crate::error::{Candidate, Problem};
 use crate::hash::{KeyMap, KeySet};
 use crate::key::{DIKey, Id};
 use crate::module::Module;
-use crate::planner::{self, Index, Roots, Selection, select};
+use crate::planner::{self, BindingIdx, Index, Roots, Selection, select};
 
 /// Verifies that a module plans under **every** combination of the axis choices its bindings
 /// are tagged with, without producing anything — so a test suite proves an application starts
@@ -199,8 +199,7 @@ impl PlanCheck {
                 continue;
             }
             for &c in candidates {
-                let c = c as usize;
-                let tags = bindings[c].tags();
+                let tags = bindings[c.index()].tags();
                 let contradictory = tags.contradictory_axes();
                 if !contradictory.is_empty() {
                     problems.push(Problem::ContradictoryTags {
@@ -219,7 +218,7 @@ impl PlanCheck {
                 .filter(|(a, _)| {
                     candidates
                         .iter()
-                        .any(|&c| bindings[c as usize].tags().iter().any(|t| t.axis() == *a))
+                        .any(|&c| bindings[c.index()].tags().iter().any(|t| t.axis() == *a))
                 })
                 .cloned()
                 .collect();
@@ -227,19 +226,18 @@ impl PlanCheck {
             let mut chosen = vec![false; candidates.len()];
             for activation in combinations(&relevant) {
                 if let Selection::One(b) = select(candidates, bindings, &activation)
-                    && let Some(i) = candidates.iter().position(|&x| x as usize == b)
+                    && let Some(i) = candidates.iter().position(|&x| x == b)
                 {
                     chosen[i] = true;
                 }
             }
             for (i, &c) in candidates.iter().enumerate() {
-                let c = c as usize;
-                let b = &bindings[c];
+                let b = &bindings[c.index()];
                 let excluded = b.tags().iter().any(|t| self.excluded.contains(t));
                 // Duplicates are reported as such by the configurations they break.
                 let duplicate = candidates
                     .iter()
-                    .any(|&o| o as usize != c && bindings[o as usize].tags() == b.tags());
+                    .any(|&o| o != c && bindings[o.index()].tags() == b.tags());
                 if !chosen[i]
                     && !excluded
                     && !duplicate
@@ -257,8 +255,8 @@ impl PlanCheck {
     }
 }
 
-fn candidate(index: &Index<'_>, b: usize) -> Candidate {
-    let binding = &index.bindings()[b];
+fn candidate(index: &Index<'_>, b: BindingIdx) -> Candidate {
+    let binding = &index.bindings()[b.index()];
     Candidate {
         implementation: binding.provider().kind.clone(),
         tags: binding.tags().clone(),

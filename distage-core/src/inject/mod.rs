@@ -224,11 +224,13 @@ pub trait InjectAll: Sized {
     fn take_all(args: &mut Args<'_>) -> Result<Self, BoxError>;
 }
 
+// From arity 0: a constructor without injected parameters takes nothing.
 macro_rules! inject_all {
-    ($($t:ident)+) => {
-        impl<$($t: Inject),+> InjectAll for ($($t,)+) {
-            const SHAPES: &'static [DepShape] = &[$($t::SHAPE),+];
+    ($($t:ident)*) => {
+        impl<$($t: Inject),*> InjectAll for ($($t,)*) {
+            const SHAPES: &'static [DepShape] = &[$($t::SHAPE),*];
             // `match` rather than `?`: `?` would instantiate conversion code per parameter type.
+            #[allow(unused_variables)]
             fn take_all(args: &mut Args<'_>) -> Result<Self, BoxError> {
                 Ok(($(
                     match args.next_arg() {
@@ -238,36 +240,13 @@ macro_rules! inject_all {
                         },
                         Err(e) => return Err(e),
                     },
-                )+))
+                )*))
             }
         }
     };
 }
 
-/// A constructor without injected parameters takes nothing.
-impl InjectAll for () {
-    const SHAPES: &'static [DepShape] = &[];
-    fn take_all(_: &mut Args<'_>) -> Result<Self, BoxError> {
-        Ok(())
-    }
-}
-
-inject_all!(A);
-inject_all!(A B);
-inject_all!(A B C);
-inject_all!(A B C D);
-inject_all!(A B C D E);
-inject_all!(A B C D E F);
-inject_all!(A B C D E F G);
-inject_all!(A B C D E F G H);
-inject_all!(A B C D E F G H I);
-inject_all!(A B C D E F G H I J);
-inject_all!(A B C D E F G H I J K);
-inject_all!(A B C D E F G H I J K L);
-inject_all!(A B C D E F G H I J K L M);
-inject_all!(A B C D E F G H I J K L M N);
-inject_all!(A B C D E F G H I J K L M N O);
-inject_all!(A B C D E F G H I J K L M N O P);
+crate::arity::for_arities!(functions, inject_all);
 
 /// A type a constructor or function can ask for as a parameter.
 ///

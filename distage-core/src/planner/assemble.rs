@@ -5,66 +5,63 @@ use super::*;
 impl<'a> Planner<'a> {
     /// The step at which node `n`'s instance is made: a reference's is its referent's (0 for
     /// one in a parent locator, made before anything here), anything else's its own.
-    pub(super) fn produced_at(&self, n: usize, step_of: &[u32]) -> u32 {
-        if let Source::Binding(b) = self.nodes[n].source()
-            && let ImplKind::Reference(_) = self.bindings[b as usize].provider().kind()
+    pub(super) fn produced_at(&self, n: NodeId, step_of: &[u32]) -> u32 {
+        if let Source::Binding(b) = self.node(n).source()
+            && let ImplKind::Reference(_) = self.binding(b).provider().kind()
         {
-            match self.edges(b as usize).next() {
-                Some(Edge::Node(t, _)) => return step_of[t as usize],
+            match self.edges(b).next() {
+                Some(Edge::Node(t, _)) => return step_of[t.index()],
                 Some(Edge::Parent(..)) => return 0,
                 _ => {}
             }
         }
-        step_of[n]
+        step_of[n.index()]
     }
 
     /// The plan's data, but for its key index (left empty), and where each key went.
     pub(super) fn build(
         self,
-        order: Vec<u32>,
+        order: Vec<NodeId>,
         roots: Option<Vec<DIKey>>,
         parent: Option<Arc<PlanData>>,
     ) -> (PlanData, Numbered) {
         let mut step_of = vec![u32::MAX; self.nodes.len()];
         for (step, &node) in order.iter().enumerate() {
-            step_of[node as usize] = step as u32;
+            step_of[node.index()] = step as u32;
         }
         let mut imported: Vec<DIKey> = Vec::new();
         let mut steps = Vec::with_capacity(order.len());
-        let mut args: Vec<PackedArg> = Vec::with_capacity(self.index.deps.len());
+        let mut args: Vec<PackedArg> = Vec::with_capacity(self.index.dep_count());
         let mut loggers: Vec<Arc<str>> = Vec::new();
         let mut after: Vec<(u32, u32, bool)> = Vec::new();
         for (step_no, &n) in order.iter().enumerate() {
-            let n = n as usize;
             let args_start = args.len() as u32;
-            let step = match self.nodes[n].source() {
+            let step = match self.node(n).source() {
                 Source::Binding(b) => {
                     // Named after the step only when something asks for a `Logger`.
                     let mut logger: Option<u32> = None;
-                    args.extend(self.edges(b as usize).map(|edge| {
+                    args.extend(self.edges(b).map(|edge| {
                         PackedArg::new(match edge {
                             Edge::Node(t, DepMode::Lazy) => {
-                                ArgSource::LazyLocal(step_of[t as usize])
+                                ArgSource::LazyLocal(step_of[t.index()])
                             }
-                            Edge::Node(t, _) => ArgSource::Local(step_of[t as usize]),
+                            Edge::Node(t, _) => ArgSource::Local(step_of[t.index()]),
                             Edge::Parent(p, DepMode::Lazy) => ArgSource::LazyParent(p),
                             Edge::Parent(p, _) => ArgSource::Parent(p),
                             Edge::Absent => ArgSource::Absent,
                             Edge::Locator => ArgSource::Locator,
                             Edge::Logger => ArgSource::Logger(*logger.get_or_insert_with(|| {
-                                loggers.push(logger_name(&self.bindings[b as usize]).into());
+                                loggers.push(logger_name(self.binding(b)).into());
                                 (loggers.len() - 1) as u32
                             })),
                         })
                     }));
                     // In step order, as `PlanData::after` is searched.
-                    after.extend(
-                        self.extra_of(n)
-                            .iter()
-                            .map(|&(e, mode)| (step_no as u32, step_of[e], mode == DepMode::Lazy)),
-                    );
+                    after.extend(self.extra_of(n).iter().map(|&(e, mode)| {
+                        (step_no as u32, step_of[e.index()], mode == DepMode::Lazy)
+                    }));
                     Step {
-                        source: StepSource::Binding(self.bindings[b as usize].clone()),
+                        source: StepSource::Binding(self.binding(b).clone()),
                         args: (args_start, args.len() as u32),
                     }
                 }
@@ -83,7 +80,7 @@ impl<'a> Planner<'a> {
                     let mut element_steps: Vec<(u32, u32)> = set
                         .elements
                         .iter()
-                        .map(|&e| (self.produced_at(e, &step_of), step_of[e]))
+                        .map(|&e| (self.produced_at(e, &step_of), step_of[e.index()]))
                         .collect();
                     element_steps.sort_unstable();
                     if set.inherited.is_some() {
@@ -132,7 +129,7 @@ impl<'a> Planner<'a> {
             .others
             .iter()
             .filter_map(|(k, r)| match r {
-                Resolution::Node(n) => Some(((*k).clone(), step_of[*n as usize] as usize)),
+                Resolution::Node(n) => Some(((*k).clone(), step_of[n.index()] as usize)),
                 _ => None,
             })
             .collect();

@@ -3,17 +3,12 @@
 
 use super::*;
 
-#[derive(Default)]
 pub(super) struct SetBindings {
     /// The set's first binding, whichever its role (its key is the set's).
-    pub(super) first: usize,
-    pub(super) declarations: Vec<usize>,
-    pub(super) elements: Vec<usize>,
+    pub(super) first: BindingIdx,
+    pub(super) declarations: Vec<BindingIdx>,
+    pub(super) elements: Vec<BindingIdx>,
 }
-
-/// No key: a dependency on a key this module does not bind. (Key numbers are below it: a
-/// module of 2^30 bindings would not fit in memory.)
-pub(super) const UNBOUND: u32 = (1 << 30) - 1;
 
 /// A module's bindings by key: built once per module, shared by every planning of it
 /// (`PlanCheck` plans one module for every combination of axis choices). Every bound key gets a
@@ -30,29 +25,32 @@ pub(crate) struct Index<'a> {
     /// The bindings of each key, by key number. Keys are numbered in module order (so
     /// "everything" and every listing is deterministic), and a key is read from one of its
     /// bindings ([`Index::key`]).
-    pub(super) entries: Vec<Entry>,
+    entries: Vec<Entry>,
     /// Bindings of the keys with several ([`Entry::Many`]).
-    pub(super) many: Vec<Vec<u32>>,
+    many: Vec<Vec<BindingIdx>>,
     /// Bindings of the sets ([`Entry::Set`]).
-    pub(super) sets: Vec<SetBindings>,
+    sets: Vec<SetBindings>,
     /// Key → key number. The same kind of index a plan keeps (key → step), so that a plan
     /// renumbers this one instead of hashing every key a second time.
     pub(super) numbers: KeyIndex,
     /// Binding `b`'s dependencies are `deps[dep_start[b]..dep_start[b + 1]]`.
-    pub(super) deps: Vec<PackedDep>,
-    pub(super) dep_start: Vec<u32>,
+    deps: Vec<PackedDep>,
+    dep_start: Vec<u32>,
     /// By binding: untagged, complete and without a subcontext, so that choosing it and
     /// planning it need nothing more from the binding.
-    pub(super) plain: Vec<bool>,
+    plain: Vec<bool>,
 }
 
 /// A dependency as planning reads it. Kept as a [`PackedDep`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Dep {
-    /// `id` is the key's number ([`UNBOUND`] for a key the module does not bind, which is then
-    /// read from the binding).
+    /// A key the module binds, by its number.
     Key {
-        id: u32,
+        id: KeyId,
+        mode: DepMode,
+    },
+    /// A key the module does not bind: read from the binding.
+    Unbound {
         mode: DepMode,
     },
     Locator,
@@ -60,27 +58,27 @@ pub(super) enum Dep {
 }
 
 /// A [`Dep`] in 4 bytes (a 10,000-binding module has about 30,000): its mode in the top two
-/// bits (3 for the locator and loggers), its key number below.
+/// bits (3 for the locator and loggers), its key number below ([`UNBOUND`] for a key the module
+/// does not bind).
 #[derive(Clone, Copy)]
-pub(super) struct PackedDep(pub(super) u32);
+pub(super) struct PackedDep(u32);
+
+/// No key number. (Key numbers are below it.)
+const UNBOUND: u32 = (1 << PackedDep::SHIFT) - 1;
+const _: () = assert!(super::ids::LIMIT <= UNBOUND as usize);
 
 impl PackedDep {
-    pub(super) const SHIFT: u32 = 30;
+    const SHIFT: u32 = 30;
 
     pub(super) fn new(dep: Dep) -> Self {
+        let mode = |mode| match mode {
+            DepMode::Strict => 0,
+            DepMode::Optional => 1,
+            DepMode::Lazy => 2,
+        };
         let (kind, number) = match dep {
-            Dep::Key {
-                id,
-                mode: DepMode::Strict,
-            } => (0, id),
-            Dep::Key {
-                id,
-                mode: DepMode::Optional,
-            } => (1, id),
-            Dep::Key {
-                id,
-                mode: DepMode::Lazy,
-            } => (2, id),
+            Dep::Key { id, mode: m } => (mode(m), id.as_u32()),
+            Dep::Unbound { mode: m } => (mode(m), UNBOUND),
             Dep::Locator => (3, 0),
             Dep::Logger => (3, 1),
         };
@@ -97,7 +95,13 @@ impl PackedDep {
             _ if number == 0 => return Dep::Locator,
             _ => return Dep::Logger,
         };
-        Dep::Key { id: number, mode }
+        match number {
+            UNBOUND => Dep::Unbound { mode },
+            id => Dep::Key {
+                id: KeyId::from_u32(id),
+                mode,
+            },
+        }
     }
 }
 
@@ -106,8 +110,8 @@ impl PackedDep {
 #[derive(Clone, Copy)]
 pub(super) enum Entry {
     /// A single instance's key without a single binding, only this other binding of the key.
-    None(u32),
-    One([u32; 1]),
+    None(BindingIdx),
+    One([BindingIdx; 1]),
     /// `Index::many[i]`.
     Many(u32),
     /// `Index::sets[i]`.
@@ -131,44 +135,47 @@ impl<'a> Index<'a> {
             plain: Vec::with_capacity(bindings.len()),
         };
         let mut dep_count = 0;
-        for (i, b) in bindings.iter().enumerate() {
-            let provider = b.provider();
+        for (b, binding) in BindingIdx::all(bindings.len()).zip(bindings) {
+            let provider = binding.provider();
             dep_count += provider.deps.len();
             index.plain.push(
-                b.tags().is_empty()
+                binding.tags().is_empty()
                     && !matches!(provider.op, Op::Incomplete)
                     && provider.subcontext.is_none(),
             );
-            let id = match index.numbers.find_or_insert(b.key(), index.entries.len()) {
+            let id = match index
+                .numbers
+                .find_or_insert(binding.key(), index.entries.len())
+            {
                 Some(id) => id,
                 None => {
                     // A set's key, whichever binding comes first.
-                    index.entries.push(if b.key().is_set() {
+                    index.entries.push(if binding.key().is_set() {
                         index.sets.push(SetBindings {
-                            first: i,
+                            first: b,
                             declarations: Vec::new(),
                             elements: Vec::new(),
                         });
                         Entry::Set(index.sets.len() as u32 - 1)
                     } else {
-                        Entry::None(i as u32)
+                        Entry::None(b)
                     });
                     index.entries.len() - 1
                 }
             };
             // A key names one instance or one set, so its entry has the binding's shape.
-            match (index.entries[id], b.role()) {
-                (Entry::None(_), BindingRole::Single) => index.entries[id] = Entry::One([i as u32]),
+            match (index.entries[id], binding.role()) {
+                (Entry::None(_), BindingRole::Single) => index.entries[id] = Entry::One([b]),
                 (Entry::One([first]), BindingRole::Single) => {
-                    index.many.push(vec![first, i as u32]);
+                    index.many.push(vec![first, b]);
                     index.entries[id] = Entry::Many(index.many.len() as u32 - 1);
                 }
-                (Entry::Many(m), BindingRole::Single) => index.many[m as usize].push(i as u32),
+                (Entry::Many(m), BindingRole::Single) => index.many[m as usize].push(b),
                 (Entry::Set(s), BindingRole::SetDeclaration) => {
-                    index.sets[s as usize].declarations.push(i)
+                    index.sets[s as usize].declarations.push(b)
                 }
                 (Entry::Set(s), BindingRole::SetElement { .. }) => {
-                    index.sets[s as usize].elements.push(i)
+                    index.sets[s as usize].elements.push(b)
                 }
                 _ => {}
             }
@@ -177,7 +184,7 @@ impl<'a> Index<'a> {
         // A `Logger` the module binds itself is injected instead of the automatic one.
         let logger = match index.id(&DIKey::of::<Logger>()) {
             Some(id) => Dep::Key {
-                id: id as u32,
+                id,
                 mode: DepMode::Strict,
             },
             None => Dep::Logger,
@@ -186,9 +193,9 @@ impl<'a> Index<'a> {
             index.dep_start.push(index.deps.len() as u32);
             for dep in b.provider().deps.iter() {
                 let dep = match dep {
-                    Dependency::Key { key, mode } => Dep::Key {
-                        id: index.id(key).map_or(UNBOUND, |id| id as u32),
-                        mode: *mode,
+                    Dependency::Key { key, mode } => match index.id(key) {
+                        Some(id) => Dep::Key { id, mode: *mode },
+                        None => Dep::Unbound { mode: *mode },
                     },
                     Dependency::Locator => Dep::Locator,
                     Dependency::Logger => logger,
@@ -200,12 +207,25 @@ impl<'a> Index<'a> {
         index
     }
 
-    /// The bindings of key number `id` if it is a single instance's.
-    pub(super) fn candidates_of(&self, id: usize) -> &[u32] {
-        match &self.entries[id] {
+    /// How many keys the module binds.
+    pub(super) fn key_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The bindings of key `id` if it is a single instance's.
+    pub(super) fn candidates_of(&self, id: KeyId) -> &[BindingIdx] {
+        match &self.entries[id.index()] {
             Entry::One(one) => one,
             Entry::Many(m) => &self.many[*m as usize],
             Entry::None(_) | Entry::Set(_) => &[],
+        }
+    }
+
+    /// The bindings of key `id` if it is a set's.
+    pub(super) fn set_of(&self, id: KeyId) -> Option<&SetBindings> {
+        match self.entries[id.index()] {
+            Entry::Set(s) => Some(&self.sets[s as usize]),
+            _ => None,
         }
     }
 
@@ -215,31 +235,47 @@ impl<'a> Index<'a> {
 
     /// Every key bound, in module order.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &'a DIKey> + '_ {
-        (0..self.entries.len()).map(|id| self.key(id))
+        KeyId::all(self.key_count()).map(|id| self.key(id))
     }
 
-    /// Every key bound, in module order, with its bindings by module position if it is a
-    /// single instance's.
-    pub(crate) fn keys_and_candidates(&self) -> impl Iterator<Item = (&'a DIKey, &[u32])> + '_ {
-        (0..self.entries.len()).map(|id| (self.key(id), self.candidates_of(id)))
+    /// Every key bound, in module order, with its bindings if it is a single instance's.
+    pub(crate) fn keys_and_candidates(
+        &self,
+    ) -> impl Iterator<Item = (&'a DIKey, &[BindingIdx])> + '_ {
+        KeyId::all(self.key_count()).map(|id| (self.key(id), self.candidates_of(id)))
     }
 
-    /// Key number `id`, read from one of its bindings.
-    pub(super) fn key(&self, id: usize) -> &'a DIKey {
-        let b = match self.entries[id] {
-            Entry::None(b) | Entry::One([b]) => b as usize,
-            Entry::Many(m) => self.many[m as usize][0] as usize,
+    /// Key `id`, read from one of its bindings.
+    pub(super) fn key(&self, id: KeyId) -> &'a DIKey {
+        let b = match self.entries[id.index()] {
+            Entry::None(b) | Entry::One([b]) => b,
+            Entry::Many(m) => self.many[m as usize][0],
             Entry::Set(s) => self.sets[s as usize].first,
         };
-        self.bindings[b].key()
+        self.bindings[b.index()].key()
     }
 
-    pub(super) fn id(&self, key: &DIKey) -> Option<usize> {
-        self.numbers.find(key)
+    #[inline]
+    pub(super) fn id(&self, key: &DIKey) -> Option<KeyId> {
+        // Numbers this index gave out (`KeyId::new` checked them then).
+        self.numbers.find(key).map(|id| KeyId::from_u32(id as u32))
     }
 
     /// Binding `b`'s dependencies, in parameter order.
-    pub(super) fn deps(&self, b: usize) -> &[PackedDep] {
+    pub(super) fn deps(&self, b: BindingIdx) -> &[PackedDep] {
+        let b = b.index();
         &self.deps[self.dep_start[b] as usize..self.dep_start[b + 1] as usize]
+    }
+
+    /// How many dependencies the module's bindings have in all.
+    pub(super) fn dep_count(&self) -> usize {
+        self.deps.len()
+    }
+
+    /// Whether binding `b` is untagged, complete and without a subcontext: choosing it and
+    /// planning it need nothing more from the binding.
+    #[inline]
+    pub(super) fn is_plain(&self, b: BindingIdx) -> bool {
+        self.plain[b.index()]
     }
 }

@@ -4,15 +4,18 @@
 //! before failing: missing bindings, conflicts, cycles, incomplete bindings.
 
 mod assemble;
+mod ids;
 mod index;
 mod node;
 mod order;
 mod solver;
 mod subcontexts;
 
+pub(crate) use ids::BindingIdx;
+use ids::{KeyId, NodeId};
 pub(crate) use index::Index;
-use index::{Dep, Entry, UNBOUND};
-use node::{Edge, NONE, Node, NodeTarget, Resolution, Resolved, SetNode, Source};
+use index::{Dep, PackedDep, SetBindings};
+use node::{Edge, Node, NodeTarget, Resolution, Resolved, SetNode, Source};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -86,7 +89,7 @@ struct Planner<'a> {
     sets: Vec<SetNode<'a>>,
     /// What a subcontext node will take from this locator when it runs, with how it is
     /// needed, by node: kept in the plan, and produced first unless needed lazily.
-    extras: KeyMap<u32, Vec<(usize, DepMode)>>,
+    extras: KeyMap<NodeId, Vec<(NodeId, DepMode)>>,
     /// Ancestors' slots keys resolve to ([`Resolution::Parent`]); a plan's arguments use the
     /// same numbers.
     parents: Vec<ParentSlot>,
@@ -94,12 +97,14 @@ struct Planner<'a> {
     state: Vec<Resolved>,
     /// Resolutions of keys the module does not bind.
     others: KeyMap<&'a DIKey, Resolution>,
-    ruled_out: KeyMap<&'a DIKey, Vec<usize>>,
-    queue: VecDeque<usize>,
+    ruled_out: KeyMap<&'a DIKey, Vec<BindingIdx>>,
+    queue: VecDeque<NodeId>,
     problems: Vec<Problem>,
     missing: Vec<MissingEntry>,
     missing_index: KeyMap<DIKey, usize>,
-    weak_pending: Vec<(usize, usize)>,
+    /// Weak elements of sets, kept if what they refer to is planned: (set node, element).
+    weak_pending: Vec<(NodeId, BindingIdx)>,
+    /// By binding: planned (or a declaration of a set planned).
     used: Vec<bool>,
 }
 
@@ -173,10 +178,7 @@ fn plan_with(
     let (mut data, numbered) = planner.build(order, kept_roots, plan_parent);
     // The module's key numbers become the plan's steps (or go, for keys not planned).
     let mut keys = index.numbers;
-    keys.remap(|id| match numbered.state[id as usize].get() {
-        Some(Resolution::Node(n)) => Some(numbered.step_of[n as usize]),
-        _ => None,
-    });
+    keys.remap(|id| numbered.step_of_key(KeyId::from_u32(id)));
     for (key, step) in numbered.unbound {
         keys.insert(&key, step);
     }
@@ -194,6 +196,16 @@ struct Numbered {
     step_of: Vec<u32>,
     /// Planned keys the module does not bind (a subcontext's locals), with their steps.
     unbound: Vec<(DIKey, usize)>,
+}
+
+impl Numbered {
+    /// The step that produces key `id`, if the key was planned here.
+    fn step_of_key(&self, id: KeyId) -> Option<u32> {
+        match self.state[id.index()].get() {
+            Some(Resolution::Node(n)) => Some(self.step_of[n.index()]),
+            _ => None,
+        }
+    }
 }
 
 /// Plans `index` for `activation` without building a plan: every problem, and the bindings
@@ -224,7 +236,7 @@ fn traverse<'a>(
     ancestors: Ancestors<'a>,
     provided: &'a KeySet<DIKey>,
     inputs: &'a [(DIKey, Origin)],
-) -> (Planner<'a>, Vec<u32>, Vec<DIKey>) {
+) -> (Planner<'a>, Vec<NodeId>, Vec<DIKey>) {
     let bindings = index.bindings;
     let mut planner = Planner {
         index,
@@ -238,7 +250,7 @@ fn traverse<'a>(
         sets: Vec::new(),
         extras: KeyMap::default(),
         parents: Vec::new(),
-        state: vec![Resolved::NONE; index.entries.len()],
+        state: vec![Resolved::NONE; index.key_count()],
         others: KeyMap::default(),
         ruled_out: KeyMap::default(),
         queue: VecDeque::new(),
@@ -262,7 +274,7 @@ fn traverse<'a>(
     }
     // Either every key (in module order) or the roots listed.
     let (every_key, listed): (usize, &[DIKey]) = match roots {
-        Roots::Everything => (index.entries.len(), &[]),
+        Roots::Everything => (index.key_count(), &[]),
         Roots::Keys(keys) => {
             if keys.is_empty() && optional_roots.is_empty() {
                 planner.problems.push(Problem::NoRoots);
@@ -275,7 +287,7 @@ fn traverse<'a>(
     // names no roots (rather than a copy of every key).
     let mut root_nodes = Vec::with_capacity(listed.len());
     let mut kept_roots = Vec::new();
-    let every_key = (0..every_key).map(|id| (index.key(id), Some(id)));
+    let every_key = KeyId::all(every_key).map(|id| (index.key(id), Some(id)));
     for (key, id) in every_key.chain(listed.iter().map(|key| (key, index.id(key)))) {
         match planner.resolve_id(key, id, None) {
             Resolution::Node(n) if explicit => {
@@ -325,33 +337,37 @@ impl<'a> Planner<'a> {
 
     /// Resolves `key` for the node `from` (`None`: a root). Each key is resolved once; later
     /// calls return the first resolution.
-    fn resolve(&mut self, key: &'a DIKey, from: Option<usize>) -> Resolution {
+    fn resolve(&mut self, key: &'a DIKey, from: Option<NodeId>) -> Resolution {
         let id = self.index.id(key);
         self.resolve_id(key, id, from)
     }
 
     /// [`resolve`](Self::resolve) with the key's number in the index, `None` when unbound.
-    fn resolve_id(&mut self, key: &'a DIKey, id: Option<usize>, from: Option<usize>) -> Resolution {
+    fn resolve_id(
+        &mut self,
+        key: &'a DIKey,
+        id: Option<KeyId>,
+        from: Option<NodeId>,
+    ) -> Resolution {
         let Some(id) = id else {
             if let Some(r) = self.others.get(key) {
                 return *r;
             }
             let r = match self.input(key, from) {
-                Some(node) => Resolution::Node(node as u32),
+                Some(node) => Resolution::Node(node),
                 None => self.elsewhere(key),
             };
             self.others.insert(key, r);
             return r;
         };
-        if let Some(r) = self.state[id].get() {
+        if let Some(r) = self.state[id.index()].get() {
             return r;
         }
-        let r = if matches!(self.index.entries[id], Entry::Set(_)) {
-            self.resolve_set(key, id, from)
-        } else {
-            self.resolve_single(key, id, from)
+        let r = match self.index.set_of(id) {
+            Some(set) => self.resolve_set(key, set, from),
+            None => self.resolve_single(key, id, from),
         };
-        self.state[id] = Resolved::new(r);
+        self.state[id.index()] = Resolved::new(r);
         r
     }
 
@@ -371,22 +387,33 @@ impl<'a> Planner<'a> {
     /// How `key` was resolved, if it was.
     fn resolution(&self, key: &DIKey) -> Option<Resolution> {
         match self.index.id(key) {
-            Some(id) => self.state[id].get(),
+            Some(id) => self.state[id.index()].get(),
             None => self.others.get(key).copied(),
         }
     }
 
     /// A subcontext's local value, given to each production.
-    fn input(&mut self, key: &'a DIKey, from: Option<usize>) -> Option<usize> {
+    #[inline]
+    fn input(&mut self, key: &'a DIKey, from: Option<NodeId>) -> Option<NodeId> {
         let k = self.inputs.iter().position(|(input, _)| input == key)?;
         Some(self.add_node(Source::Input(k as u32), from))
     }
 
+    #[inline]
+    fn binding(&self, b: BindingIdx) -> &'a Binding {
+        &self.bindings[b.index()]
+    }
+
+    #[inline]
+    fn node(&self, n: NodeId) -> &Node {
+        &self.nodes[n.index()]
+    }
+
     /// What node `n` produces.
-    fn target(&self, n: usize) -> NodeTarget<'a> {
-        match self.nodes[n].source() {
+    fn target(&self, n: NodeId) -> NodeTarget<'a> {
+        match self.node(n).source() {
             Source::Binding(b) => {
-                let binding = &self.bindings[b as usize];
+                let binding = self.binding(b);
                 match binding.role() {
                     BindingRole::SetElement { .. } => NodeTarget::Element(binding),
                     _ => NodeTarget::Key(binding.key()),
@@ -398,9 +425,9 @@ impl<'a> Planner<'a> {
     }
 
     /// Where node `n`'s binding (or local, or set declaration) was written.
-    fn origin(&self, n: usize) -> Origin {
-        match self.nodes[n].source() {
-            Source::Binding(b) => self.bindings[b as usize].origin(),
+    fn origin(&self, n: NodeId) -> Origin {
+        match self.node(n).source() {
+            Source::Binding(b) => self.binding(b).origin(),
             Source::Input(k) => self.inputs[k as usize].1,
             Source::Set(s) => self.sets[s as usize].origin,
         }
@@ -423,14 +450,14 @@ impl<'a> Planner<'a> {
         Resolution::Parent(self.parents.len() as u32 - 1)
     }
 
-    fn consult(&mut self, binding: usize) {
+    fn consult(&mut self, b: BindingIdx) {
         self.consulted
-            .extend(self.bindings[binding].tags().iter().map(|t| t.axis()));
+            .extend(self.binding(b).tags().iter().map(|t| t.axis()));
     }
 
-    fn resolve_single(&mut self, key: &'a DIKey, id: usize, from: Option<usize>) -> Resolution {
+    fn resolve_single(&mut self, key: &'a DIKey, id: KeyId, from: Option<NodeId>) -> Resolution {
         if let Some(node) = self.input(key, from) {
-            return Resolution::Node(node as u32);
+            return Resolution::Node(node);
         }
         let index = self.index;
         let candidates = index.candidates_of(id);
@@ -439,16 +466,16 @@ impl<'a> Planner<'a> {
         }
         // The common case, decided without reading the binding: one untagged candidate.
         if let [b] = *candidates
-            && index.plain[b as usize]
+            && index.is_plain(b)
         {
-            return Resolution::Node(self.add_node(Source::Binding(b), from) as u32);
+            return Resolution::Node(self.add_node(Source::Binding(b), from));
         }
         for &c in candidates {
-            self.consult(c as usize);
+            self.consult(c);
         }
         match select(candidates, self.bindings, self.activation) {
             Selection::One(b) => {
-                let binding = &self.bindings[b];
+                let binding = self.binding(b);
                 if matches!(binding.provider().op, Op::Incomplete) {
                     self.problems.push(Problem::Incomplete {
                         key: key.clone(),
@@ -456,15 +483,15 @@ impl<'a> Planner<'a> {
                     });
                     return Resolution::Failed;
                 }
-                let node = self.add_node(Source::Binding(b as u32), from);
+                let node = self.add_node(Source::Binding(b), from);
                 if let Some(spec) = &binding.provider().subcontext {
                     // Resolved before its submodule is planned: a submodule needing the
                     // subcontext itself finds this node (a cycle unless lazily) instead of
                     // planning the subcontext again, inside itself, without end.
-                    self.state[id] = Resolved::new(Resolution::Node(node as u32));
+                    self.state[id.index()] = Resolved::new(Resolution::Node(node));
                     self.verify_subcontext(node, spec);
                 }
-                Resolution::Node(node as u32)
+                Resolution::Node(node)
             }
             Selection::Nothing(ruled_out) => {
                 self.ruled_out.insert(key, ruled_out);
@@ -485,29 +512,27 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn resolve_set(&mut self, key: &'a DIKey, id: usize, from: Option<usize>) -> Resolution {
+    fn resolve_set(
+        &mut self,
+        key: &'a DIKey,
+        set: &'a SetBindings,
+        from: Option<NodeId>,
+    ) -> Resolution {
         let inherited = self.parent_slot(key);
-        let index = self.index;
-        let Entry::Set(s) = index.entries[id] else {
-            return self.elsewhere(key);
-        };
-        let set = &index.sets[s as usize];
-        let assemble =
-            set.declarations
-                .iter()
-                .find_map(|&d| match self.bindings[d].provider().op {
-                    Op::Set(assemble) => Some(assemble),
-                    _ => None,
-                });
+        let assemble = set
+            .declarations
+            .iter()
+            .find_map(|&d| match self.binding(d).provider().op {
+                Op::Set(assemble) => Some(assemble),
+                _ => None,
+            });
         let Some(assemble) = assemble else {
             // Elements without a declaration cannot come from the public API.
             return self.inherit(inherited);
         };
-        let declarations = set.declarations.clone();
-        let elements = set.elements.clone();
-        let origin = self.bindings[declarations[0]].origin();
-        for d in declarations {
-            self.used[d] = true;
+        let origin = self.binding(set.declarations[0]).origin();
+        for d in &set.declarations {
+            self.used[d.index()] = true;
         }
         self.sets.push(SetNode {
             key,
@@ -517,9 +542,9 @@ impl<'a> Planner<'a> {
             origin,
         });
         let set_node = self.add_node(Source::Set(self.sets.len() as u32 - 1), from);
-        for e in elements {
+        for &e in &set.elements {
             self.consult(e);
-            let binding = &self.bindings[e];
+            let binding = self.binding(e);
             if self.activation.contradicts(binding.tags()) {
                 continue;
             }
@@ -529,29 +554,28 @@ impl<'a> Planner<'a> {
                 self.add_element(set_node, e);
             }
         }
-        Resolution::Node(set_node as u32)
+        Resolution::Node(set_node)
     }
 
-    fn add_element(&mut self, set_node: usize, e: usize) {
-        let node = self.add_node(Source::Binding(e as u32), Some(set_node));
-        if let Source::Set(s) = self.nodes[set_node].source() {
+    fn add_element(&mut self, set_node: NodeId, e: BindingIdx) {
+        let node = self.add_node(Source::Binding(e), Some(set_node));
+        if let Source::Set(s) = self.node(set_node).source() {
             self.sets[s as usize].elements.push(node);
         }
     }
 
-    fn add_node(&mut self, source: Source, from: Option<usize>) -> usize {
+    fn add_node(&mut self, source: Source, from: Option<NodeId>) -> NodeId {
         if let Source::Binding(b) = source {
-            self.used[b as usize] = true;
+            self.used[b.index()] = true;
         }
-        let id = self.nodes.len();
-        self.nodes
-            .push(Node::new(source, from.map_or(NONE, |f| f as u32)));
+        let id = NodeId::new(self.nodes.len());
+        self.nodes.push(Node::new(source, from));
         self.queue.push_back(id);
         id
     }
 
-    fn candidate(&self, b: usize) -> Candidate {
-        let binding = &self.bindings[b];
+    fn candidate(&self, b: BindingIdx) -> Candidate {
+        let binding = self.binding(b);
         Candidate {
             implementation: binding.provider().kind.clone(),
             tags: binding.tags().clone(),
@@ -562,25 +586,23 @@ impl<'a> Planner<'a> {
     /// Resolves the dependencies of every queued node, breadth-first.
     fn drain_queue(&mut self) {
         let index = self.index;
-        let bindings = self.bindings;
         while let Some(node) = self.queue.pop_front() {
-            let Source::Binding(b) = self.nodes[node].source() else {
+            let Source::Binding(b) = self.node(node).source() else {
                 continue;
             };
-            let b = b as usize;
             for (i, dep) in index.deps(b).iter().enumerate() {
-                let Dep::Key { id, mode } = dep.get() else {
-                    continue;
-                };
                 // A bound key is taken from its own bindings' handles (`Index::key`): the
                 // dependency list of the binding needing it is read only for a key bound
                 // elsewhere.
-                let (key, id) = match id {
-                    UNBOUND => (bindings[b].provider().deps[i].key(), None),
-                    id => (Some(index.key(id as usize)), Some(id as usize)),
+                let (key, id, mode) = match dep.get() {
+                    Dep::Key { id, mode } => (index.key(id), Some(id), mode),
+                    Dep::Unbound { mode } => match self.binding(b).provider().deps[i].key() {
+                        Some(key) => (key, None, mode),
+                        // (Never: `Dep::Unbound` is made from a key.)
+                        None => continue,
+                    },
+                    Dep::Locator | Dep::Logger => continue,
                 };
-                // (Always a key: `Dep::Key` is made from one.)
-                let Some(key) = key else { continue };
                 let resolution = self.resolve_id(key, id, Some(node));
                 if matches!(resolution, Resolution::Missing) && mode != DepMode::Optional {
                     self.add_missing(key, Some(node));
@@ -591,23 +613,21 @@ impl<'a> Planner<'a> {
 
     /// The resolutions of binding `b`'s dependencies, in parameter order: those of their keys,
     /// once `b`'s node is drained.
-    fn edges(&self, b: usize) -> impl Iterator<Item = Edge> + '_ {
+    fn edges(&self, b: BindingIdx) -> impl Iterator<Item = Edge> + '_ {
         let deps = self.index.deps(b);
-        (0..deps.len()).map(move |i| self.edge(b, i, deps[i].get()))
+        (0..deps.len()).map(move |i| self.edge(b, i, deps[i]))
     }
 
     /// The resolution of `dep`, binding `b`'s dependency `i`.
-    fn edge(&self, b: usize, i: usize, dep: Dep) -> Edge {
-        let (id, mode) = match dep {
-            Dep::Key { id, mode } => (id, mode),
+    fn edge(&self, b: BindingIdx, i: usize, dep: PackedDep) -> Edge {
+        let (resolution, mode) = match dep.get() {
+            Dep::Key { id, mode } => (self.state[id.index()].get(), mode),
+            Dep::Unbound { mode } => {
+                let key = self.binding(b).provider().deps[i].key();
+                (key.and_then(|key| self.others.get(key).copied()), mode)
+            }
             Dep::Locator => return Edge::Locator,
             Dep::Logger => return Edge::Logger,
-        };
-        let resolution = match id {
-            UNBOUND => self.bindings[b].provider().deps[i]
-                .key()
-                .and_then(|key| self.others.get(key).copied()),
-            id => self.state[id as usize].get(),
         };
         match resolution {
             Some(Resolution::Node(n)) => Edge::Node(n, mode),
@@ -620,7 +640,8 @@ impl<'a> Planner<'a> {
     /// than the set; they never make anything reachable themselves.
     fn add_weak_elements(&mut self) {
         for (set_node, e) in std::mem::take(&mut self.weak_pending) {
-            let referent = self.bindings[e]
+            let referent = self
+                .binding(e)
                 .provider()
                 .deps
                 .first()
@@ -637,7 +658,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn add_missing(&mut self, key: &DIKey, from: Option<usize>) {
+    fn add_missing(&mut self, key: &DIKey, from: Option<NodeId>) {
         let dependent = match from {
             Some(n) => Dependent {
                 target: Some(self.target(n).step_target()),
@@ -658,8 +679,7 @@ impl<'a> Planner<'a> {
         let mut at = from;
         while let Some(n) = at {
             path.push(self.target(n).to_string());
-            let from = self.nodes[n].reached_from;
-            at = (from != NONE).then_some(from as usize);
+            at = self.node(n).reached_from();
         }
         path.reverse();
         self.missing_index.insert(key.clone(), self.missing.len());
@@ -686,18 +706,15 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn push_extra(&mut self, node: usize, kept: usize, mode: DepMode) {
-        self.extras
-            .entry(node as u32)
-            .or_default()
-            .push((kept, mode));
+    fn push_extra(&mut self, node: NodeId, kept: NodeId, mode: DepMode) {
+        self.extras.entry(node).or_default().push((kept, mode));
     }
 
-    fn extra_of(&self, n: usize) -> &[(usize, DepMode)] {
+    fn extra_of(&self, n: NodeId) -> &[(NodeId, DepMode)] {
         if self.extras.is_empty() {
             return &[];
         }
-        self.extras.get(&(n as u32)).map_or(&[], Vec::as_slice)
+        self.extras.get(&n).map_or(&[], Vec::as_slice)
     }
 }
 /// What a binding's `Logger` is named: the full path of the component's type (the constructed

@@ -1,12 +1,13 @@
 //! The planner's graph: nodes (a binding, a set, a local), how a key resolves, and the edges
 //! between nodes. Nodes and resolutions are 8 and 4 bytes: their packing stays in this file.
 
+use super::ids::LIMIT;
 use super::*;
 
 /// How a key was resolved. A bound key's is kept by key number as a [`Resolved`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Resolution {
-    Node(u32),
+    Node(NodeId),
     /// An ancestor's slot: `Planner::parents[i]`.
     Parent(u32),
     /// Declared as provided from elsewhere (`PlanCheck`).
@@ -20,15 +21,15 @@ pub(super) enum Resolution {
 /// A key's resolution, if it has one yet, in 4 bytes (a 10,000-key module has 10,000): its kind
 /// in the top three bits (0: none yet), its number below.
 #[derive(Clone, Copy)]
-pub(super) struct Resolved(pub(super) u32);
+pub(super) struct Resolved(u32);
 
 impl Resolved {
     pub(super) const NONE: Resolved = Resolved(0);
-    pub(super) const SHIFT: u32 = 29;
+    const SHIFT: u32 = 29;
 
     pub(super) fn new(resolution: Resolution) -> Self {
         let (kind, number) = match resolution {
-            Resolution::Node(n) => (1, n),
+            Resolution::Node(n) => (1, n.as_u32()),
             Resolution::Parent(p) => (2, p),
             Resolution::Provided => (3, 0),
             Resolution::Missing => (4, 0),
@@ -42,7 +43,7 @@ impl Resolved {
         let (kind, number) = unpack(self.0, Self::SHIFT);
         Some(match kind {
             0 => return None,
-            1 => Resolution::Node(number),
+            1 => Resolution::Node(NodeId::from_u32(number)),
             2 => Resolution::Parent(number),
             3 => Resolution::Provided,
             4 => Resolution::Missing,
@@ -52,11 +53,10 @@ impl Resolved {
 }
 
 /// What a node is made from: what does not fit a number is in side tables of the planner. Kept
-/// packed in the [`Node`].
+/// packed in the [`Node`]. (Numbers as `u32`: a `Source` is passed in one register.)
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Source {
-    /// The binding at this position in the module.
-    Binding(u32),
+    Binding(BindingIdx),
     /// A value given to each production (a subcontext's local), by position.
     Input(u32),
     /// A set: `Planner::sets[i]`.
@@ -67,7 +67,7 @@ pub(super) struct SetNode<'a> {
     pub(super) key: &'a DIKey,
     pub(super) assemble: crate::binding::Assemble,
     pub(super) inherited: Option<ParentSlot>,
-    pub(super) elements: Vec<usize>,
+    pub(super) elements: Vec<NodeId>,
     /// Where the set was declared.
     pub(super) origin: Origin,
 }
@@ -75,7 +75,7 @@ pub(super) struct SetNode<'a> {
 /// How a dependency of a node was resolved (not stored: read from its key's resolution).
 #[derive(Clone, Copy)]
 pub(super) enum Edge {
-    Node(u32, DepMode),
+    Node(NodeId, DepMode),
     /// An ancestor's slot: `Planner::parents[i]`.
     Parent(u32, DepMode),
     Absent,
@@ -122,23 +122,26 @@ impl std::fmt::Display for NodeTarget<'_> {
 /// `Planner::extras`.
 pub(super) struct Node {
     /// Its [`Source`]: the kind in the top two bits, the number below.
-    pub(super) source: u32,
+    source: u32,
     /// The node that first needed this one, [`NONE`] for a root.
-    pub(super) reached_from: u32,
+    reached_from: u32,
 }
 
-impl Node {
-    pub(super) const SHIFT: u32 = 30;
+/// No node (see [`Node`]).
+const NONE: u32 = u32::MAX;
 
-    pub(super) fn new(source: Source, reached_from: u32) -> Self {
+impl Node {
+    const SHIFT: u32 = 30;
+
+    pub(super) fn new(source: Source, reached_from: Option<NodeId>) -> Self {
         let (kind, number) = match source {
-            Source::Binding(b) => (0, b),
+            Source::Binding(b) => (0, b.as_u32()),
             Source::Input(k) => (1, k),
             Source::Set(s) => (2, s),
         };
         Node {
             source: pack(kind, number, Self::SHIFT),
-            reached_from,
+            reached_from: reached_from.map_or(NONE, NodeId::as_u32),
         }
     }
 
@@ -146,12 +149,17 @@ impl Node {
     pub(super) fn source(&self) -> Source {
         let (kind, number) = unpack(self.source, Self::SHIFT);
         match kind {
-            0 => Source::Binding(number),
+            0 => Source::Binding(BindingIdx::from_u32(number)),
             1 => Source::Input(number),
             _ => Source::Set(number),
         }
     }
+
+    /// The node that first needed this one (`None` for a root).
+    #[inline]
+    pub(super) fn reached_from(&self) -> Option<NodeId> {
+        (self.reached_from != NONE).then(|| NodeId::from_u32(self.reached_from))
+    }
 }
 
-/// No node (see [`Node`]).
-pub(super) const NONE: u32 = u32::MAX;
+const _: () = assert!(LIMIT <= 1 << Resolved::SHIFT && LIMIT <= 1 << Node::SHIFT);

@@ -6,13 +6,12 @@ impl<'a> Planner<'a> {
     /// Node `v`'s `i`th edge that may order production: `None` past the last; `Some(None)` for
     /// one that does not (a lazy dependency, or one not planned here). Dependencies (or a set's
     /// elements) come first, then what a subcontext takes.
-    pub(super) fn ordering_edge(&self, v: usize, i: usize) -> Option<Option<u32>> {
-        let own = match self.nodes[v].source() {
+    pub(super) fn ordering_edge(&self, v: NodeId, i: usize) -> Option<Option<NodeId>> {
+        let own = match self.node(v).source() {
             Source::Binding(b) => {
-                let b = b as usize;
                 let deps = self.index.deps(b);
                 if let Some(&dep) = deps.get(i) {
-                    return Some(match self.edge(b, i, dep.get()) {
+                    return Some(match self.edge(b, i, dep) {
                         Edge::Node(t, DepMode::Strict | DepMode::Optional) => Some(t),
                         _ => None,
                     });
@@ -22,33 +21,34 @@ impl<'a> Planner<'a> {
             Source::Set(s) => {
                 let elements = &self.sets[s as usize].elements;
                 match elements.get(i) {
-                    Some(&e) => return Some(Some(e as u32)),
+                    Some(&e) => return Some(Some(e)),
                     None => elements.len(),
                 }
             }
             Source::Input(_) => 0,
         };
         let &(e, mode) = self.extra_of(v).get(i - own)?;
-        Some((mode != DepMode::Lazy).then_some(e as u32))
+        Some((mode != DepMode::Lazy).then_some(e))
     }
 
     /// One iterative depth-first pass: post-order is the production order (dependencies first);
-    /// every back edge is a cycle, reported once with its whole path. (Node numbers as `u32`:
-    /// the arrays of this pass are among a 10,000-node plan's largest temporaries.)
+    /// every back edge is a cycle, reported once with its whole path. (Stack positions as
+    /// `u32`, as node numbers are: the arrays of this pass are among a 10,000-node plan's
+    /// largest temporaries.)
     pub(super) fn order_and_find_cycles(
         &mut self,
-        root_nodes: &[u32],
+        root_nodes: &[NodeId],
         every_key: bool,
-    ) -> Vec<u32> {
+    ) -> Vec<NodeId> {
         const MAX_CYCLES: usize = 32;
         let n = self.nodes.len();
         let mut state = vec![0u8; n]; // 0 unvisited, 1 on the stack, 2 done
         let mut stack_pos = vec![u32::MAX; n];
         let mut order = Vec::with_capacity(n);
         // (node, its next edge)
-        let mut stack: Vec<(u32, u32)> = Vec::new();
-        let mut seen_cycles: KeySet<Vec<usize>> = KeySet::default();
-        let mut cycles: Vec<Vec<usize>> = Vec::new();
+        let mut stack: Vec<(NodeId, u32)> = Vec::new();
+        let mut seen_cycles: KeySet<Vec<NodeId>> = KeySet::default();
+        let mut cycles: Vec<Vec<NodeId>> = Vec::new();
         // Every key's node (in key order) when planning everything, then the roots', then the
         // rest.
         let keys = self
@@ -61,34 +61,34 @@ impl<'a> Planner<'a> {
         });
         let starts = key_nodes
             .chain(root_nodes.iter().copied())
-            .chain(0..n as u32);
+            .chain(NodeId::all(n));
         for start in starts {
-            if state[start as usize] != 0 {
+            if state[start.index()] != 0 {
                 continue;
             }
-            state[start as usize] = 1;
-            stack_pos[start as usize] = 0;
+            state[start.index()] = 1;
+            stack_pos[start.index()] = 0;
             stack.push((start, 0));
             while let Some(top) = stack.last_mut() {
                 let (v, next) = *top;
-                let Some(edge) = self.ordering_edge(v as usize, next as usize) else {
-                    state[v as usize] = 2;
+                let Some(edge) = self.ordering_edge(v, next as usize) else {
+                    state[v.index()] = 2;
                     stack.pop();
                     order.push(v);
                     continue;
                 };
                 top.1 += 1;
                 let Some(w) = edge else { continue };
-                match state[w as usize] {
+                match state[w.index()] {
                     0 => {
-                        state[w as usize] = 1;
-                        stack_pos[w as usize] = stack.len() as u32;
+                        state[w.index()] = 1;
+                        stack_pos[w.index()] = stack.len() as u32;
                         stack.push((w, 0));
                     }
                     1 => {
-                        let cycle: Vec<usize> = stack[stack_pos[w as usize] as usize..]
+                        let cycle: Vec<NodeId> = stack[stack_pos[w.index()] as usize..]
                             .iter()
-                            .map(|&(x, _)| x as usize)
+                            .map(|&(x, _)| x)
                             .collect();
                         let mut canonical = cycle.clone();
                         canonical.sort_unstable();

@@ -4,14 +4,16 @@ use crate::activation::Activation;
 use crate::axis::AxisInfo;
 use crate::binding::Binding;
 
+use super::BindingIdx;
+
 pub(crate) enum Selection {
     /// This binding (index into the module) is chosen.
-    One(usize),
+    One(BindingIdx),
     /// Nothing is left: these bindings were ruled out by the activation.
-    Nothing(Vec<usize>),
+    Nothing(Vec<BindingIdx>),
     /// Several candidates remain and none wins; the axes the activation leaves unset.
     Conflict {
-        candidates: Vec<usize>,
+        candidates: Vec<BindingIdx>,
         unset_axes: Vec<AxisInfo>,
     },
 }
@@ -25,43 +27,36 @@ pub(crate) enum Selection {
 ///
 /// The result depends neither on the order of the candidates nor on the activation's.
 pub(crate) fn select(
-    candidates: &[u32],
+    candidates: &[BindingIdx],
     bindings: &[Binding],
     activation: &Activation,
 ) -> Selection {
     // The common case, without allocating.
+    let tags = |b: BindingIdx| bindings[b.index()].tags();
     if let [one] = *candidates {
-        let one = one as usize;
-        return if activation.contradicts(bindings[one].tags()) {
+        return if activation.contradicts(tags(one)) {
             Selection::Nothing(vec![one])
         } else {
             Selection::One(one)
         };
     }
-    let (alive, ruled_out): (Vec<usize>, Vec<usize>) = candidates
+    let (alive, ruled_out): (Vec<BindingIdx>, Vec<BindingIdx>) = candidates
         .iter()
-        .map(|&b| b as usize)
-        .partition(|&b| !activation.contradicts(bindings[b].tags()));
+        .partition(|&&b| !activation.contradicts(tags(b)));
     match alive.as_slice() {
         [] => return Selection::Nothing(ruled_out),
         [one] => return Selection::One(*one),
         _ => {}
     }
     let most_specific = alive.iter().copied().find(|&c| {
-        let tags = bindings[c].tags();
-        alive.iter().all(|&o| {
-            o == c || (bindings[o].tags().is_subset_of(tags) && bindings[o].tags() != tags)
-        })
+        let own = tags(c);
+        alive
+            .iter()
+            .all(|&o| o == c || (tags(o).is_subset_of(own) && tags(o) != own))
     });
-    let unset = |bs: &mut dyn Iterator<Item = usize>| -> Vec<AxisInfo> {
+    let unset = |bs: &mut dyn Iterator<Item = BindingIdx>| -> Vec<AxisInfo> {
         let mut axes: Vec<AxisInfo> = bs
-            .flat_map(|b| {
-                bindings[b]
-                    .tags()
-                    .iter()
-                    .map(|t| t.axis())
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|b| tags(b).iter().map(|t| t.axis()).collect::<Vec<_>>())
             .filter(|a| !activation.is_set(a))
             .collect();
         axes.sort();

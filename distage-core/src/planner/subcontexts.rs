@@ -9,7 +9,7 @@ impl<'a> Planner<'a> {
     /// before the subcontext).
     pub(super) fn verify_subcontext(
         &mut self,
-        node: usize,
+        node: NodeId,
         spec: &'a crate::module::SubcontextSpec,
     ) {
         let index = Index::new(&spec.module);
@@ -33,10 +33,10 @@ impl<'a> Planner<'a> {
         if unbound(&spec.root) {
             outer.push((&spec.root, DepMode::Strict));
         }
-        for (i, n) in nested.nodes.iter().enumerate() {
+        for (i, n) in NodeId::all(nested.nodes.len()).zip(&nested.nodes) {
             match n.source() {
                 Source::Binding(b) => {
-                    for dep in bindings[b as usize].provider().deps.iter() {
+                    for dep in bindings[b.index()].provider().deps.iter() {
                         if let Dependency::Key { key, mode } = dep
                             && unbound(key)
                         {
@@ -56,7 +56,7 @@ impl<'a> Planner<'a> {
         let mut missing: Vec<&'a DIKey> = Vec::new();
         for &(key, mode) in &outer {
             match self.resolve(key, Some(node)) {
-                Resolution::Node(n) => self.push_extra(node, n as usize, mode),
+                Resolution::Node(n) => self.push_extra(node, n, mode),
                 Resolution::Missing if mode != DepMode::Optional => missing.push(key),
                 _ => {}
             }
@@ -82,7 +82,7 @@ impl<'a> Planner<'a> {
                 };
                 match self.resolve(found, Some(node)) {
                     Resolution::Node(n) => {
-                        self.push_extra(node, n as usize, DepMode::Strict);
+                        self.push_extra(node, n, DepMode::Strict);
                         continue;
                     }
                     Resolution::Missing => {}
