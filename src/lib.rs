@@ -58,8 +58,8 @@ pub mod __private {
     pub use distage_core::Id as RuntimeId;
     pub use distage_core::{
         AssistedCreate, AssistedCreateAsync, AssistedInjectable, Axis, BoxError, BoxFuture, DIKey,
-        Dependency, Functoid, Inject, Injectable, Module, ModuleBuilder, Origin, Set, TypeInfo,
-        Value,
+        Dependency, Error, Functoid, Inject, Injectable, Lifecycle, Logger, Module, ModuleBuilder,
+        Origin, Set, TypeInfo, Value,
     };
     /// What `module!`'s `role`, `config` and `integration_check` statements use.
     #[cfg(feature = "framework")]

@@ -10,5 +10,6 @@ fn ui() {
     t.compile_fail("tests/ui/derive/*.rs");
     t.compile_fail("tests/ui/syntax/*.rs");
     t.compile_fail("tests/ui/run/*.rs");
+    t.compile_fail("tests/ui/typed/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

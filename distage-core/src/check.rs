@@ -88,8 +88,15 @@ pub struct Named<
 pub struct Strict<K>(PhantomData<K>);
 /// A dependency that must be bound but does not order production (`Lazy<T>`).
 pub struct LazyDep<K>(PhantomData<K>);
-/// A parameter that needs no binding (`Option<Arc<T>>`, `Logger`, `LocatorRef`).
-pub struct NoDep;
+/// A parameter that needs no binding: `W` says which (`Optional<K>` for `Option<Arc<T>>`,
+/// [`LoggerParam`], [`LocatorParam`]; `()` an empty slot), for typed graphs.
+pub struct NoDep<W = ()>(PhantomData<W>);
+/// `Option<Arc<T>>`: the key's instance if it is bound.
+pub struct Optional<K>(PhantomData<K>);
+/// A `Logger` parameter.
+pub struct LoggerParam;
+/// A `LocatorRef` parameter.
+pub struct LocatorParam;
 
 /// Index meaning "no edge" in [`check_graph`].
 pub const NO_EDGE: usize = usize::MAX;
@@ -118,7 +125,7 @@ impl<M: Binds<K, By>, By: ?Sized, K> DepItem<M, By> for Strict<K> {
 impl<M: Binds<K, By>, By: ?Sized, K> DepItem<M, By> for LazyDep<K> {
     const INDEX: usize = NO_EDGE;
 }
-impl<M, By: ?Sized> DepItem<M, By> for NoDep {
+impl<M, By: ?Sized, W> DepItem<M, By> for NoDep<W> {
     const INDEX: usize = NO_EDGE;
 }
 
@@ -185,7 +192,7 @@ impl<T: ?Sized, N: IdSide> Dep for Strict<SetKey<T, N>> {
     type Kind = [()];
     type Id = N;
 }
-impl Dep for NoDep {
+impl<W> Dep for NoDep<W> {
     type Key = NoKey;
     type Kind = NoKey;
     type Id = ();
@@ -279,7 +286,7 @@ impl<T: ?Sized, N> StaticInject<N> for Arc<T> {
     type Dep = Strict<Key<T, N>>;
 }
 impl<T: ?Sized, N> StaticInject<N> for Option<Arc<T>> {
-    type Dep = NoDep;
+    type Dep = NoDep<Optional<Key<T, N>>>;
 }
 impl<T: ?Sized, N> StaticInject<N> for Set<T> {
     type Dep = Strict<SetKey<T, N>>;
@@ -297,10 +304,10 @@ impl<T: ?Sized, N> StaticInject<N> for crate::subcontext::Subcontext<T> {
     type Dep = Strict<Key<crate::subcontext::Subcontext<T>, N>>;
 }
 impl<N> StaticInject<N> for Logger {
-    type Dep = NoDep;
+    type Dep = NoDep<LoggerParam>;
 }
 impl<N> StaticInject<N> for LocatorRef {
-    type Dep = NoDep;
+    type Dep = NoDep<LocatorParam>;
 }
 impl<T, N> StaticInject<N> for Vec<T> {
     type Dep = Strict<Key<Vec<T>, N>>;

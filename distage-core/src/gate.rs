@@ -74,7 +74,11 @@ impl Gate {
         let before = self
             .state
             .fetch_update(SeqCst, SeqCst, |state| {
-                Some(if leases(state) > 0 { state - LEASE } else { state })
+                Some(if leases(state) > 0 {
+                    state - LEASE
+                } else {
+                    state
+                })
             })
             .unwrap_or_else(|state| state);
         if leases(before) <= 1 && before & WAITED != 0 {

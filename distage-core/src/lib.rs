@@ -31,6 +31,7 @@ mod producer;
 mod release;
 mod set;
 mod subcontext;
+mod typed;
 
 pub use activation::Activation;
 pub use axis::{Axis, AxisChoice, AxisInfo, Mode, Repo, Tags, World};
@@ -71,4 +72,5 @@ pub mod __private {
         injectable_provider, ref_provider, resource_async_provider, resource_provider,
         try_fn_async_provider, try_fn_provider, value_provider,
     };
+    pub use crate::typed::*;
 }

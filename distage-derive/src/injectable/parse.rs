@@ -84,8 +84,7 @@ pub(crate) fn from_impl(item: &mut ItemImpl) -> darling::Result<Component> {
         }
     };
     let mut errors = Error::accumulator();
-    if let (Some(_), true, ReturnType::Type(_, ty)) =
-        (new.sig.asyncness, fallible, &new.sig.output)
+    if let (Some(_), true, ReturnType::Type(_, ty)) = (new.sig.asyncness, fallible, &new.sig.output)
     {
         errors.push(
             Error::custom(

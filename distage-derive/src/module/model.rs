@@ -7,6 +7,8 @@ use crate::params::Kind;
 
 pub(crate) struct ModuleDef {
     pub(crate) attrs: Vec<Attribute>,
+    /// `#[typed]`: also generate the typed graph (compile-time instantiation).
+    pub(crate) typed: Option<Span>,
     pub(crate) vis: Visibility,
     pub(crate) name: Ident,
     pub(crate) bindings: Vec<Binding>,

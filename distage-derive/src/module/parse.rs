@@ -40,7 +40,11 @@ pub(crate) fn parse_module(tokens: TokenStream) -> syn::Result<(ModuleDef, Optio
 
 fn module_def(input: ParseStream<'_>, errors: &mut Option<syn::Error>) -> syn::Result<ModuleDef> {
     {
-        let attrs = input.call(Attribute::parse_outer)?;
+        let mut attrs = input.call(Attribute::parse_outer)?;
+        let typed = attrs
+            .iter()
+            .position(|a| a.path().is_ident("typed"))
+            .map(|i| attrs.remove(i).span());
         let vis: Visibility = input.parse()?;
         let name: Ident = input.parse().map_err(|e| {
             syn::Error::new(
@@ -52,6 +56,7 @@ fn module_def(input: ParseStream<'_>, errors: &mut Option<syn::Error>) -> syn::R
         braced!(body in input);
         let mut module = ModuleDef {
             attrs,
+            typed,
             vis,
             name,
             bindings: Vec::new(),

@@ -17,10 +17,12 @@ use crate::{private, respan};
 mod checks;
 mod exports;
 mod runtime;
+mod typed;
 
 use checks::*;
 use exports::*;
 use runtime::*;
+use typed::typed;
 
 const BINDINGS_PER_PART: usize = 64;
 
@@ -78,9 +80,19 @@ pub(crate) fn generate(
             unchecked_meta(module, site),
         ),
     };
+    let typed_graph = match (module.typed, graph) {
+        (None, _) => TokenStream::new(),
+        (Some(_), Some(_)) => typed(module, &names).unwrap_or_else(|e| e.to_compile_error()),
+        (Some(span), None) => syn::Error::new(
+            span,
+            "a `#[typed]` module cannot include modules joined at run time: it needs every binding at compile time",
+        )
+        .to_compile_error(),
+    };
     let module_mod = module_mod(module, &names, exports, &meta);
     quote! {
         #runtime
+        #typed_graph
         #module_mod
         #checks
     }
@@ -114,6 +126,10 @@ fn module_mod(module: &ModuleDef, names: &Names, exports: TokenStream, meta: &Me
     let callback = format_ident!("__distage_callback_{}", name);
     let meta = LitStr::new(&meta.encode(), Span::call_site());
     let doc = format!("The `{name}` module: `{name}::module()` builds its bindings.");
+    let typed_use = module.typed.map(|_| {
+        let graph = names.item("Typed");
+        quote!(pub use super::#graph as Typed;)
+    });
     quote! {
         #(#attrs)*
         #[allow(non_snake_case, non_camel_case_types, private_interfaces, private_bounds, dead_code)]
@@ -135,6 +151,7 @@ fn module_mod(module: &ModuleDef, names: &Names, exports: TokenStream, meta: &Me
             }
 
             #exports
+            #typed_use
 
             #[doc(hidden)]
             macro_rules! #callback {

@@ -207,6 +207,7 @@ pub(super) fn coerced_value(value: &syn::Expr, key: &Type) -> TokenStream {
     }
 }
 
+#[derive(Clone, Copy)]
 pub(super) enum Returns<'a> {
     /// The closure's result becomes an `Arc` of the key's type.
     Arc(&'a Type),
@@ -223,6 +224,22 @@ pub(super) enum Returns<'a> {
 /// The user's closure, called by a closure whose parameters the injector fills (`Value<T>` for
 /// values), with `#[id]`s applied.
 pub(super) fn closure_functoid(c: &Closure, returns: Returns<'_>) -> TokenStream {
+    let p = private();
+    let wrapper = closure_wrapper(c, returns);
+    let named = c
+        .params
+        .iter()
+        .enumerate()
+        .filter_map(|(i, param)| param.id.as_ref().map(|id| quote!(.named(#i, #id))));
+    quote! {
+        #p::Functoid::of(#wrapper)
+        #(#named)*
+    }
+}
+
+/// The closure the injector calls: its parameters are what is injected (`Value<T>` for values),
+/// and it calls the user's closure, converting the result as `returns` says.
+pub(super) fn closure_wrapper(c: &Closure, returns: Returns<'_>) -> TokenStream {
     let p = private();
     let closure = &c.closure;
     let args: Vec<Ident> = (0..c.params.len())
@@ -289,18 +306,12 @@ pub(super) fn closure_functoid(c: &Closure, returns: Returns<'_>) -> TokenStream
         },
         Returns::AsIs => quote!({ #call }),
     };
-    let named = c
-        .params
-        .iter()
-        .enumerate()
-        .filter_map(|(i, param)| param.id.as_ref().map(|id| quote!(.named(#i, #id))));
     // One span for every generated local: after an include callback, `call_site` lies in the
     // callback's `macro_rules` context, and locals from two contexts do not see each other.
     quote! {
-        #p::Functoid::of({
+        {
             let __distage_f = #closure;
             move |#(#args: #types),*| #body
-        })
-        #(#named)*
+        }
     }
 }

@@ -1,0 +1,346 @@
+//! Compile-time instantiation: what the typed graph of a `#[typed]` `module!` is built with.
+//!
+//! The macro writes a builder with one `OnceCell<Arc<K>>` per binding and one [`Provide`] impl
+//! per key: providing a key builds what it needs first (each at most once), so the graph is
+//! built in dependency order by straight calls, with no plan and no type erasure but the
+//! constructors' own [`Args`]. A derived component's arguments come from its compile-time
+//! dependency tuple ([`StaticDeps`](crate::check::StaticDeps)) through [`TypedArgs`].
+//!
+//! Guarantees are the runtime producer's: a failing or panicking constructor fails the build
+//! with its key and binding; resources are acquired in dependency order and released in exact
+//! reverse order, exactly once: on failure, on [`TypedReleases::close`], or on drop.
+//!
+//! Not a public API: generated code uses it through `::distage::__private`.
+#![allow(missing_docs, missing_debug_implementations)]
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex};
+
+use crate::boxed::BoxError;
+use crate::check::{FnDeps, Key, LoggerParam, NoDep, StaticDeps, Strict};
+use crate::error::{Error, Failure, ProduceError, ReleaseFailure};
+use crate::functoid::IntoFunctoid;
+use crate::inject::{Arg, Args, Injectable, IntoArc};
+use crate::key::DIKey;
+use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
+use crate::logger::Logger;
+use crate::origin::{Origin, StepTarget};
+
+/// A typed graph's builder gives the instance of `T` named `N` (`()`: unnamed), building it
+/// and what it needs on first use.
+#[diagnostic::on_unimplemented(
+    message = "the typed graph does not bind `{T}`",
+    label = "needed here",
+    note = "a typed graph builds its own module's bindings: bind it in this module"
+)]
+pub trait Provide<T: ?Sized, N = ()> {
+    fn provide(&self) -> Result<&Arc<T>, Error>;
+}
+
+/// One argument of a constructor, taken from a typed builder `B`.
+#[diagnostic::on_unimplemented(
+    message = "a typed graph cannot inject this parameter (`{Self}`)",
+    label = "not available in a typed graph",
+    note = "typed graphs inject `Arc<T>`, values and `Logger`; `Lazy`, `Set`, `Option<Arc<T>>`, `Factory`, `Subcontext` and `LocatorRef` need the runtime plan (remove `#[typed]`)"
+)]
+pub trait TypedArg<B> {
+    fn arg<'b>(builder: &'b B, component: &'static str) -> Result<Arg<'b>, Error>;
+}
+
+impl<B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N> TypedArg<B> for Strict<Key<T, N>> {
+    #[inline]
+    fn arg<'b>(builder: &'b B, _: &'static str) -> Result<Arg<'b>, Error> {
+        match builder.provide() {
+            Ok(instance) => Ok(Arg::Instance(instance)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl<B> TypedArg<B> for NoDep<LoggerParam> {
+    fn arg<'b>(_: &'b B, component: &'static str) -> Result<Arg<'b>, Error> {
+        Ok(Arg::Logger(Logger::new(component)))
+    }
+}
+
+/// A constructor's arguments: a tuple of compile-time dependency items, taken in order.
+#[diagnostic::on_unimplemented(
+    message = "a typed graph cannot build a constructor with these parameters: `{Self}`",
+    note = "typed graphs inject `Arc<T>`, values and `Logger`, up to 32 parameters; anything else needs the runtime plan (remove `#[typed]`)"
+)]
+pub trait TypedArgs<B> {
+    /// Calls `f` with the arguments; `Err` when one of them failed to build.
+    fn with<R>(
+        builder: &B,
+        component: &'static str,
+        f: impl FnOnce(&mut Args<'_>) -> R,
+    ) -> Result<R, Error>;
+}
+
+macro_rules! typed_args {
+    ($($a:ident)*) => {
+        impl<B, $($a: TypedArg<B>),*> TypedArgs<B> for ($($a,)*) {
+            #[inline]
+            #[allow(non_snake_case, unused_variables)]
+            fn with<R>(
+                builder: &B,
+                component: &'static str,
+                f: impl FnOnce(&mut Args<'_>) -> R,
+            ) -> Result<R, Error> {
+                $(let $a = <$a as TypedArg<B>>::arg(builder, component)?;)*
+                let items = [$($a),*];
+                Ok(f(&mut Args::new(&items)))
+            }
+        }
+    };
+}
+
+crate::arity::for_arities!(dependency_tuples, typed_args);
+
+/// What building one binding gives: `Err` when a dependency failed (already a whole error),
+/// `Ok(Err)` when this binding's own constructor did.
+pub type Built<T> = Result<Result<T, BoxError>, Error>;
+
+/// A derived component (`make<T>;`, `.from<T>()`), from its dependency tuple.
+#[inline]
+pub fn typed_injectable<B, T>(builder: &B) -> Built<Arc<T>>
+where
+    T: Injectable + StaticDeps,
+    T::Deps: TypedArgs<B>,
+{
+    <T::Deps as TypedArgs<B>>::with(
+        builder,
+        std::any::type_name::<T>(),
+        |args| match T::construct(args) {
+            Ok(value) => Ok(Arc::new(value)),
+            Err(e) => Err(e),
+        },
+    )
+}
+
+/// A function whose parameters the macro cannot see (`.from(path)`): its compile-time
+/// dependency tuple comes from its type.
+pub fn typed_fn<B, M, F, R>(builder: &B, component: &'static str, f: F) -> Built<R>
+where
+    F: FnDeps<M> + IntoFunctoid<M, R>,
+    <F as FnDeps<M>>::Deps: TypedArgs<B>,
+    R: 'static,
+{
+    let (_, call, _) = f.into_functoid().into_parts();
+    <F::Deps as TypedArgs<B>>::with(builder, component, |args| call(args))
+}
+
+/// `.from<I>()` for a key `K` (`dyn Trait`): the implementation coerced.
+#[inline]
+pub fn typed_coerce<I: ?Sized, K: ?Sized>(
+    built: Built<Arc<I>>,
+    coerce: fn(Arc<I>) -> Arc<K>,
+) -> Built<Arc<K>> {
+    match built {
+        Ok(Ok(instance)) => Ok(Ok(coerce(instance))),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// `.using<X>()`: the same instance as another key, coerced.
+#[inline]
+pub fn coerce_arc<I: ?Sized, K: ?Sized>(instance: &Arc<I>, coerce: fn(Arc<I>) -> Arc<K>) -> Arc<K> {
+    coerce(Arc::clone(instance))
+}
+
+/// A function's result as the key's instance (`T`, `Arc<T>` or `Box<T>`).
+pub fn typed_into_arc<R: IntoArc<K>, K: ?Sized>(built: Built<R>) -> Built<Arc<K>> {
+    match built {
+        Ok(Ok(value)) => Ok(Ok(value.into_arc())),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// A function's `Result` as the key's instance or this binding's failure.
+pub fn typed_try<R: IntoArc<K>, E: Into<BoxError>, K: ?Sized>(
+    built: Built<Result<R, E>>,
+) -> Built<Arc<K>> {
+    match built {
+        Ok(Ok(Ok(value))) => Ok(Ok(value.into_arc())),
+        Ok(Ok(Err(e))) => Ok(Err(e.into())),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// A binding reached again while it is being built: a cycle the compile-time check could not
+/// see (through a function whose parameters the macro does not see).
+pub fn typed_cycle(target: fn() -> (DIKey, Origin)) -> Error {
+    let (key, _) = target();
+    failed(
+        target,
+        Failure::Error(format!("dependency cycle: `{key}` needs itself").into()),
+    )
+}
+
+/// Builds one binding of key `target().0`, bound at `target().1`: its failure or panic
+/// becomes the build's error, naming them.
+#[inline]
+pub fn typed_step<T: ?Sized>(
+    target: fn() -> (DIKey, Origin),
+    build: impl FnOnce() -> Built<Arc<T>>,
+) -> Result<Arc<T>, Error> {
+    match catch_unwind(AssertUnwindSafe(build)) {
+        Ok(Ok(Ok(instance))) => Ok(instance),
+        Ok(Ok(Err(e))) => Err(failed(target, Failure::Error(e))),
+        Ok(Err(e)) => Err(e),
+        Err(panic) => Err(failed(target, Failure::from_panic(panic))),
+    }
+}
+
+fn failed(target: fn() -> (DIKey, Origin), cause: Failure) -> Error {
+    let (key, origin) = target();
+    Error::Produce(Box::new(ProduceError {
+        target: StepTarget::Key(key),
+        origin,
+        cause,
+        others: Vec::new(),
+        release_failures: Vec::new(),
+    }))
+}
+
+struct Release {
+    target: fn() -> (DIKey, Origin),
+    run: Box<dyn FnOnce() -> Result<(), BoxError> + Send>,
+}
+
+/// The release steps recorded while a typed graph is built (one thread builds), in
+/// acquisition order. Dropped without [`fail`](Self::fail) or [`built`](Self::built) (a
+/// panic out of the build), it releases what was acquired.
+#[derive(Default)]
+pub struct BuildReleases {
+    acquired: RefCell<Vec<Release>>,
+}
+
+impl BuildReleases {
+    /// Acquires a resource (`.from_resource(f)`): its release step is recorded at once.
+    pub fn acquire<I: Send + Sync + 'static, K: ?Sized>(
+        &self,
+        target: fn() -> (DIKey, Origin),
+        lifecycle: Lifecycle<I>,
+        coerce: fn(Arc<I>) -> Arc<K>,
+    ) -> Result<Arc<K>, BoxError> {
+        let Lifecycle { acquire, release } = lifecycle;
+        let (acquire, release) = match (acquire, release) {
+            (Acquire::Sync(acquire), None) => (acquire, None),
+            (Acquire::Sync(acquire), Some(ReleaseFn::Sync(release))) => (acquire, Some(release)),
+            _ => {
+                return Err(format!(
+                    "`{}` is bound with `from_resource`, but its Lifecycle is async: a typed graph acquires synchronously (remove `#[typed]` and use `from_resource_async`)",
+                    crate::key::short_type_name(std::any::type_name::<I>())
+                )
+                .into());
+            }
+        };
+        let resource = Arc::new(acquire()?);
+        if let Some(release) = release {
+            let held = resource.clone();
+            self.acquired.borrow_mut().push(Release {
+                target,
+                run: Box::new(move || release(&held)),
+            });
+        }
+        Ok(coerce(resource))
+    }
+
+    /// The build failed with `error`: releases what was acquired, in reverse order, and adds
+    /// the releases that failed to the error.
+    pub fn fail(self, error: Error) -> Error {
+        let failures = release_all(self.take());
+        match error {
+            Error::Produce(mut produce) => {
+                produce.release_failures.extend(failures);
+                Error::Produce(produce)
+            }
+            other if failures.is_empty() => other,
+            other => Error::Internal(format!("{other}; {}", Error::Release(failures))),
+        }
+    }
+
+    /// The build succeeded: the graph owns the releases from now on.
+    pub fn built(self) -> TypedReleases {
+        TypedReleases {
+            acquired: Mutex::new(self.take()),
+        }
+    }
+
+    fn take(mut self) -> Vec<Release> {
+        std::mem::take(self.acquired.get_mut())
+    }
+}
+
+impl Drop for BuildReleases {
+    fn drop(&mut self) {
+        log_failures(release_all(std::mem::take(self.acquired.get_mut())));
+    }
+}
+
+/// The release steps of a built typed graph's resources, in acquisition order.
+#[derive(Default)]
+pub struct TypedReleases {
+    acquired: Mutex<Vec<Release>>,
+}
+
+impl TypedReleases {
+    /// Releases every resource in reverse order of acquisition, once: later calls (and the
+    /// drop) find nothing left.
+    pub fn close(&self) -> Result<(), Error> {
+        let acquired =
+            std::mem::take(&mut *self.acquired.lock().unwrap_or_else(|e| e.into_inner()));
+        let failures = release_all(acquired);
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Release(failures))
+        }
+    }
+}
+
+impl Drop for TypedReleases {
+    fn drop(&mut self) {
+        let acquired = std::mem::take(self.acquired.get_mut().unwrap_or_else(|e| e.into_inner()));
+        log_failures(release_all(acquired));
+    }
+}
+
+fn log_failures(failures: Vec<ReleaseFailure>) {
+    for failure in failures {
+        tracing::error!("{failure}");
+    }
+}
+
+fn release_all(acquired: Vec<Release>) -> Vec<ReleaseFailure> {
+    let mut failures = Vec::new();
+    for release in acquired.into_iter().rev() {
+        let cause = match catch_unwind(AssertUnwindSafe(release.run)) {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => Failure::Error(e),
+            Err(panic) => Failure::from_panic(panic),
+        };
+        let (key, origin) = (release.target)();
+        failures.push(ReleaseFailure {
+            target: StepTarget::Key(key),
+            origin,
+            cause,
+        });
+    }
+    failures
+}
+
+/// A typed graph holds the instance of `T` (unnamed): `graph.get::<T>()` reads its field.
+#[diagnostic::on_unimplemented(
+    message = "this typed graph does not bind `{T}`",
+    label = "`{T}` is not bound in this module",
+    note = "`get` reads the graph's unnamed keys; bind `{T}` in the module"
+)]
+pub trait TypedGet<T: ?Sized> {
+    fn field(&self) -> &Arc<T>;
+}

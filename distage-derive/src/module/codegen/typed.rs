@@ -1,0 +1,345 @@
+//! The typed graph of a `#[typed]` module (compile-time instantiation): a struct with one
+//! `Arc` field per binding, built by straight calls in dependency order, `get` a field read.
+//!
+//! The builder has one `OnceCell` per binding and implements `Provide<K, N>` per key: providing a
+//! key builds its dependencies first (each once), then it. The order needs no plan: it is the
+//! order of the calls. What the typed graph cannot build (activations, sets, includes, async,
+//! subcontexts, factories) is a compile error at the statement, naming the runtime plan as the way.
+
+use super::*;
+use crate::params::static_dep;
+
+/// The typed graph's code, or the errors saying which statements it cannot build.
+pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStream> {
+    check_supported(module)?;
+    let p = private();
+    let graph = names.item("Typed");
+    let builder = names.item("Builder");
+    let module_name = &module.name;
+    let title = format!("{module_name}::Typed");
+
+    let mut builder_fields = Vec::new();
+    let mut graph_fields = Vec::new();
+    let mut inits = Vec::new();
+    let mut provides = Vec::new();
+    let mut gets = Vec::new();
+    let mut takes = Vec::new();
+    let mut moves = Vec::new();
+    for (i, b) in module.bindings.iter().enumerate() {
+        let field = format_ident!("__distage_f{i}");
+        let key = &b.key;
+        let n = id_type(b.id.as_ref());
+        builder_fields.push(quote!(#field: ::core::cell::OnceCell<::std::sync::Arc<#key>>));
+        graph_fields.push(quote!(#field: ::std::sync::Arc<#key>));
+        inits.push(quote!(#field: ::core::cell::OnceCell::new()));
+        provides.push(provide_impl(b, i, &builder));
+        if is_guarded(b) {
+            let flag = format_ident!("__distage_building{i}");
+            builder_fields.push(quote!(#flag: ::core::cell::Cell<bool>));
+            inits.push(quote!(#flag: ::core::cell::Cell::new(false)));
+        }
+        if b.id.is_none() {
+            gets.push(quote! {
+                #[diagnostic::do_not_recommend]
+                impl #p::TypedGet<#key> for #graph {
+                    #[inline]
+                    fn field(&self) -> &::std::sync::Arc<#key> {
+                        &self.#field
+                    }
+                }
+            });
+        }
+        let tuple = format_ident!("__distage_t{}", i / BINDINGS_PER_TUPLE);
+        let slot = syn::Index::from(i % BINDINGS_PER_TUPLE);
+        moves.push(quote!(#field: #tuple.#slot));
+        takes.push(quote! {
+            ::std::sync::Arc::clone(<#builder as #p::Provide<#key, #n>>::provide(__distage_b)?)
+        });
+    }
+    // Taken in tuples: one local per tuple, so that an early return has few values to drop
+    // (one `?` per field in a single struct expression makes the compiler's check quadratic).
+    let tuples = takes
+        .chunks(BINDINGS_PER_TUPLE)
+        .enumerate()
+        .map(|(t, chunk)| {
+            let tuple = format_ident!("__distage_t{t}");
+            quote!(let #tuple = (#(#chunk,)*);)
+        });
+    let doc = format!(
+        "The typed graph of module `{module_name}`: every binding built by straight calls in \
+         dependency order into a field, `get` a field read. `build()` makes it; its resources are \
+         released in reverse order on `close()` or drop."
+    );
+    Ok(quote! {
+        #[doc = #doc]
+        #[allow(non_camel_case_types, private_interfaces, private_bounds, dead_code)]
+        pub struct #graph {
+            // First: released before the instances are dropped.
+            __distage_releases: #p::TypedReleases,
+            #(#graph_fields,)*
+        }
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        struct #builder {
+            __distage_releases: #p::BuildReleases,
+            #(#builder_fields,)*
+        }
+
+        #(#provides)*
+        #(#gets)*
+
+        #[allow(private_interfaces, private_bounds, dead_code)]
+        impl #graph {
+            /// Builds every binding of the module, each once, dependencies first. A constructor
+            /// that fails or panics fails the build, naming its key and binding, after what was
+            /// acquired is released in reverse order.
+            pub fn build() -> ::core::result::Result<Self, #p::Error> {
+                let __distage_b = #builder {
+                    __distage_releases: ::core::default::Default::default(),
+                    #(#inits,)*
+                };
+                let __distage_built = (|| -> ::core::result::Result<Self, #p::Error> {
+                    let __distage_b = &__distage_b;
+                    #(#tuples)*
+                    ::core::result::Result::Ok(#graph {
+                        __distage_releases: ::core::default::Default::default(),
+                        #(#moves,)*
+                    })
+                })();
+                match __distage_built {
+                    ::core::result::Result::Ok(mut __distage_graph) => {
+                        __distage_graph.__distage_releases = __distage_b.__distage_releases.built();
+                        ::core::result::Result::Ok(__distage_graph)
+                    }
+                    ::core::result::Result::Err(__distage_e) => {
+                        ::core::result::Result::Err(__distage_b.__distage_releases.fail(__distage_e))
+                    }
+                }
+            }
+
+            /// The instance of `T` (an unnamed key of the module): a field read.
+            #[inline]
+            pub fn get<T: ?Sized>(&self) -> ::std::sync::Arc<T>
+            where
+                Self: #p::TypedGet<T>,
+            {
+                ::std::sync::Arc::clone(#p::TypedGet::<T>::field(self))
+            }
+
+            /// Releases the resources in reverse order of acquisition (dropping the graph does
+            /// too, logging failures); the error lists every release that failed.
+            pub fn close(self) -> ::core::result::Result<(), #p::Error> {
+                self.__distage_releases.close()
+            }
+        }
+
+        impl ::core::fmt::Debug for #graph {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#title).finish_non_exhaustive()
+            }
+        }
+    })
+}
+
+/// Fields per tuple while assembling the graph.
+const BINDINGS_PER_TUPLE: usize = 16;
+
+/// `impl Provide<K, N> for Builder`: the field if built, else build it (dependencies first).
+fn provide_impl(b: &Binding, i: usize, builder: &Ident) -> TokenStream {
+    let p = private();
+    let field = format_ident!("__distage_f{i}");
+    let key = &b.key;
+    let n = id_type(b.id.as_ref());
+    let key_value = match &b.id {
+        Some(id) => quote!(#p::DIKey::named::<#key>(#id)),
+        None => quote!(#p::DIKey::of::<#key>()),
+    };
+    let origin = quote_spanned!(b.span=> #p::Origin::new(::core::file!(), ::core::line!(), ::core::column!()));
+    let target = quote!(|| (#key_value, #origin));
+    let build = build_expr(b, &target);
+    let body = if is_guarded(b) {
+        let flag = format_ident!("__distage_building{i}");
+        quote! {
+            if self.#flag.replace(true) {
+                return ::core::result::Result::Err(#p::typed_cycle(#target));
+            }
+            let __distage_v = #p::typed_step::<#key>(#target, || #build);
+            self.#flag.set(false);
+            let __distage_v = __distage_v?;
+        }
+    } else {
+        quote!(let __distage_v = #p::typed_step::<#key>(#target, || #build)?;)
+    };
+    quote! {
+        impl #p::Provide<#key, #n> for #builder {
+            #[allow(unused_imports)]
+            fn provide(&self) -> ::core::result::Result<&::std::sync::Arc<#key>, #p::Error> {
+                use #p::{ViaArc as _, ViaKey as _, ViaValue as _};
+                if let ::core::option::Option::Some(__distage_v) = self.#field.get() {
+                    return ::core::result::Result::Ok(__distage_v);
+                }
+                #body
+                ::core::result::Result::Ok(self.#field.get_or_init(|| __distage_v))
+            }
+        }
+    }
+}
+
+/// A function whose parameters are not visible is not in the compile-time cycle check: a cycle
+/// through it would recurse forever, so its `provide` notices being re-entered.
+fn is_guarded(b: &Binding) -> bool {
+    matches!(
+        &b.implementation,
+        Implementation::Fn(FnImpl::Expr(_))
+            | Implementation::TryFn(FnImpl::Expr(_))
+            | Implementation::Resource(FnImpl::Expr(_))
+    )
+}
+
+/// What builds binding `b` inside `provide` (`self` is the builder): a `Built<Arc<K>>`.
+fn build_expr(b: &Binding, target: &TokenStream) -> TokenStream {
+    let p = private();
+    let key = &b.key;
+    let coerce = identity();
+    let name = quote!(::core::any::type_name::<#key>());
+    let releases = quote!(self.__distage_releases);
+    match &b.implementation {
+        Implementation::SelfType => quote!(#p::typed_injectable::<Self, #key>(self)),
+        Implementation::Type(i) => {
+            quote!(#p::typed_coerce::<#i, #key>(#p::typed_injectable::<Self, #i>(self), #coerce))
+        }
+        Implementation::Value(v) => {
+            let arc = coerced_value(v, key);
+            quote!(::core::result::Result::Ok(::core::result::Result::Ok(#arc)))
+        }
+        Implementation::Using(target_ty, target_id) => {
+            let n = id_type(target_id.as_ref());
+            quote! {
+                match <Self as #p::Provide<#target_ty, #n>>::provide(self) {
+                    ::core::result::Result::Ok(__distage_x) => ::core::result::Result::Ok(
+                        ::core::result::Result::Ok(#p::coerce_arc::<#target_ty, #key>(__distage_x, #coerce)),
+                    ),
+                    ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
+                }
+            }
+        }
+        Implementation::Fn(FnImpl::Closure(c)) => closure_call(c, key, Returns::Arc(key), quote!()),
+        Implementation::TryFn(FnImpl::Closure(c)) => {
+            closure_call(c, key, Returns::TryArc(key), quote!())
+        }
+        Implementation::Resource(FnImpl::Closure(c)) => closure_call(
+            c,
+            key,
+            Returns::AsIs,
+            quote!(.and_then(|__distage_l| #releases.acquire::<_, #key>(#target, __distage_l, #coerce))),
+        ),
+        Implementation::Fn(FnImpl::Expr(e)) => {
+            quote!(#p::typed_into_arc::<_, #key>(#p::typed_fn::<Self, _, _, _>(self, #name, #e)))
+        }
+        Implementation::TryFn(FnImpl::Expr(e)) => {
+            quote!(#p::typed_try::<_, _, #key>(#p::typed_fn::<Self, _, _, _>(self, #name, #e)))
+        }
+        Implementation::Resource(FnImpl::Expr(e)) => quote! {
+            match #p::typed_fn::<Self, _, _, _>(self, #name, #e) {
+                ::core::result::Result::Ok(::core::result::Result::Ok(__distage_l)) => ::core::result::Result::Ok(
+                    #releases.acquire::<_, #key>(#target, __distage_l, #coerce),
+                ),
+                ::core::result::Result::Ok(::core::result::Result::Err(__distage_e)) => {
+                    ::core::result::Result::Ok(::core::result::Result::Err(__distage_e))
+                }
+                ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
+            }
+        },
+        // Rejected by `check_supported`.
+        Implementation::Async(_)
+        | Implementation::TryAsync(_)
+        | Implementation::ResourceAsync(_)
+        | Implementation::Subcontext(..)
+        | Implementation::Factory => quote!(::core::unimplemented!()),
+    }
+}
+
+/// A closure binding: its parameters from the builder (by their compile-time dependency
+/// items), its result converted as `returns` says, then `then` applied to the `Result`.
+fn closure_call(c: &Closure, key: &Type, returns: Returns<'_>, then: TokenStream) -> TokenStream {
+    let p = private();
+    let wrapper = closure_wrapper(c, returns);
+    let deps = c
+        .params
+        .iter()
+        .map(|param| static_dep(&param.ty, param.kind, param.id.as_ref()));
+    let takes = c.params.iter().map(|param| {
+        let ty = inject_type(&param.ty, param.kind);
+        quote!(__distage_args.take::<#ty>()?)
+    });
+    let call = match returns {
+        Returns::Arc(_) | Returns::AsIs => {
+            quote!(::core::result::Result::Ok(__distage_w(#(#takes),*)))
+        }
+        _ => quote!(__distage_w(#(#takes),*)),
+    };
+    quote! {{
+        let __distage_w = #wrapper;
+        <(#(#deps,)*) as #p::TypedArgs<Self>>::with(
+            self,
+            ::core::any::type_name::<#key>(),
+            |__distage_args| -> ::core::result::Result<_, #p::BoxError> { #call },
+        )
+        .map(|__distage_r| __distage_r #then)
+    }}
+}
+
+/// Every statement a typed graph cannot build, as errors at the statement.
+fn check_supported(module: &ModuleDef) -> syn::Result<()> {
+    let mut errors: Option<syn::Error> = None;
+    let mut reject = |span: Span, what: &str| {
+        crate::params::combine(
+            &mut errors,
+            syn::Error::new(
+                span,
+                format!(
+                    "a `#[typed]` module cannot build {what}; that needs the runtime plan \
+                     (remove `#[typed]` and produce the module with an `Injector`)"
+                ),
+            ),
+        );
+    };
+    for b in &module.bindings {
+        if let Some(tag) = b.tags.first() {
+            reject(
+                tag.span(),
+                "tagged bindings (activations choose among them)",
+            );
+        }
+        let what = match &b.implementation {
+            Implementation::Async(_) | Implementation::TryAsync(_) => Some("async constructors"),
+            Implementation::ResourceAsync(_) => Some("async resources"),
+            Implementation::Subcontext(..) => Some("subcontexts"),
+            Implementation::Factory => Some("factories"),
+            _ => None,
+        };
+        if let Some(what) = what {
+            reject(b.impl_span, what);
+        }
+    }
+    for s in &module.sets {
+        reject(s.span, "sets (`many<T>`)");
+    }
+    for path in &module.includes {
+        reject(
+            path.span(),
+            "included modules (a typed graph holds its own bindings)",
+        );
+    }
+    for e in &module.runtime_includes {
+        reject(e.span(), "modules joined at run time");
+    }
+    for r in &module.requires {
+        reject(r.span, "`requires` (every key must be bound in the module)");
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,205 @@
+//! Typed graphs (`#[typed]` modules): built by straight calls, the same instances and
+//! guarantees as the runtime plan.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use distage::prelude::*;
+
+static BUILT: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Clone)]
+struct Config {
+    url: String,
+}
+
+trait Db: Send + Sync {
+    fn url(&self) -> String;
+}
+
+#[derive(Injectable)]
+struct Postgres {
+    config: Config,
+    #[di(id = "pool-size")]
+    size: u32,
+}
+
+impl Db for Postgres {
+    fn url(&self) -> String {
+        format!("{} ({})", self.config.url, self.size)
+    }
+}
+
+struct Repo {
+    db: Arc<dyn Db>,
+}
+
+#[injectable]
+impl Repo {
+    fn new(db: Arc<dyn Db>, log: Logger) -> Self {
+        log.info(format_args!("repo made"));
+        BUILT.fetch_add(1, Ordering::SeqCst);
+        Repo { db }
+    }
+}
+
+#[derive(Injectable)]
+struct Service {
+    repo: Arc<Repo>,
+    db: Arc<dyn Db>,
+}
+
+struct Cache(usize);
+
+fn make_cache(repo: Arc<Repo>) -> Cache {
+    Cache(repo.db.url().len())
+}
+
+module! {
+    #[typed]
+    pub App {
+        make<Config>.from_value(Config { url: "pg://app".into() });
+        make<u32>.named("pool-size").from_value(8u32);
+        make<dyn Db>.from<Postgres>();
+        make<Repo>;
+        make<Service>;
+        make<Cache>.from(make_cache);
+        make<String>.named("banner").from(|#[id("pool-size")] size: u32, db: Arc<dyn Db>| {
+            format!("{} x{size}", db.url())
+        });
+    }
+}
+
+#[test]
+fn a_typed_graph_builds_every_binding_once_and_shares_it() {
+    let before = BUILT.load(Ordering::SeqCst);
+    let graph = App::Typed::build().unwrap();
+    assert_eq!(BUILT.load(Ordering::SeqCst), before + 1, "Repo built once");
+    let service = graph.get::<Service>();
+    assert!(Arc::ptr_eq(&service.repo, &graph.get::<Repo>()));
+    assert!(Arc::ptr_eq(&service.db, &service.repo.db));
+    assert_eq!(graph.get::<dyn Db>().url(), "pg://app (8)");
+    assert_eq!(graph.get::<Cache>().0, "pg://app (8)".len());
+    assert!(
+        Arc::ptr_eq(&graph.get::<Service>(), &service),
+        "get reads the field"
+    );
+    graph.close().unwrap();
+}
+
+#[test]
+fn the_typed_graph_and_the_runtime_plan_build_the_same_instances() {
+    let graph = App::Typed::build().unwrap();
+    let injector = Injector::new();
+    let locator = injector
+        .produce(&injector.plan(&PlannerInput::new(App::module())).unwrap())
+        .unwrap();
+    assert_eq!(
+        locator.get::<dyn Db>().unwrap().url(),
+        graph.get::<dyn Db>().url()
+    );
+    assert_eq!(
+        *locator.get_named::<String>("banner").unwrap(),
+        "pg://app (8) x8"
+    );
+}
+
+// ---- resources: acquired in dependency order, released in reverse, exactly once ----
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn log() -> &'static Log {
+    static LOG: std::sync::OnceLock<Log> = std::sync::OnceLock::new();
+    LOG.get_or_init(Log::default)
+}
+
+fn entry(s: impl Into<String>) {
+    log().lock().unwrap().push(s.into());
+}
+
+struct Pool;
+struct Conn;
+struct Handler;
+
+fn pool() -> Lifecycle<Pool> {
+    Lifecycle::make(
+        || {
+            entry("pool+");
+            Pool
+        },
+        |_: &Pool| entry("pool-"),
+    )
+}
+
+module! {
+    #[typed]
+    Resources {
+        make<Pool>.from_resource(pool);
+        make<Conn>.from_resource(|_pool: Arc<Pool>| Lifecycle::make(|| { entry("conn+"); Conn }, |_: &Conn| entry("conn-")));
+        make<Handler>.from(|_conn: Arc<Conn>| Handler);
+    }
+}
+
+struct Broken;
+
+module! {
+    #[typed]
+    Failing {
+        make<Pool>.from_resource(pool);
+        make<Conn>.from_resource(|_pool: Arc<Pool>| Lifecycle::make(|| { entry("conn+"); Conn }, |_: &Conn| entry("conn-")));
+        make<Broken>.from_try(|_conn: Arc<Conn>| -> Result<Broken, std::io::Error> {
+            Err(std::io::Error::other("no route to host"))
+        });
+    }
+}
+
+struct Panicking;
+
+module! {
+    #[typed]
+    Panics {
+        make<Pool>.from_resource(pool);
+        make<Panicking>.from(|_pool: Arc<Pool>| -> Panicking { panic!("constructor panicked") });
+    }
+}
+
+/// One test, so that the shared log is not interleaved with another's.
+#[test]
+fn resources_are_released_in_reverse_order_once_on_close_drop_failure_and_panic() {
+    let take = || std::mem::take(&mut *log().lock().unwrap());
+
+    let graph = Resources::Typed::build().unwrap();
+    assert_eq!(take(), ["pool+", "conn+"]);
+    graph.close().unwrap();
+    assert_eq!(take(), ["conn-", "pool-"]);
+
+    drop(Resources::Typed::build().unwrap());
+    assert_eq!(take(), ["pool+", "conn+", "conn-", "pool-"]);
+
+    let e = Failing::Typed::build().unwrap_err();
+    assert_eq!(take(), ["pool+", "conn+", "conn-", "pool-"]);
+    let message = e.to_string();
+    assert!(
+        message.contains("Broken") && message.contains("no route to host"),
+        "{message}"
+    );
+    assert!(message.contains("typed.rs"), "names the binding: {message}");
+
+    let e = Panics::Typed::build().unwrap_err();
+    assert_eq!(take(), ["pool+", "pool-"]);
+    assert!(e.to_string().contains("constructor panicked"), "{e}");
+}
+
+#[test]
+fn a_typed_graph_is_shared_across_threads() {
+    let graph = Arc::new(App::Typed::build().unwrap());
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let graph = graph.clone();
+            std::thread::spawn(move || graph.get::<Service>().db.url())
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), "pg://app (8)");
+    }
+}
