@@ -38,7 +38,6 @@ struct Repo {
 impl Repo {
     fn new(db: Arc<dyn Db>, log: Logger) -> Self {
         log.info(format_args!("repo made"));
-        BUILT.fetch_add(1, Ordering::SeqCst);
         Repo { db }
     }
 }
@@ -70,11 +69,44 @@ module! {
     }
 }
 
+/// Counts its constructions: only `a_typed_graph_builds_every_binding_once_and_shares_it`
+/// builds it.
+struct Counted;
+
+#[injectable]
+impl Counted {
+    fn new() -> Self {
+        BUILT.fetch_add(1, Ordering::SeqCst);
+        Counted
+    }
+}
+
+struct First(Arc<Counted>);
+struct Second(Arc<Counted>);
+
+module! {
+    #[typed]
+    CountedApp {
+        make<First>.from(|c: Arc<Counted>| First(c));
+        make<Second>.from(|c: Arc<Counted>| Second(c));
+        make<Counted>;
+    }
+}
+
 #[test]
 fn a_typed_graph_builds_every_binding_once_and_shares_it() {
-    let before = BUILT.load(Ordering::SeqCst);
+    let counted = CountedApp::Typed::build().unwrap();
+    assert_eq!(
+        BUILT.load(Ordering::SeqCst),
+        1,
+        "built once, though needed twice"
+    );
+    assert!(Arc::ptr_eq(
+        &counted.get::<First>().0,
+        &counted.get::<Second>().0
+    ));
+    drop(counted);
     let graph = App::Typed::build().unwrap();
-    assert_eq!(BUILT.load(Ordering::SeqCst), before + 1, "Repo built once");
     let service = graph.get::<Service>();
     assert!(Arc::ptr_eq(&service.repo, &graph.get::<Repo>()));
     assert!(Arc::ptr_eq(&service.db, &service.repo.db));

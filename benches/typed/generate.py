@@ -81,7 +81,7 @@ def components(deps):
 
 def app_module(n):
     makes = "".join(f"        make<c::C{i}>;\n" for i in range(n))
-    return f"module! {{\n    pub AppModule {{\n{makes}    }}\n}}\n"
+    return f"module! {{\n    #[typed]\n    pub AppModule {{\n{makes}    }}\n}}\n"
 
 
 def field(j, layer):
@@ -132,9 +132,13 @@ def graph_impl(n):
         f"    const N: usize = {n};\n"
         f"    type Root = c::C{n - 1};\n"
         f"    type Probe = c::C{probe};\n"
-        "    type App = App;\n\n"
+        "    type App = App;\n"
+        "    type Typed = AppModule::Typed;\n\n"
         "    fn module() -> Module {\n        AppModule::module()\n    }\n\n"
         "    fn hand_wired() -> App {\n        app()\n    }\n\n"
+        "    fn typed() -> AppModule::Typed {\n        AppModule::Typed::build().unwrap()\n    }\n\n"
+        "    fn typed_root(graph: &AppModule::Typed) -> Arc<Self::Root> {\n        graph.get()\n    }\n\n"
+        "    fn typed_probe(graph: &AppModule::Typed) -> Arc<Self::Probe> {\n        graph.get()\n    }\n\n"
         "    fn root(app: &App) -> &Arc<Self::Root> {\n        &app.root\n    }\n\n"
         "    fn probe(app: &App) -> &Arc<Self::Probe> {\n"
         f"        &app.l{layers_of(n)[probe]}.c{probe}\n    }}\n"

@@ -26,11 +26,16 @@ pub trait TypedGraph {
     type Probe: Send + Sync + 'static;
     /// The hand-wired application: every component in a typed field.
     type App;
+    /// The module's typed graph (`#[typed]`).
+    type Typed;
 
     fn module() -> Module;
     fn hand_wired() -> Self::App;
     fn root(app: &Self::App) -> &Arc<Self::Root>;
     fn probe(app: &Self::App) -> &Arc<Self::Probe>;
+    fn typed() -> Self::Typed;
+    fn typed_root(graph: &Self::Typed) -> Arc<Self::Root>;
+    fn typed_probe(graph: &Self::Typed) -> Arc<Self::Probe>;
 }
 
 /// Distinct instances reachable from `root`: N when every component was built once and shared.
@@ -59,6 +64,11 @@ pub fn check<G: TypedGraph>() {
     let plan = injector.plan(&input::<G>()).unwrap();
     assert_eq!(plan.steps().len(), G::N);
     assert_eq!(distinct_instances(&whole::<G>(&injector)), G::N, "distage");
+    assert_eq!(
+        distinct_instances(&G::typed_root(&G::typed())),
+        G::N,
+        "typed graph"
+    );
 }
 
 /// The groups of one graph; each group's parameter is N, so graphs of several sizes line up.
@@ -70,6 +80,9 @@ pub fn bench<G: TypedGraph>(c: &mut Criterion) {
     let mut group = c.benchmark_group("typed/build whole graph");
     group.bench_function(BenchmarkId::new("distage", n), |b| {
         b.iter(|| whole::<G>(&injector))
+    });
+    group.bench_function(BenchmarkId::new("typed graph", n), |b| {
+        b.iter(|| G::typed_root(&G::typed()))
     });
     group.bench_function(BenchmarkId::new("hand-wired", n), |b| {
         b.iter(|| Arc::clone(G::root(&G::hand_wired())))
@@ -102,6 +115,10 @@ pub fn bench<G: TypedGraph>(c: &mut Criterion) {
     let mut group = c.benchmark_group("typed/get");
     group.bench_function(BenchmarkId::new("distage", n), |b| {
         b.iter(|| black_box(&locator).get::<G::Probe>().unwrap())
+    });
+    let typed = G::typed();
+    group.bench_function(BenchmarkId::new("typed graph", n), |b| {
+        b.iter(|| G::typed_probe(black_box(&typed)))
     });
     group.bench_function(BenchmarkId::new("hand-wired field", n), |b| {
         b.iter(|| Arc::clone(G::probe(black_box(&app))))

@@ -1515,6 +1515,7 @@ pub mod c {
 }
 
 module! {
+    #[typed]
     pub AppModule {
         make<c::C0>;
         make<c::C1>;
@@ -2244,6 +2245,7 @@ impl TypedGraph for Graph {
     type Root = c::C99;
     type Probe = c::C50;
     type App = App;
+    type Typed = AppModule::Typed;
 
     fn module() -> Module {
         AppModule::module()
@@ -2251,6 +2253,18 @@ impl TypedGraph for Graph {
 
     fn hand_wired() -> App {
         app()
+    }
+
+    fn typed() -> AppModule::Typed {
+        AppModule::Typed::build().unwrap()
+    }
+
+    fn typed_root(graph: &AppModule::Typed) -> Arc<Self::Root> {
+        graph.get()
+    }
+
+    fn typed_probe(graph: &AppModule::Typed) -> Arc<Self::Probe> {
+        graph.get()
     }
 
     fn root(app: &App) -> &Arc<Self::Root> {

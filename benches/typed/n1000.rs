@@ -15157,6 +15157,7 @@ pub mod c {
 }
 
 module! {
+    #[typed]
     pub AppModule {
         make<c::C0>;
         make<c::C1>;
@@ -21599,6 +21600,7 @@ impl TypedGraph for Graph {
     type Root = c::C999;
     type Probe = c::C500;
     type App = App;
+    type Typed = AppModule::Typed;
 
     fn module() -> Module {
         AppModule::module()
@@ -21606,6 +21608,18 @@ impl TypedGraph for Graph {
 
     fn hand_wired() -> App {
         app()
+    }
+
+    fn typed() -> AppModule::Typed {
+        AppModule::Typed::build().unwrap()
+    }
+
+    fn typed_root(graph: &AppModule::Typed) -> Arc<Self::Root> {
+        graph.get()
+    }
+
+    fn typed_probe(graph: &AppModule::Typed) -> Arc<Self::Probe> {
+        graph.get()
     }
 
     fn root(app: &App) -> &Arc<Self::Root> {

@@ -145,9 +145,12 @@ macro_rules! dep_tuples {
 crate::arity::for_arities!(dependency_tuples, dep_tuples);
 
 /// A dependency list too long to check at compile time (more than 32): the planner checks it.
-pub struct Unchecked;
+///
+/// `X` holds the list all the same, as a tree of tuples of at most 32 items, for typed graphs
+/// (which build such a component); the checks do not look into it.
+pub struct Unchecked<X = ()>(PhantomData<X>);
 
-impl<M, By: ?Sized> DepIndices<M, By> for Unchecked {
+impl<M, By: ?Sized, X> DepIndices<M, By> for Unchecked<X> {
     const EDGES: &'static [usize] = &[];
 }
 
@@ -257,12 +260,12 @@ macro_rules! slots {
 
 crate::arity::for_arities!(dependency_tuples, slots);
 
-impl Slots for Unchecked {
+impl<X> Slots for Unchecked<X> {
     type S0 = NoDep;
     type S1 = NoDep;
     type S2 = NoDep;
     type S3 = NoDep;
-    type Rest = Unchecked;
+    type Rest = Unchecked<X>;
 }
 
 /// The compile-time dependency list of a component: implemented by `#[derive(Injectable)]`.

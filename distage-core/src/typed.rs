@@ -18,7 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
 use crate::boxed::BoxError;
-use crate::check::{FnDeps, Key, LoggerParam, NoDep, StaticDeps, Strict};
+use crate::check::{FnDeps, Key, LoggerParam, NoDep, StaticDeps, Strict, Unchecked};
 use crate::error::{Error, Failure, ProduceError, ReleaseFailure};
 use crate::functoid::IntoFunctoid;
 use crate::inject::{Arg, Args, Injectable, IntoArc};
@@ -98,6 +98,73 @@ macro_rules! typed_args {
 
 crate::arity::for_arities!(dependency_tuples, typed_args);
 
+/// A dependency list longer than one tuple (`Unchecked<tree>`, more than 32 parameters): its
+/// arguments are collected into a vector.
+impl<B, X: TypedArgTree<B>> TypedArgs<B> for Unchecked<X> {
+    fn with<R>(
+        builder: &B,
+        component: &'static str,
+        f: impl FnOnce(&mut Args<'_>) -> R,
+    ) -> Result<R, Error> {
+        let mut items = Vec::new();
+        X::push(builder, component, &mut items)?;
+        Ok(f(&mut Args::new(&items)))
+    }
+}
+
+/// A tree of tuples of dependency items, pushed in order.
+#[diagnostic::on_unimplemented(
+    message = "a typed graph cannot inject one of these parameters: `{Self}`",
+    note = "typed graphs inject `Arc<T>`, values and `Logger`; anything else needs the runtime plan (remove `#[typed]`)"
+)]
+pub trait TypedArgTree<B> {
+    fn push<'b>(
+        builder: &'b B,
+        component: &'static str,
+        out: &mut Vec<Arg<'b>>,
+    ) -> Result<(), Error>;
+}
+
+impl<B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N> TypedArgTree<B> for Strict<Key<T, N>> {
+    fn push<'b>(
+        builder: &'b B,
+        component: &'static str,
+        out: &mut Vec<Arg<'b>>,
+    ) -> Result<(), Error> {
+        out.push(<Self as TypedArg<B>>::arg(builder, component)?);
+        Ok(())
+    }
+}
+
+impl<B> TypedArgTree<B> for NoDep<LoggerParam> {
+    fn push<'b>(
+        builder: &'b B,
+        component: &'static str,
+        out: &mut Vec<Arg<'b>>,
+    ) -> Result<(), Error> {
+        out.push(<Self as TypedArg<B>>::arg(builder, component)?);
+        Ok(())
+    }
+}
+
+macro_rules! typed_arg_tree {
+    ($($a:ident)*) => {
+        impl<B, $($a: TypedArgTree<B>),*> TypedArgTree<B> for ($($a,)*) {
+            #[allow(unused_variables)]
+            fn push<'b>(
+                builder: &'b B,
+                component: &'static str,
+                out: &mut Vec<Arg<'b>>,
+            ) -> Result<(), Error> {
+                $(<$a as TypedArgTree<B>>::push(builder, component, out)?;)*
+                Ok(())
+            }
+        }
+    };
+}
+
+crate::arity::for_arities!(dependency_tuples, typed_arg_tree);
+
 /// What building one binding gives: `Err` when a dependency failed (already a whole error),
 /// `Ok(Err)` when this binding's own constructor did.
 pub type Built<T> = Result<Result<T, BoxError>, Error>;
@@ -119,6 +186,16 @@ where
     )
 }
 
+/// `T::construct` into an `Arc`, out of line: a graph of many components runs each once, and
+/// what is inlined into every `provide` is code the processor fetches once per build.
+#[inline(never)]
+fn construct_arc<T: Injectable>(args: &mut Args<'_>) -> Result<Arc<T>, BoxError> {
+    match T::construct(args) {
+        Ok(value) => Ok(Arc::new(value)),
+        Err(e) => Err(e),
+    }
+}
+
 /// A function whose parameters the macro cannot see (`.from(path)`): its compile-time
 /// dependency tuple comes from its type.
 pub fn typed_fn<B, M, F, R>(builder: &B, component: &'static str, f: F) -> Built<R>
@@ -129,6 +206,24 @@ where
 {
     let (_, call, _) = f.into_functoid().into_parts();
     <F::Deps as TypedArgs<B>>::with(builder, component, |args| call(args))
+}
+
+/// A field of a graph whose build succeeded: every binding was provided, so every field is
+/// set. (The fields are `Option`s so that moving them out of the builder cannot fail half-way:
+/// a struct expression with a failure point per field makes the compiler's cleanup quadratic.)
+#[inline]
+pub fn typed_built<T: ?Sized>(field: &Option<Arc<T>>) -> &Arc<T> {
+    match field {
+        Some(instance) => instance,
+        None => not_built(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn not_built() -> ! {
+    // Unreachable: `build` provides every binding before it reads the cells.
+    panic!("distage: a typed graph's binding was not built (a bug in distage)")
 }
 
 /// `.from<I>()` for a key `K` (`dyn Trait`): the implementation coerced.

@@ -80,7 +80,8 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
             .map(|(_, param, kind)| static_dep(&param.ty, kind, param.id.as_ref()))
             .collect();
         if deps.len() > MAX_STATIC_DEPS {
-            quote!(#p::Unchecked)
+            let tree = dep_tree(deps);
+            quote!(#p::Unchecked<#tree>)
         } else {
             quote!((#(#deps,)*))
         }
@@ -104,6 +105,18 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
             }
         };
     }
+}
+
+/// A dependency list too long for one tuple, as a tree of tuples of at most `MAX_STATIC_DEPS`
+/// items (what a typed graph reads; the checks do not).
+fn dep_tree(mut items: Vec<TokenStream>) -> TokenStream {
+    while items.len() > MAX_STATIC_DEPS {
+        items = items
+            .chunks(MAX_STATIC_DEPS)
+            .map(|chunk| quote!((#(#chunk,)*)))
+            .collect();
+    }
+    quote!((#(#items,)*))
 }
 
 /// Every argument, taken from the resolved dependencies in order: by one `InjectAll` call

@@ -30,7 +30,7 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
         let key = &b.key;
         let n = id_type(b.id.as_ref());
         builder_fields.push(quote!(#field: ::core::cell::OnceCell<::std::sync::Arc<#key>>));
-        graph_fields.push(quote!(#field: ::std::sync::Arc<#key>));
+        graph_fields.push(quote!(#field: ::core::option::Option<::std::sync::Arc<#key>>));
         inits.push(quote!(#field: ::core::cell::OnceCell::new()));
         provides.push(provide_impl(b, i, &builder));
         if is_guarded(b) {
@@ -44,27 +44,16 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
                 impl #p::TypedGet<#key> for #graph {
                     #[inline]
                     fn field(&self) -> &::std::sync::Arc<#key> {
-                        &self.#field
+                        #p::typed_built(&self.#field)
                     }
                 }
             });
         }
-        let tuple = format_ident!("__distage_t{}", i / BINDINGS_PER_TUPLE);
-        let slot = syn::Index::from(i % BINDINGS_PER_TUPLE);
-        moves.push(quote!(#field: #tuple.#slot));
+        moves.push(quote!(#field: __distage_b.#field.into_inner()));
         takes.push(quote! {
-            ::std::sync::Arc::clone(<#builder as #p::Provide<#key, #n>>::provide(__distage_b)?)
+            <#builder as #p::Provide<#key, #n>>::provide(__distage_b)?;
         });
     }
-    // Taken in tuples: one local per tuple, so that an early return has few values to drop
-    // (one `?` per field in a single struct expression makes the compiler's check quadratic).
-    let tuples = takes
-        .chunks(BINDINGS_PER_TUPLE)
-        .enumerate()
-        .map(|(t, chunk)| {
-            let tuple = format_ident!("__distage_t{t}");
-            quote!(let #tuple = (#(#chunk,)*);)
-        });
     let doc = format!(
         "The typed graph of module `{module_name}`: every binding built by straight calls in \
          dependency order into a field, `get` a field read. `build()` makes it; its resources are \
@@ -99,19 +88,18 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
                     __distage_releases: ::core::default::Default::default(),
                     #(#inits,)*
                 };
-                let __distage_built = (|| -> ::core::result::Result<Self, #p::Error> {
+                // Every binding, in declaration order (each builds what it needs first); no value
+                // is held across these calls, so an early return drops nothing.
+                let __distage_built = (|| -> ::core::result::Result<(), #p::Error> {
                     let __distage_b = &__distage_b;
-                    #(#tuples)*
-                    ::core::result::Result::Ok(#graph {
-                        __distage_releases: ::core::default::Default::default(),
-                        #(#moves,)*
-                    })
+                    #(#takes)*
+                    ::core::result::Result::Ok(())
                 })();
                 match __distage_built {
-                    ::core::result::Result::Ok(mut __distage_graph) => {
-                        __distage_graph.__distage_releases = __distage_b.__distage_releases.built();
-                        ::core::result::Result::Ok(__distage_graph)
-                    }
+                    ::core::result::Result::Ok(()) => ::core::result::Result::Ok(#graph {
+                        __distage_releases: __distage_b.__distage_releases.built(),
+                        #(#moves,)*
+                    }),
                     ::core::result::Result::Err(__distage_e) => {
                         ::core::result::Result::Err(__distage_b.__distage_releases.fail(__distage_e))
                     }
@@ -141,9 +129,6 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
         }
     })
 }
-
-/// Fields per tuple while assembling the graph.
-const BINDINGS_PER_TUPLE: usize = 16;
 
 /// `impl Provide<K, N> for Builder`: the field if built, else build it (dependencies first).
 fn provide_impl(b: &Binding, i: usize, builder: &Ident) -> TokenStream {
