@@ -10,7 +10,7 @@ use syn::{GenericArgument, LitStr, Path, PathArguments, Type};
 use super::meta::Meta;
 use super::model::*;
 use crate::params::{id_type, static_dep};
-use crate::private;
+use crate::{Errors, private};
 
 pub(crate) struct Graph {
     pub(crate) nodes: Vec<Node>,
@@ -90,7 +90,7 @@ fn spelling(ty: &Type, id: Option<&LitStr>, set: bool) -> String {
 impl Graph {
     pub(crate) fn build(module: &ModuleDef, metas: &[Meta], site: &str) -> syn::Result<Graph> {
         let mut graph = Graph { nodes: Vec::new() };
-        let mut errors: Option<syn::Error> = None;
+        let mut errors = Errors::new();
         let mut ordinal = 0usize;
 
         for b in &module.bindings {
@@ -103,14 +103,13 @@ impl Graph {
                 },
                 b.span,
             );
-            match binding_deps(b) {
-                Ok(local) => graph.nodes[node].bindings.push(NodeBinding {
+            if let Some(local) = errors.handle(binding_deps(b)) {
+                graph.nodes[node].bindings.push(NodeBinding {
                     tagged: !b.tags.is_empty(),
                     source: (site.to_string(), ordinal),
                     local: Some(local),
                     included: None,
-                }),
-                Err(e) => crate::params::combine(&mut errors, e),
+                });
             }
             ordinal += 1;
         }
@@ -171,13 +170,8 @@ impl Graph {
                 }
             }
         }
-        if let Err(e) = graph.check_duplicates(module) {
-            crate::params::combine(&mut errors, e);
-        }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(graph),
-        }
+        graph.check_duplicates(module, &mut errors);
+        errors.finish_with(graph)
     }
 
     fn node(
@@ -203,8 +197,7 @@ impl Graph {
     }
 
     /// Two bindings of one key with no distinguishing tag: an error at the second one.
-    fn check_duplicates(&self, module: &ModuleDef) -> syn::Result<()> {
-        let mut errors: Option<syn::Error> = None;
+    fn check_duplicates(&self, module: &ModuleDef, errors: &mut Errors) {
         for node in self.nodes.iter().filter(|n| !n.set) {
             let mut seen: Vec<&NodeBinding> = Vec::new();
             for b in &node.bindings {
@@ -235,23 +228,16 @@ impl Graph {
                         (None, Some((i, _, _))) => module.includes[i].span(),
                         (None, None) => node.span,
                     };
-                    crate::params::combine(
-                        &mut errors,
-                        syn::Error::new(
-                            span,
-                            format!(
-                                "duplicate binding: `{}` is already bound {other} {tags}; tag them apart with `.tagged(…)` or remove one",
-                                node.spelling
-                            ),
+                    errors.error(
+                        span,
+                        format!(
+                            "duplicate binding: `{}` is already bound {other} {tags}; tag them apart with `.tagged(…)` or remove one",
+                            node.spelling
                         ),
                     );
                 }
                 seen.push(b);
             }
-        }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(()),
         }
     }
 }
