@@ -38,9 +38,19 @@ pub(crate) struct NodeBinding {
     pub(crate) tagged: bool,
     /// (defining module id, binding number there)
     pub(crate) source: (String, usize),
-    pub(crate) local: Option<LocalBinding>,
-    /// For bindings from an include: (include, key, binding) in that module's numbering.
-    pub(crate) included: Option<(usize, usize, usize)>,
+    pub(crate) origin: BindingOrigin,
+}
+
+/// Where a binding of a node was written.
+pub(crate) enum BindingOrigin {
+    /// In this module.
+    Local(Box<LocalBinding>),
+    /// In an included module: its include, and the key and binding in that module's numbering.
+    Included {
+        include: usize,
+        key: usize,
+        binding: usize,
+    },
 }
 
 /// A binding written in this module: its dependency tuple type and who needs them.
@@ -107,8 +117,7 @@ impl Graph {
                 graph.nodes[node].bindings.push(NodeBinding {
                     tagged: !b.tags.is_empty(),
                     source: (site.to_string(), ordinal),
-                    local: Some(local),
-                    included: None,
+                    origin: BindingOrigin::Local(Box::new(local)),
                 });
             }
             ordinal += 1;
@@ -128,8 +137,7 @@ impl Graph {
                 graph.nodes[node].bindings.push(NodeBinding {
                     tagged: !e.tags.is_empty(),
                     source: (site.to_string(), ordinal),
-                    local: Some(local),
-                    included: None,
+                    origin: BindingOrigin::Local(Box::new(local)),
                 });
                 ordinal += 1;
             }
@@ -163,8 +171,11 @@ impl Graph {
                         graph.nodes[node].bindings.push(NodeBinding {
                             tagged: binding.tagged,
                             source: binding.source.clone(),
-                            local: None,
-                            included: Some((i, k, b)),
+                            origin: BindingOrigin::Included {
+                                include: i,
+                                key: k,
+                                binding: b,
+                            },
                         });
                     }
                 }
@@ -198,35 +209,35 @@ impl Graph {
 
     /// Two bindings of one key with no distinguishing tag: an error at the second one.
     fn check_duplicates(&self, module: &ModuleDef, errors: &mut Errors) {
+        use BindingOrigin::{Included, Local};
         for node in self.nodes.iter().filter(|n| !n.set) {
             let mut seen: Vec<&NodeBinding> = Vec::new();
             for b in &node.bindings {
-                let clash = seen.iter().find(|s| match (&s.local, &b.local) {
-                    (Some(x), Some(y)) => x.tags == y.tags,
+                let clash = seen.iter().find(|s| match (&s.origin, &b.origin) {
+                    (Local(x), Local(y)) => x.tags == y.tags,
                     _ => !s.tagged && !b.tagged,
                 });
                 if let Some(first) = clash {
                     // Point at this module's own binding when there is one.
-                    let (first, b) = if b.local.is_none() && first.local.is_some() {
-                        (b, *first)
-                    } else {
-                        (*first, b)
+                    let (first, b) = match (&first.origin, &b.origin) {
+                        (Local(_), Included { .. }) => (b, *first),
+                        _ => (*first, b),
                     };
-                    let other = match first.included {
-                        Some((i, _, _)) => {
-                            format!("in the included module `{}`", pretty(&module.includes[i]))
-                        }
-                        None => "earlier in this module".to_string(),
+                    let other = match first.origin {
+                        Included { include, .. } => format!(
+                            "in the included module `{}`",
+                            pretty(&module.includes[include])
+                        ),
+                        Local(_) => "earlier in this module".to_string(),
                     };
                     let tags = if b.tagged {
                         "with the same tags"
                     } else {
                         "with no distinguishing tag"
                     };
-                    let span = match (&b.local, b.included) {
-                        (Some(l), _) => l.statement,
-                        (None, Some((i, _, _))) => module.includes[i].span(),
-                        (None, None) => node.span,
+                    let span = match &b.origin {
+                        Local(local) => local.statement,
+                        Included { include, .. } => module.includes[*include].span(),
                     };
                     errors.error(
                         span,
