@@ -176,14 +176,7 @@ where
     T: Injectable + StaticDeps,
     T::Deps: TypedArgs<B>,
 {
-    <T::Deps as TypedArgs<B>>::with(
-        builder,
-        std::any::type_name::<T>(),
-        |args| match T::construct(args) {
-            Ok(value) => Ok(Arc::new(value)),
-            Err(e) => Err(e),
-        },
-    )
+    <T::Deps as TypedArgs<B>>::with(builder, std::any::type_name::<T>(), construct_arc::<T>)
 }
 
 /// `T::construct` into an `Arc`, out of line: a graph of many components runs each once, and

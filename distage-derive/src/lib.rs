@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod axis;
+mod errors;
 mod helpers;
 mod injectable;
 mod module;
@@ -14,6 +15,7 @@ mod test_attr;
 
 use proc_macro2::TokenStream;
 
+pub(crate) use errors::Errors;
 pub(crate) use helpers::{private, respan};
 
 /// `#[derive(Injectable)]`.

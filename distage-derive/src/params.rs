@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{GenericArgument, LitStr, PathArguments, Type};
 
-use crate::private;
+use crate::{Errors, private};
 
 /// How a field or parameter is handed over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,31 +156,22 @@ pub(crate) fn static_dep(ty: &Type, kind: Kind, id: Option<&LitStr>) -> TokenStr
 /// Reads `#[id("…")]` from attributes; returns the id and the attributes left.
 pub(crate) fn take_id(attrs: &mut Vec<syn::Attribute>) -> syn::Result<Option<LitStr>> {
     let mut id = None;
-    let mut error: Option<syn::Error> = None;
+    let mut errors = Errors::new();
     attrs.retain(|attr| {
         if !attr.path().is_ident("id") {
             return true;
         }
         match attr.parse_args::<LitStr>() {
             Ok(lit) if id.is_none() => id = Some(lit),
-            Ok(lit) => combine(
-                &mut error,
-                syn::Error::new(lit.span(), "a second `#[id]`: give one id"),
-            ),
-            Err(_) => combine(
-                &mut error,
-                syn::Error::new(
-                    attr.span(),
-                    "expected `#[id(\"name\")]`: the id is a string literal",
-                ),
+            Ok(lit) => errors.error(lit.span(), "a second `#[id]`: give one id"),
+            Err(_) => errors.error(
+                attr.span(),
+                "expected `#[id(\"name\")]`: the id is a string literal",
             ),
         }
         false
     });
-    match error {
-        Some(e) => Err(e),
-        None => Ok(id),
-    }
+    errors.finish_with(id)
 }
 
 /// What `#[di(...)]` attributes say about one field or parameter.
@@ -198,17 +189,20 @@ pub(crate) struct DiAttrs {
 /// one namespace, so that no other derive's attribute (std's `#[default]`) is taken for ours.
 pub(crate) fn take_di(attrs: &mut Vec<syn::Attribute>) -> syn::Result<DiAttrs> {
     let mut found = DiAttrs::default();
-    let mut error: Option<syn::Error> = None;
+    let mut errors = Errors::new();
     attrs.retain(|attr| {
         if !attr.path().is_ident("di") {
             return true;
         }
         let parsed = attr.parse_nested_meta(|meta| {
-            let twice = |what: &str| meta.error(format!("`{what}` is given twice"));
+            // At the option's name (`meta.error` would span up to where parsing stopped).
+            let error = |message: &str| syn::Error::new(meta.path.span(), message);
+            let twice = |what: &str| error(&format!("`{what}` is given twice"));
             if meta.path.is_ident("id") {
-                let lit: LitStr = meta.value()?.parse().map_err(|_| {
-                    meta.error("expected `id = \"name\"`: the id is a string literal")
-                })?;
+                let lit: LitStr = meta
+                    .value()?
+                    .parse()
+                    .map_err(|_| error("expected `id = \"name\"`: the id is a string literal"))?;
                 if found.id.is_some() {
                     return Err(twice("id"));
                 }
@@ -222,27 +216,22 @@ pub(crate) fn take_di(attrs: &mut Vec<syn::Attribute>) -> syn::Result<DiAttrs> {
                     return Err(twice("default"));
                 }
             } else {
-                return Err(meta.error(
+                return Err(error(
                     "unknown `di` option: expected `id = \"name\"`, `assisted` or `default`",
                 ));
             }
             Ok(())
         });
-        if let Err(e) = parsed {
-            combine(&mut error, e);
-        }
+        errors.handle(parsed);
         false
     });
-    match error {
-        Some(e) => Err(e),
-        None => Ok(found),
-    }
+    errors.finish_with(found)
 }
 
 /// Reads a marker attribute (`#[assisted]`, `#[default]`), removing it.
 pub(crate) fn take_flag(attrs: &mut Vec<syn::Attribute>, name: &str) -> syn::Result<Option<Span>> {
     let mut found = None;
-    let mut error = None;
+    let mut errors = Errors::new();
     attrs.retain(|attr| {
         if !attr.path().is_ident(name) {
             return true;
@@ -250,24 +239,11 @@ pub(crate) fn take_flag(attrs: &mut Vec<syn::Attribute>, name: &str) -> syn::Res
         if let syn::Meta::Path(_) = attr.meta {
             found = Some(attr.span());
         } else {
-            error = Some(syn::Error::new(
-                attr.span(),
-                format!("`#[{name}]` takes no arguments"),
-            ));
+            errors.error(attr.span(), format!("`#[{name}]` takes no arguments"));
         }
         false
     });
-    match error {
-        Some(e) => Err(e),
-        None => Ok(found),
-    }
-}
-
-pub(crate) fn combine(acc: &mut Option<syn::Error>, e: syn::Error) {
-    match acc {
-        Some(a) => a.combine(e),
-        None => *acc = Some(e),
-    }
+    errors.finish_with(found)
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, LitStr, MetaNameValue, Token, Type};
 
-use crate::params::{self, Kind, combine};
+use crate::Errors;
+use crate::params::{self, Kind};
 
 /// A test function, checked.
 struct TestFn {
@@ -24,22 +25,20 @@ struct Param {
 }
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut item = match syn::parse2::<ItemFn>(item.clone()) {
-        Ok(item) => item,
-        Err(_) => {
-            let error = syn::Error::new_spanned(
-                &item,
-                "`#[distage::test]` goes on a function: `fn name(db: Arc<dyn Db>) { … }`",
-            );
-            return error.to_compile_error();
-        }
+    let mut errors = Errors::new();
+    let Ok(mut item) = syn::parse2::<ItemFn>(item.clone()) else {
+        errors.spanned(
+            &item,
+            "`#[distage::test]` goes on a function: `fn name(db: Arc<dyn Db>) { … }`",
+        );
+        return errors.into_compile_error();
     };
-    match parse(args, &mut item) {
-        Ok(test) => generate(&test),
+    match errors.handle(parse(args, &mut item)) {
+        Some(test) => generate(&test),
         // The function is kept (its `#[id]`s removed) so that its body is still checked and one
         // mistake is one error.
-        Err(e) => {
-            let errors = e.to_compile_error();
+        None => {
+            let errors = errors.into_compile_error();
             quote!(#[allow(dead_code)] #item #errors)
         }
     }
@@ -48,22 +47,13 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Reads `env = path`, the attributes and the parameters; `item` loses the attributes the macro
 /// consumes (`#[id]` on parameters, `#[ignore]`). Every error found is returned together.
 fn parse(args: TokenStream, item: &mut ItemFn) -> syn::Result<TestFn> {
-    let mut error: Option<syn::Error> = None;
-    let env = match parse_env(args) {
-        Ok(env) => Some(env),
-        Err(e) => {
-            combine(&mut error, e);
-            None
-        }
-    };
+    let mut errors = Errors::new();
+    let env = errors.handle(parse_env(args));
     let sig = &item.sig;
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        combine(
-            &mut error,
-            syn::Error::new_spanned(
-                &sig.generics,
-                "a `#[distage::test]` function cannot be generic: its parameters are looked up by type",
-            ),
+        errors.spanned(
+            &sig.generics,
+            "a `#[distage::test]` function cannot be generic: its parameters are looked up by type",
         );
     }
     let mut ignored = false;
@@ -73,12 +63,9 @@ fn parse(args: TokenStream, item: &mut ItemFn) -> syn::Result<TestFn> {
             return false;
         }
         if attr.path().is_ident("should_panic") || attr.path().is_ident("test") {
-            combine(
-                &mut error,
-                syn::Error::new_spanned(
-                    attr,
-                    "`#[distage::test]` makes the function a test; it does not combine with `#[test]` or `#[should_panic]` (catch the panic in the test)",
-                ),
+            errors.spanned(
+                attr,
+                "`#[distage::test]` makes the function a test; it does not combine with `#[test]` or `#[should_panic]` (catch the panic in the test)",
             );
         }
         true
@@ -86,40 +73,28 @@ fn parse(args: TokenStream, item: &mut ItemFn) -> syn::Result<TestFn> {
     let mut params = Vec::new();
     for input in item.sig.inputs.iter_mut() {
         let FnArg::Typed(arg) = input else {
-            combine(
-                &mut error,
-                syn::Error::new(input.span(), "a test function takes no `self`"),
-            );
+            errors.error(input.span(), "a test function takes no `self`");
             continue;
         };
-        let id = match params::take_id(&mut arg.attrs) {
-            Ok(id) => id,
-            Err(e) => {
-                combine(&mut error, e);
-                None
-            }
-        };
+        let id = errors.handle(params::take_id(&mut arg.attrs)).flatten();
         let checked =
             params::check_id(id.as_ref(), &arg.ty).and_then(|()| params::classify(&arg.ty));
-        match checked {
-            Ok(kind) => params.push(Param {
+        if let Some(kind) = errors.handle(checked) {
+            params.push(Param {
                 ty: (*arg.ty).clone(),
                 kind,
                 id,
-            }),
-            Err(e) => combine(&mut error, e),
+            });
         }
     }
-    match (error, env) {
-        (Some(e), _) => Err(e),
-        (None, Some(env)) => Ok(TestFn {
-            item: item.clone(),
-            env,
-            params,
-            ignored,
-        }),
-        (None, None) => Err(syn::Error::new(Span::call_site(), "no environment")),
-    }
+    errors.finish()?;
+    let env = env.ok_or_else(|| syn::Error::new(Span::call_site(), "no environment"))?;
+    Ok(TestFn {
+        item: item.clone(),
+        env,
+        params,
+        ignored,
+    })
 }
 
 fn parse_env(args: TokenStream) -> syn::Result<syn::Path> {
@@ -137,38 +112,26 @@ fn parse_env(args: TokenStream) -> syn::Result<syn::Path> {
         args,
     )?;
     let mut env = None;
-    let mut error = None;
+    let mut errors = Errors::new();
     for pair in pairs {
         if !pair.path.is_ident("env") {
-            combine(
-                &mut error,
-                syn::Error::new(
-                    pair.path.span(),
-                    "unknown argument: `#[distage::test]` takes `env = path::to_fn`",
-                ),
+            errors.error(
+                pair.path.span(),
+                "unknown argument: `#[distage::test]` takes `env = path::to_fn`",
             );
             continue;
         }
         match &pair.value {
             syn::Expr::Path(p) if env.is_none() => env = Some(p.path.clone()),
-            syn::Expr::Path(p) => combine(
-                &mut error,
-                syn::Error::new(p.span(), "a second `env`: give one"),
-            ),
-            other => combine(
-                &mut error,
-                syn::Error::new(
-                    other.span(),
-                    "`env` names a function returning `TestEnv`: `env = path::to_fn`",
-                ),
+            syn::Expr::Path(p) => errors.error(p.span(), "a second `env`: give one"),
+            other => errors.error(
+                other.span(),
+                "`env` names a function returning `TestEnv`: `env = path::to_fn`",
             ),
         }
     }
-    match (error, env) {
-        (Some(e), _) => Err(e),
-        (None, Some(env)) => Ok(env),
-        (None, None) => Err(missing()),
-    }
+    errors.finish()?;
+    env.ok_or_else(missing)
 }
 
 fn private() -> TokenStream {

@@ -6,44 +6,37 @@ mod parse;
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::spanned::Spanned;
+
+use crate::Errors;
 
 pub(crate) fn derive(input: TokenStream) -> TokenStream {
-    let input = match syn::parse2::<syn::DeriveInput>(input) {
-        Ok(input) => input,
-        Err(e) => return e.to_compile_error(),
-    };
-    match parse::from_struct(&input) {
-        Ok(component) => codegen::generate(&component),
-        // The type itself is left as it was; only the impls are missing.
-        Err(e) => e.write_errors(),
-    }
+    let mut errors = Errors::new();
+    let generated = errors
+        .handle(syn::parse2::<syn::DeriveInput>(input))
+        .and_then(|input| errors.handle(parse::from_struct(&input)))
+        .map(|component| codegen::generate(&component));
+    // On an error the type itself is left as it was; only the impls are missing.
+    let errors = errors.into_compile_error();
+    quote!(#generated #errors)
 }
 
 pub(crate) fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = darling::Error::accumulator();
+    let mut errors = Errors::new();
     if !args.is_empty() {
-        errors.push(darling::Error::custom("`#[injectable]` takes no arguments").with_span(&args));
+        errors.error(args.span(), "`#[injectable]` takes no arguments");
     }
-    let mut block = match syn::parse2::<syn::ItemImpl>(item.clone()) {
-        Ok(block) => block,
-        Err(_) => {
-            errors.push(
-                darling::Error::custom(
-                    "`#[injectable]` goes on an `impl` block with a `fn new(…)`",
-                )
-                .with_span(&item),
-            );
-            // The accumulator must be finished, also on this early way out.
-            let errors = errors.finish().err().map(darling::Error::write_errors);
-            return quote!(#item #errors);
-        }
+    let Ok(mut block) = syn::parse2::<syn::ItemImpl>(item.clone()) else {
+        errors.error(
+            item.span(),
+            "`#[injectable]` goes on an `impl` block with a `fn new(…)`",
+        );
+        let errors = errors.into_compile_error();
+        return quote!(#item #errors);
     };
     let component = errors.handle(parse::from_impl(&mut block));
     let generated = component.map(|c| codegen::generate(&c));
-    let errors = match errors.finish() {
-        Ok(()) => TokenStream::new(),
-        Err(e) => e.write_errors(),
-    };
+    let errors = errors.into_compile_error();
     // The block is always emitted (attributes removed), so one mistake does not hide its methods.
     quote!(#block #generated #errors)
 }
@@ -104,6 +97,13 @@ mod tests {
     }
 
     #[test]
+    fn every_bad_attribute_of_one_field_is_reported() {
+        let out = derive_str("struct S { #[di(bogus)] #[di(default, default)] a: u8 }");
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+        assert!(out.contains("given twice"), "{out}");
+    }
+
+    #[test]
     fn the_attribute_uses_new_and_strips_parameter_attributes() {
         let out = super::attribute(
             proc_macro2::TokenStream::new(),
@@ -118,6 +118,26 @@ mod tests {
             "a fallible constructor's error is converted: {out}"
         );
         assert!(!out.contains("# [id"), "{out}");
+    }
+
+    #[test]
+    fn a_wrong_return_type_and_bad_parameters_are_reported_together() {
+        let out = super::attribute(
+            proc_macro2::TokenStream::new(),
+            r#"impl S { fn new(&self, a: Rc<A>, #[di(bogus)] #[id("x")] b: u8) -> u8 { 1 } }"#
+                .parse()
+                .unwrap(),
+        )
+        .to_string();
+        assert_eq!(out.matches("compile_error").count(), 4, "{out}");
+        assert!(out.contains("must return `Self`"), "{out}");
+        assert!(out.contains("takes no `self`"), "{out}");
+        assert!(out.contains("`Rc` is not thread-safe"), "{out}");
+        assert!(out.contains("unknown `di` option"), "{out}");
+        assert!(
+            !out.contains("# [id"),
+            "every attribute is removed, also after a mistake in another: {out}"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use syn::{GenericArgument, LitStr, Path, PathArguments, Type};
 use super::meta::Meta;
 use super::model::*;
 use crate::params::{id_type, static_dep};
-use crate::private;
+use crate::{Errors, private};
 
 pub(crate) struct Graph {
     pub(crate) nodes: Vec<Node>,
@@ -38,9 +38,19 @@ pub(crate) struct NodeBinding {
     pub(crate) tagged: bool,
     /// (defining module id, binding number there)
     pub(crate) source: (String, usize),
-    pub(crate) local: Option<LocalBinding>,
-    /// For bindings from an include: (include, key, binding) in that module's numbering.
-    pub(crate) included: Option<(usize, usize, usize)>,
+    pub(crate) origin: BindingOrigin,
+}
+
+/// Where a binding of a node was written.
+pub(crate) enum BindingOrigin {
+    /// In this module.
+    Local(Box<LocalBinding>),
+    /// In an included module: its include, and the key and binding in that module's numbering.
+    Included {
+        include: usize,
+        key: usize,
+        binding: usize,
+    },
 }
 
 /// A binding written in this module: its dependency tuple type and who needs them.
@@ -90,7 +100,7 @@ fn spelling(ty: &Type, id: Option<&LitStr>, set: bool) -> String {
 impl Graph {
     pub(crate) fn build(module: &ModuleDef, metas: &[Meta], site: &str) -> syn::Result<Graph> {
         let mut graph = Graph { nodes: Vec::new() };
-        let mut errors: Option<syn::Error> = None;
+        let mut errors = Errors::new();
         let mut ordinal = 0usize;
 
         for b in &module.bindings {
@@ -103,14 +113,12 @@ impl Graph {
                 },
                 b.span,
             );
-            match binding_deps(b) {
-                Ok(local) => graph.nodes[node].bindings.push(NodeBinding {
+            if let Some(local) = errors.handle(binding_deps(b)) {
+                graph.nodes[node].bindings.push(NodeBinding {
                     tagged: !b.tags.is_empty(),
                     source: (site.to_string(), ordinal),
-                    local: Some(local),
-                    included: None,
-                }),
-                Err(e) => crate::params::combine(&mut errors, e),
+                    origin: BindingOrigin::Local(Box::new(local)),
+                });
             }
             ordinal += 1;
         }
@@ -129,8 +137,7 @@ impl Graph {
                 graph.nodes[node].bindings.push(NodeBinding {
                     tagged: !e.tags.is_empty(),
                     source: (site.to_string(), ordinal),
-                    local: Some(local),
-                    included: None,
+                    origin: BindingOrigin::Local(Box::new(local)),
                 });
                 ordinal += 1;
             }
@@ -164,20 +171,18 @@ impl Graph {
                         graph.nodes[node].bindings.push(NodeBinding {
                             tagged: binding.tagged,
                             source: binding.source.clone(),
-                            local: None,
-                            included: Some((i, k, b)),
+                            origin: BindingOrigin::Included {
+                                include: i,
+                                key: k,
+                                binding: b,
+                            },
                         });
                     }
                 }
             }
         }
-        if let Err(e) = graph.check_duplicates(module) {
-            crate::params::combine(&mut errors, e);
-        }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(graph),
-        }
+        graph.check_duplicates(module, &mut errors);
+        errors.finish_with(graph)
     }
 
     fn node(
@@ -203,55 +208,47 @@ impl Graph {
     }
 
     /// Two bindings of one key with no distinguishing tag: an error at the second one.
-    fn check_duplicates(&self, module: &ModuleDef) -> syn::Result<()> {
-        let mut errors: Option<syn::Error> = None;
+    fn check_duplicates(&self, module: &ModuleDef, errors: &mut Errors) {
+        use BindingOrigin::{Included, Local};
         for node in self.nodes.iter().filter(|n| !n.set) {
             let mut seen: Vec<&NodeBinding> = Vec::new();
             for b in &node.bindings {
-                let clash = seen.iter().find(|s| match (&s.local, &b.local) {
-                    (Some(x), Some(y)) => x.tags == y.tags,
+                let clash = seen.iter().find(|s| match (&s.origin, &b.origin) {
+                    (Local(x), Local(y)) => x.tags == y.tags,
                     _ => !s.tagged && !b.tagged,
                 });
                 if let Some(first) = clash {
                     // Point at this module's own binding when there is one.
-                    let (first, b) = if b.local.is_none() && first.local.is_some() {
-                        (b, *first)
-                    } else {
-                        (*first, b)
+                    let (first, b) = match (&first.origin, &b.origin) {
+                        (Local(_), Included { .. }) => (b, *first),
+                        _ => (*first, b),
                     };
-                    let other = match first.included {
-                        Some((i, _, _)) => {
-                            format!("in the included module `{}`", pretty(&module.includes[i]))
-                        }
-                        None => "earlier in this module".to_string(),
+                    let other = match first.origin {
+                        Included { include, .. } => format!(
+                            "in the included module `{}`",
+                            pretty(&module.includes[include])
+                        ),
+                        Local(_) => "earlier in this module".to_string(),
                     };
                     let tags = if b.tagged {
                         "with the same tags"
                     } else {
                         "with no distinguishing tag"
                     };
-                    let span = match (&b.local, b.included) {
-                        (Some(l), _) => l.statement,
-                        (None, Some((i, _, _))) => module.includes[i].span(),
-                        (None, None) => node.span,
+                    let span = match &b.origin {
+                        Local(local) => local.statement,
+                        Included { include, .. } => module.includes[*include].span(),
                     };
-                    crate::params::combine(
-                        &mut errors,
-                        syn::Error::new(
-                            span,
-                            format!(
-                                "duplicate binding: `{}` is already bound {other} {tags}; tag them apart with `.tagged(…)` or remove one",
-                                node.spelling
-                            ),
+                    errors.error(
+                        span,
+                        format!(
+                            "duplicate binding: `{}` is already bound {other} {tags}; tag them apart with `.tagged(…)` or remove one",
+                            node.spelling
                         ),
                     );
                 }
                 seen.push(b);
             }
-        }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(()),
         }
     }
 }

@@ -15,30 +15,33 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::quote;
 use syn::LitStr;
 
+use crate::Errors;
 use meta::Meta;
 
 /// `site` identifies this invocation (`file:line:column`); it is kept across passes.
 pub(crate) fn expand(input: TokenStream, site: &str) -> TokenStream {
-    let (state, module_tokens) = match split_state(input) {
-        Ok(parts) => parts,
-        Err(e) => return e.to_compile_error(),
+    let mut errors = Errors::new();
+    let Some((state, module_tokens)) = errors.handle(split_state(input)) else {
+        return errors.into_compile_error();
     };
-    let (module, statement_errors) = match parse::parse_module(module_tokens.clone()) {
-        Ok(parsed) => parsed,
-        Err(e) => return e.to_compile_error(),
+    let Some(module) = parse::parse_module(module_tokens.clone(), &mut errors) else {
+        return errors.into_compile_error();
     };
     let site = state
         .site
         .clone()
         .unwrap_or_else(|| format!("{site}:{}", module.name));
-    if let Some(errors) = statement_errors {
-        return codegen::fallback(&module, &site, errors.to_compile_error());
+    if !errors.is_empty() {
+        return codegen::fallback(&module, &site, errors.into_compile_error());
     }
     let mut metas = Vec::new();
     for lit in &state.included {
         match Meta::decode(&lit.value()) {
             Ok(meta) => metas.push(meta),
-            Err(e) => return syn::Error::new(lit.span(), e).to_compile_error(),
+            Err(e) => {
+                errors.error(lit.span(), e);
+                return errors.into_compile_error();
+            }
         }
     }
     if let Some(next) = module.includes.get(metas.len()) {
@@ -55,9 +58,9 @@ pub(crate) fn expand(input: TokenStream, site: &str) -> TokenStream {
     if !checked {
         return codegen::generate(&module, None, &metas, &site);
     }
-    match graph::Graph::build(&module, &metas, &site) {
-        Ok(graph) => codegen::generate(&module, Some(&graph), &metas, &site),
-        Err(e) => codegen::fallback(&module, &site, e.to_compile_error()),
+    match errors.handle(graph::Graph::build(&module, &metas, &site)) {
+        Some(graph) => codegen::generate(&module, Some(&graph), &metas, &site),
+        None => codegen::fallback(&module, &site, errors.into_compile_error()),
     }
 }
 

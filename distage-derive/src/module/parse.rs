@@ -8,7 +8,8 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Ident, LitStr, Pat, Token, Type, Visibility, braced, parenthesized};
 
 use super::model::*;
-use crate::params::{check_id, classify, combine, take_id};
+use crate::Errors;
+use crate::params::{check_id, classify, take_id};
 
 mod kw {
     syn::custom_keyword!(make);
@@ -28,17 +29,15 @@ const MANY_METHODS: &str = "`.named(\"id\")`, `.add<Impl>()`, `.add_value(value)
      `.ref_<T>()`, `.ref_named<T>(\"id\")`, `.weak<T>()`, `.weak_named<T>(\"id\")`, `.tagged(choice)`";
 
 /// Parses a module. A module whose statements have mistakes is still returned (without those
-/// statements) together with every mistake, so that a stub can be generated in its place.
-pub(crate) fn parse_module(tokens: TokenStream) -> syn::Result<(ModuleDef, Option<syn::Error>)> {
-    let mut statement_errors = None;
-    let module = syn::parse::Parser::parse2(
-        |input: ParseStream<'_>| module_def(input, &mut statement_errors),
-        tokens,
-    )?;
-    Ok((module, statement_errors))
+/// statements), every mistake added to `errors`, so that a stub can be generated in its place;
+/// `None` when not even the module's name and body can be read.
+pub(crate) fn parse_module(tokens: TokenStream, errors: &mut Errors) -> Option<ModuleDef> {
+    let module =
+        syn::parse::Parser::parse2(|input: ParseStream<'_>| module_def(input, errors), tokens);
+    errors.handle(module)
 }
 
-fn module_def(input: ParseStream<'_>, errors: &mut Option<syn::Error>) -> syn::Result<ModuleDef> {
+fn module_def(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<ModuleDef> {
     {
         let mut attrs = input.call(Attribute::parse_outer)?;
         let typed = attrs
@@ -74,10 +73,7 @@ fn module_def(input: ParseStream<'_>, errors: &mut Option<syn::Error>) -> syn::R
             match body.parse::<Token![;]>() {
                 Ok(semi) => tokens.extend(quote::ToTokens::into_token_stream(semi)),
                 Err(_) => {
-                    combine(
-                        errors,
-                        body.error("expected `;` at the end of the statement"),
-                    );
+                    errors.push(body.error("expected `;` at the end of the statement"));
                     continue;
                 }
             }
@@ -85,15 +81,10 @@ fn module_def(input: ParseStream<'_>, errors: &mut Option<syn::Error>) -> syn::R
                 |input: ParseStream<'_>| statement(input, &mut module),
                 tokens,
             );
-            if let Err(e) = parsed {
-                combine(errors, e);
-            }
+            errors.handle(parsed);
         }
         if !input.is_empty() {
-            combine(
-                errors,
-                input.error("unexpected tokens after the module's body"),
-            );
+            errors.push(input.error("unexpected tokens after the module's body"));
         }
         Ok(module)
     }
@@ -228,32 +219,23 @@ fn binding(input: ParseStream<'_>, span: Span, key: Type) -> syn::Result<Binding
     let mut id = None;
     let mut tags = Vec::new();
     let mut implementation: Option<(Implementation, Span)> = None;
-    let mut errors: Option<syn::Error> = None;
+    let mut errors = Errors::new();
     for call in calls(input)? {
-        match binding_call(&call, &mut id, &mut tags, &mut implementation) {
-            Ok(Some(imp)) => match &implementation {
+        let call_result = binding_call(&call, &mut id, &mut tags, &mut implementation);
+        if let Some(Some(imp)) = errors.handle(call_result) {
+            match &implementation {
                 Some((_, first)) => {
-                    combine(
-                        &mut errors,
-                        syn::Error::new(
-                            call.span,
-                            "a second implementation: a binding has exactly one `.from…`",
-                        ),
+                    errors.error(
+                        call.span,
+                        "a second implementation: a binding has exactly one `.from…`",
                     );
-                    combine(
-                        &mut errors,
-                        syn::Error::new(*first, "the first implementation is here"),
-                    );
+                    errors.error(*first, "the first implementation is here");
                 }
                 None => implementation = Some((imp, call.span)),
-            },
-            Ok(None) => {}
-            Err(e) => combine(&mut errors, e),
+            }
         }
     }
-    if let Some(e) = errors {
-        return Err(e);
-    }
+    errors.finish()?;
     let (implementation, impl_span) =
         implementation.unwrap_or((Implementation::SelfType, key.span()));
     Ok(Binding {
@@ -337,7 +319,7 @@ fn set(input: ParseStream<'_>, span: Span, element: Type) -> syn::Result<SetDef>
         id: None,
         elements: Vec::new(),
     };
-    let mut errors: Option<syn::Error> = None;
+    let mut errors = Errors::new();
     for call in calls(input)? {
         let name = call.name.to_string();
         let result = (|| -> syn::Result<()> {
@@ -396,14 +378,9 @@ fn set(input: ParseStream<'_>, span: Span, element: Type) -> syn::Result<SetDef>
             });
             Ok(())
         })();
-        if let Err(e) = result {
-            combine(&mut errors, e);
-        }
+        errors.handle(result);
     }
-    match errors {
-        Some(e) => Err(e),
-        None => Ok(set),
-    }
+    errors.finish_with(set)
 }
 
 fn id_literal(span: Span) -> syn::Error {
@@ -446,35 +423,29 @@ pub(super) fn fn_impl(args: TokenStream, span: Span) -> syn::Result<FnImpl> {
         return Ok(FnImpl::Expr(expr));
     };
     let mut params = Vec::new();
-    let mut errors: Option<syn::Error> = None;
+    let mut errors = Errors::new();
     let inputs: Punctuated<Pat, Token![,]> = std::mem::take(&mut closure.inputs);
     for mut pat in inputs {
         match &mut pat {
-            Pat::Type(typed) => match take_id(&mut typed.attrs)
-                .and_then(|id| check_id(id.as_ref(), &typed.ty).map(|()| id))
-            {
-                Ok(id) => match classify(&typed.ty) {
-                    Ok(kind) => params.push(ClosureParam {
+            Pat::Type(typed) => {
+                let id = take_id(&mut typed.attrs)
+                    .and_then(|id| check_id(id.as_ref(), &typed.ty).map(|()| id));
+                if let Some(id) = errors.handle(id)
+                    && let Some(kind) = errors.handle(classify(&typed.ty))
+                {
+                    params.push(ClosureParam {
                         ty: (*typed.ty).clone(),
                         kind,
                         id,
-                    }),
-                    Err(e) => combine(&mut errors, e),
-                },
-                Err(e) => combine(&mut errors, e),
-            },
-            other => combine(
-                &mut errors,
-                syn::Error::new(
-                    other.span(),
-                    "give this parameter a type (`name: Arc<T>`): the injector finds dependencies by type",
-                ),
+                    });
+                }
+            }
+            other => errors.error(
+                other.span(),
+                "give this parameter a type (`name: Arc<T>`): the injector finds dependencies by type",
             ),
         }
         closure.inputs.push(pat);
     }
-    match errors {
-        Some(e) => Err(e),
-        None => Ok(FnImpl::Closure(Closure { closure, params })),
-    }
+    errors.finish_with(FnImpl::Closure(Closure { closure, params }))
 }

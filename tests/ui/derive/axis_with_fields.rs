@@ -9,4 +9,11 @@ enum Region {
 #[derive(Axis)]
 struct NotAnEnum;
 
+// Both mistakes are reported at once.
+#[derive(Axis)]
+enum Tier<T> {
+    Free,
+    Paid(T),
+}
+
 fn main() {}

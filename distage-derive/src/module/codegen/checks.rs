@@ -3,6 +3,7 @@
 //! keys), and the `const` cycle check.
 
 use super::*;
+use crate::module::graph::BindingOrigin;
 
 /// One obligation per dependency (`…Binds`), one `const` graph search for cycles.
 pub(super) fn checks(
@@ -64,8 +65,8 @@ pub(super) fn checks(
         let mut node_origin = None;
         for (b, binding) in node.bindings.iter().enumerate() {
             let deps_alias = names.item(format_args!("E{i}_{b}"));
-            let (deps, by, span, origin) = match (&binding.local, binding.included) {
-                (Some(local), _) => {
+            let (deps, by, span, origin) = match &binding.origin {
+                BindingOrigin::Local(local) => {
                     if let Some(expr) = &local.fn_check {
                         let by = &local.by;
                         let check = respan(quote!(#p::check_fn::<#marker, #by, _, _>), local.span);
@@ -75,17 +76,20 @@ pub(super) fn checks(
                     let origin = quote_spanned!(local.span=> ::core::concat!(::core::file!(), ":", ::core::line!()));
                     (quote!(#deps), local.by.clone(), local.span, origin)
                 }
-                (None, Some((inc, k, b))) => {
-                    let path = &module.includes[inc];
-                    let e = format_ident!("__E{k}_{b}");
+                &BindingOrigin::Included {
+                    include,
+                    key,
+                    binding: number,
+                } => {
+                    let path = &module.includes[include];
+                    let e = format_ident!("__E{key}_{number}");
                     (
                         quote!(#path::#e),
                         struct_path(path),
                         path.span(),
-                        quote!(#path::__ORIGINS[#k]),
+                        quote!(#path::__ORIGINS[#key]),
                     )
                 }
-                (None, None) => unreachable!("a binding is local or included"),
             };
             items.push(quote_spanned! {span=>
                 #[doc(hidden)]
@@ -99,7 +103,7 @@ pub(super) fn checks(
             if orders && !binding.tagged {
                 node_edges.push(slots);
                 node_edges.push(rest);
-            } else if binding.local.is_some() {
+            } else if let BindingOrigin::Local(_) = binding.origin {
                 extra_checks.push(quote_spanned!(span=> let _: &[usize] = #slots;));
                 extra_checks.push(quote_spanned!(span=> let _: &[usize] = #rest;));
             }

@@ -82,12 +82,19 @@ pub(crate) fn generate(
     };
     let typed_graph = match (module.typed, graph) {
         (None, _) => TokenStream::new(),
-        (Some(_), Some(_)) => typed(module, &names).unwrap_or_else(|e| e.to_compile_error()),
-        (Some(span), None) => syn::Error::new(
-            span,
-            "a `#[typed]` module cannot include modules joined at run time: it needs every binding at compile time",
-        )
-        .to_compile_error(),
+        (Some(_), Some(_)) => typed(module, &names).unwrap_or_else(|e| {
+            let mut errors = crate::Errors::new();
+            errors.push(e);
+            errors.into_compile_error()
+        }),
+        (Some(span), None) => {
+            let mut errors = crate::Errors::new();
+            errors.error(
+                span,
+                "a `#[typed]` module cannot include modules joined at run time: it needs every binding at compile time",
+            );
+            errors.into_compile_error()
+        }
     };
     let module_mod = module_mod(module, &names, exports, &meta);
     quote! {

@@ -277,16 +277,13 @@ fn closure_call(c: &Closure, key: &Type, returns: Returns<'_>, then: TokenStream
 
 /// Every statement a typed graph cannot build, as errors at the statement.
 fn check_supported(module: &ModuleDef) -> syn::Result<()> {
-    let mut errors: Option<syn::Error> = None;
+    let mut errors = crate::Errors::new();
     let mut reject = |span: Span, what: &str| {
-        crate::params::combine(
-            &mut errors,
-            syn::Error::new(
-                span,
-                format!(
-                    "a `#[typed]` module cannot build {what}; that needs the runtime plan \
-                     (remove `#[typed]` and produce the module with an `Injector`)"
-                ),
+        errors.error(
+            span,
+            format!(
+                "a `#[typed]` module cannot build {what}; that needs the runtime plan \
+                 (remove `#[typed]` and produce the module with an `Injector`)"
             ),
         );
     };
@@ -323,8 +320,5 @@ fn check_supported(module: &ModuleDef) -> syn::Result<()> {
     for r in &module.requires {
         reject(r.span, "`requires` (every key must be bound in the module)");
     }
-    match errors {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    errors.finish()
 }
