@@ -48,6 +48,21 @@ struct Service {
     db: Arc<dyn Db>,
 }
 
+/// A fallible constructor: built through `construct` and its arguments, not `from_parts`.
+struct Checked {
+    url: String,
+}
+
+#[injectable]
+impl Checked {
+    fn new(db: Arc<dyn Db>, #[id("pool-size")] size: u32) -> Result<Self, std::io::Error> {
+        if size == 0 {
+            return Err(std::io::Error::other("empty pool"));
+        }
+        Ok(Checked { url: db.url() })
+    }
+}
+
 struct Cache(usize);
 
 fn make_cache(repo: Arc<Repo>) -> Cache {
@@ -63,6 +78,7 @@ module! {
         make<Repo>;
         make<Service>;
         make<Cache>.from(make_cache);
+        make<Checked>;
         make<String>.named("banner").from(|#[id("pool-size")] size: u32, db: Arc<dyn Db>| {
             format!("{} x{size}", db.url())
         });
@@ -112,6 +128,7 @@ fn a_typed_graph_builds_every_binding_once_and_shares_it() {
     assert!(Arc::ptr_eq(&service.db, &service.repo.db));
     assert_eq!(graph.get::<dyn Db>().url(), "pg://app (8)");
     assert_eq!(graph.get::<Cache>().0, "pg://app (8)".len());
+    assert_eq!(graph.get::<Checked>().url, "pg://app (8)");
     assert!(
         Arc::ptr_eq(&graph.get::<Service>(), &service),
         "get reads the field"

@@ -25,15 +25,26 @@ macro_rules! for_arities {
     };
 }
 
+/// Invokes `$m` once per arity from 0 to 16, each parameter a pair `(A N)` of a type and its id
+/// (the parts of a derived constructor and their ids, for typed graphs).
+macro_rules! for_paired_arities {
+    ($m:ident) => {
+        $crate::arity::prefixes!($m; [];
+            (A1 N1) (A2 N2) (A3 N3) (A4 N4) (A5 N5) (A6 N6) (A7 N7) (A8 N8)
+            (A9 N9) (A10 N10) (A11 N11) (A12 N12) (A13 N13) (A14 N14) (A15 N15) (A16 N16)
+        );
+    };
+}
+
 /// `$m!` with every prefix of the list: the empty one, then one more identifier at a time.
 macro_rules! prefixes {
-    ($m:ident; [$($done:ident)*];) => {
+    ($m:ident; [$($done:tt)*];) => {
         $m!($($done)*);
     };
-    ($m:ident; [$($done:ident)*]; $next:ident $($rest:ident)*) => {
+    ($m:ident; [$($done:tt)*]; $next:tt $($rest:tt)*) => {
         $m!($($done)*);
         $crate::arity::prefixes!($m; [$($done)* $next]; $($rest)*);
     };
 }
 
-pub(crate) use {for_arities, prefixes};
+pub(crate) use {for_arities, for_paired_arities, prefixes};

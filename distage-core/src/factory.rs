@@ -70,6 +70,8 @@ impl<T: AssistedCreate + Send> AssistedCreateAsync for T {
 pub trait FromParts: Injectable {
     /// The injected parameters, in order.
     type Parts;
+    /// Their ids, in order: `()` unnamed, `Named<…>` named (what a typed graph looks up).
+    type Ids;
     /// The component from its parameters.
     fn from_parts(parts: Self::Parts) -> Self;
 }

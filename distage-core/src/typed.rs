@@ -14,14 +14,16 @@
 #![allow(missing_docs, missing_debug_implementations)]
 
 use std::cell::RefCell;
+use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
 use crate::boxed::BoxError;
 use crate::check::{FnDeps, Key, LoggerParam, NoDep, StaticDeps, Strict, Unchecked};
 use crate::error::{Error, Failure, ProduceError, ReleaseFailure};
+use crate::factory::FromParts;
 use crate::functoid::IntoFunctoid;
-use crate::inject::{Arg, Args, Injectable, IntoArc};
+use crate::inject::{Arg, Args, Injectable, IntoArc, Value};
 use crate::key::DIKey;
 use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
 use crate::logger::Logger;
@@ -189,6 +191,134 @@ fn construct_arc<T: Injectable>(args: &mut Args<'_>) -> Result<Arc<T>, BoxError>
     }
 }
 
+/// One parameter of a derived constructor, by value, from a typed builder `B`, under id `N`.
+pub trait TypedPart<B, N>: Sized {
+    fn part(builder: &B, component: &'static str) -> Result<Self, Error>;
+}
+
+impl<B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N> TypedPart<B, N> for Arc<T> {
+    #[inline]
+    fn part(builder: &B, _: &'static str) -> Result<Self, Error> {
+        match builder.provide() {
+            Ok(instance) => Ok(Arc::clone(instance)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl<B: Provide<T, N>, T: Clone + Send + Sync + 'static, N> TypedPart<B, N> for Value<T> {
+    #[inline]
+    fn part(builder: &B, _: &'static str) -> Result<Self, Error> {
+        match builder.provide() {
+            Ok(instance) => Ok(Value(T::clone(instance))),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl<B, N> TypedPart<B, N> for Logger {
+    fn part(_: &B, component: &'static str) -> Result<Self, Error> {
+        Ok(Logger::new(component))
+    }
+}
+
+/// A derived constructor's parameters (`FromParts::Parts`) with their ids (`FromParts::Ids`).
+pub trait TypedParts<B, Ids>: Sized {
+    fn parts(builder: &B, component: &'static str) -> Result<Self, Error>;
+}
+
+macro_rules! typed_parts {
+    ($(($a:ident $n:ident))*) => {
+        impl<B, $($a: TypedPart<B, $n>, $n),*> TypedParts<B, ($($n,)*)> for ($($a,)*) {
+            #[inline]
+            #[allow(unused_variables)]
+            fn parts(builder: &B, component: &'static str) -> Result<Self, Error> {
+                Ok(($(<$a as TypedPart<B, $n>>::part(builder, component)?,)*))
+            }
+        }
+    };
+}
+
+crate::arity::for_paired_arities!(typed_parts);
+
+/// How a typed graph builds a derived component `T`, chosen by autoref (the macro writes
+/// `TypedBuild::build((&&TypedVia::<T>::new()).typed_path(builder), builder)`): through its parts and
+/// `from_parts` (a struct literal, as by hand) when it has them ([`PartsPath`]), else through
+/// `construct` and its arguments ([`ArgsPath`], chosen without looking at the arguments, so that
+/// a parameter a typed graph cannot give is reported at that parameter's item).
+pub struct TypedVia<T>(PhantomData<fn() -> T>);
+
+impl<T> TypedVia<T> {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        TypedVia(PhantomData)
+    }
+}
+
+pub struct PartsPath<T>(PhantomData<fn() -> T>);
+pub struct ArgsPath<T>(PhantomData<fn() -> T>);
+
+pub trait ViaParts<B> {
+    type Path;
+    fn typed_path(self, builder: &B) -> Self::Path;
+}
+
+impl<B, T> ViaParts<B> for &&TypedVia<T>
+where
+    T: FromParts,
+    T::Parts: TypedParts<B, T::Ids>,
+{
+    type Path = PartsPath<T>;
+    fn typed_path(self, _: &B) -> PartsPath<T> {
+        PartsPath(PhantomData)
+    }
+}
+
+pub trait ViaArgs<B> {
+    type Path;
+    fn typed_path(self, builder: &B) -> Self::Path;
+}
+
+impl<B, T: Injectable> ViaArgs<B> for &TypedVia<T> {
+    type Path = ArgsPath<T>;
+    fn typed_path(self, _: &B) -> ArgsPath<T> {
+        ArgsPath(PhantomData)
+    }
+}
+
+/// Builds a derived component along the path autoref chose.
+pub trait TypedBuild<B> {
+    type Out;
+    fn build(self, builder: &B) -> Built<Arc<Self::Out>>;
+}
+
+impl<B, T> TypedBuild<B> for PartsPath<T>
+where
+    T: FromParts,
+    T::Parts: TypedParts<B, T::Ids>,
+{
+    type Out = T;
+    #[inline]
+    fn build(self, builder: &B) -> Built<Arc<T>> {
+        match T::Parts::parts(builder, std::any::type_name::<T>()) {
+            Ok(parts) => Ok(Ok(Arc::new(T::from_parts(parts)))),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl<B, T> TypedBuild<B> for ArgsPath<T>
+where
+    T: Injectable + StaticDeps,
+    T::Deps: TypedArgs<B>,
+{
+    type Out = T;
+    #[inline]
+    fn build(self, builder: &B) -> Built<Arc<T>> {
+        typed_injectable(builder)
+    }
+}
+
 /// A function whose parameters the macro cannot see (`.from(path)`): its compile-time
 /// dependency tuple comes from its type.
 pub fn typed_fn<B, M, F, R>(builder: &B, component: &'static str, f: F) -> Built<R>
@@ -261,7 +391,7 @@ pub fn typed_try<R: IntoArc<K>, E: Into<BoxError>, K: ?Sized>(
 
 /// A binding reached again while it is being built: a cycle the compile-time check could not
 /// see (through a function whose parameters the macro does not see).
-pub fn typed_cycle(target: fn() -> (DIKey, Origin)) -> Error {
+pub fn typed_cycle(target: Target) -> Error {
     let (key, _) = target();
     failed(
         target,
@@ -269,22 +399,48 @@ pub fn typed_cycle(target: fn() -> (DIKey, Origin)) -> Error {
     )
 }
 
-/// Builds one binding of key `target().0`, bound at `target().1`: its failure or panic
-/// becomes the build's error, naming them.
+/// Where a binding was bound and its key, computed only when needed for an error.
+pub type Target = fn() -> (DIKey, Origin);
+
+/// Builds one binding of key `target().0` (bound at `target().1`): its failure becomes the
+/// build's error, naming them; while it runs, a panic is blamed on it (see [`typed_catch`]).
 #[inline]
 pub fn typed_step<T: ?Sized>(
-    target: fn() -> (DIKey, Origin),
+    state: &BuildReleases,
+    target: Target,
     build: impl FnOnce() -> Built<Arc<T>>,
 ) -> Result<Arc<T>, Error> {
-    match catch_unwind(AssertUnwindSafe(build)) {
-        Ok(Ok(Ok(instance))) => Ok(instance),
-        Ok(Ok(Err(e))) => Err(failed(target, Failure::Error(e))),
-        Ok(Err(e)) => Err(e),
-        Err(panic) => Err(failed(target, Failure::from_panic(panic))),
+    let outer = state.current.replace(Some(target));
+    let built = build();
+    state.current.set(outer);
+    match built {
+        Ok(Ok(instance)) => Ok(instance),
+        Ok(Err(e)) => Err(failed(target, Failure::Error(e))),
+        Err(e) => Err(e),
     }
 }
 
-fn failed(target: fn() -> (DIKey, Origin), cause: Failure) -> Error {
+/// Runs a graph's build, turning a panic into the error of the binding being built then (one
+/// `catch_unwind` per build, not one per binding: less code per binding).
+pub fn typed_catch(
+    state: &BuildReleases,
+    build: impl FnOnce() -> Result<(), Error>,
+) -> Result<(), Error> {
+    match catch_unwind(AssertUnwindSafe(build)) {
+        Ok(built) => built,
+        Err(panic) => {
+            let cause = Failure::from_panic(panic);
+            Err(match state.current.take() {
+                Some(target) => failed(target, cause),
+                None => Error::Internal(format!("a typed graph's build panicked: {cause}")),
+            })
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn failed(target: Target, cause: Failure) -> Error {
     let (key, origin) = target();
     Error::Produce(Box::new(ProduceError {
         target: StepTarget::Key(key),
@@ -296,7 +452,7 @@ fn failed(target: fn() -> (DIKey, Origin), cause: Failure) -> Error {
 }
 
 struct Release {
-    target: fn() -> (DIKey, Origin),
+    target: Target,
     run: Box<dyn FnOnce() -> Result<(), BoxError> + Send>,
 }
 
@@ -306,13 +462,15 @@ struct Release {
 #[derive(Default)]
 pub struct BuildReleases {
     acquired: RefCell<Vec<Release>>,
+    /// The binding being built (the innermost), for a panic's error.
+    current: std::cell::Cell<Option<Target>>,
 }
 
 impl BuildReleases {
     /// Acquires a resource (`.from_resource(f)`): its release step is recorded at once.
     pub fn acquire<I: Send + Sync + 'static, K: ?Sized>(
         &self,
-        target: fn() -> (DIKey, Origin),
+        target: Target,
         lifecycle: Lifecycle<I>,
         coerce: fn(Arc<I>) -> Arc<K>,
     ) -> Result<Arc<K>, BoxError> {

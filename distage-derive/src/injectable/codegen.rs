@@ -242,6 +242,10 @@ fn from_parts_impl(c: &Component, injected: usize) -> TokenStream {
         .injected()
         .map(|(_, param, kind)| inject_type(&param.ty, kind));
     let parts = quote!((#(#types,)*));
+    let ids = c
+        .injected()
+        .map(|(_, param, _)| crate::params::id_type(param.id.as_ref()));
+    let ids = quote!((#(#ids,)*));
     let generics = with_send_sync_bounds(&c.generics);
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     let self_ty = &c.self_ty;
@@ -268,6 +272,7 @@ fn from_parts_impl(c: &Component, injected: usize) -> TokenStream {
         #[automatically_derived]
         impl #impl_generics #p::FromParts for #self_ty #where_clause {
             type Parts = #parts;
+            type Ids = #ids;
             fn from_parts((#(#vars,)*): Self::Parts) -> Self {
                 #build
             }

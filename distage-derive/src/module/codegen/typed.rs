@@ -90,11 +90,11 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
                 };
                 // Every binding, in declaration order (each builds what it needs first); no value
                 // is held across these calls, so an early return drops nothing.
-                let __distage_built = (|| -> ::core::result::Result<(), #p::Error> {
+                let __distage_built = #p::typed_catch(&__distage_b.__distage_releases, || {
                     let __distage_b = &__distage_b;
                     #(#takes)*
                     ::core::result::Result::Ok(())
-                })();
+                });
                 match __distage_built {
                     ::core::result::Result::Ok(()) => ::core::result::Result::Ok(#graph {
                         __distage_releases: __distage_b.__distage_releases.built(),
@@ -149,18 +149,18 @@ fn provide_impl(b: &Binding, i: usize, builder: &Ident) -> TokenStream {
             if self.#flag.replace(true) {
                 return ::core::result::Result::Err(#p::typed_cycle(#target));
             }
-            let __distage_v = #p::typed_step::<#key>(#target, || #build);
+            let __distage_v = #p::typed_step::<#key>(&self.__distage_releases, #target, || #build);
             self.#flag.set(false);
             let __distage_v = __distage_v?;
         }
     } else {
-        quote!(let __distage_v = #p::typed_step::<#key>(#target, || #build)?;)
+        quote!(let __distage_v = #p::typed_step::<#key>(&self.__distage_releases, #target, || #build)?;)
     };
     quote! {
         impl #p::Provide<#key, #n> for #builder {
             #[allow(unused_imports)]
             fn provide(&self) -> ::core::result::Result<&::std::sync::Arc<#key>, #p::Error> {
-                use #p::{ViaArc as _, ViaKey as _, ViaValue as _};
+                use #p::{ViaArc as _, ViaArgs as _, ViaKey as _, ViaParts as _, ViaValue as _};
                 if let ::core::option::Option::Some(__distage_v) = self.#field.get() {
                     return ::core::result::Result::Ok(__distage_v);
                 }
@@ -190,9 +190,10 @@ fn build_expr(b: &Binding, target: &TokenStream) -> TokenStream {
     let name = quote!(::core::any::type_name::<#key>());
     let releases = quote!(self.__distage_releases);
     match &b.implementation {
-        Implementation::SelfType => quote!(#p::typed_injectable::<Self, #key>(self)),
+        Implementation::SelfType => derived(key),
         Implementation::Type(i) => {
-            quote!(#p::typed_coerce::<#i, #key>(#p::typed_injectable::<Self, #i>(self), #coerce))
+            let built = derived(i);
+            quote!(#p::typed_coerce::<#i, #key>(#built, #coerce))
         }
         Implementation::Value(v) => {
             let arc = coerced_value(v, key);
@@ -242,6 +243,15 @@ fn build_expr(b: &Binding, target: &TokenStream) -> TokenStream {
         | Implementation::ResourceAsync(_)
         | Implementation::Subcontext(..)
         | Implementation::Factory => quote!(::core::unimplemented!()),
+    }
+}
+
+/// A derived component (`make<T>;`, `.from<T>()`), at `T`'s span: errors about its parameters
+/// point at the statement.
+fn derived(ty: &Type) -> TokenStream {
+    let p = private();
+    quote_spanned! {ty.span()=>
+        #p::TypedBuild::build((&&#p::TypedVia::<#ty>::new()).typed_path(self), self)
     }
 }
 
