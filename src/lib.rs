@@ -57,9 +57,9 @@ pub mod __private {
     pub use distage_core::__private::*;
     pub use distage_core::Id as RuntimeId;
     pub use distage_core::{
-        AssistedCreate, AssistedCreateAsync, AssistedInjectable, Axis, BoxError, BoxFuture, DIKey,
-        Dependency, Error, Functoid, Inject, Injectable, Lifecycle, Logger, Module, ModuleBuilder,
-        Origin, Set, TypeInfo, Value,
+        Activation, AssistedCreate, AssistedCreateAsync, AssistedInjectable, Axis, BoxError,
+        BoxFuture, DIKey, Dependency, Error, Functoid, Inject, Injectable, Lifecycle, Logger,
+        Module, ModuleBuilder, Origin, Set, TypeInfo, Value,
     };
     /// What `module!`'s `role`, `config` and `integration_check` statements use.
     #[cfg(feature = "framework")]

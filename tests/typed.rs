@@ -252,3 +252,65 @@ fn a_typed_graph_is_shared_across_threads() {
         assert_eq!(t.join().unwrap(), "pg://app (8)");
     }
 }
+
+// ---- activations: the planner chooses, the typed graph builds what it chose ----
+
+#[derive(Injectable)]
+struct InMemory;
+
+impl Db for InMemory {
+    fn url(&self) -> String {
+        "memory".into()
+    }
+}
+
+#[derive(Injectable)]
+struct Reader {
+    db: Arc<dyn Db>,
+}
+
+module! {
+    #[typed]
+    Tagged {
+        make<Config>.from_value(Config { url: "pg://tagged".into() });
+        make<u32>.named("pool-size").from_value(4u32);
+        make<dyn Db>.from<Postgres>().tagged(distage::Repo::Prod);
+        make<dyn Db>.from<InMemory>().tagged(distage::Repo::Dummy);
+        make<Reader>;
+    }
+}
+
+#[test]
+fn a_typed_graph_builds_the_bindings_the_activation_chooses() {
+    let prod = Tagged::Typed::build_with(&Activation::new().with(distage::Repo::Prod)).unwrap();
+    assert_eq!(prod.get::<Reader>().db.url(), "pg://tagged (4)");
+    let dummy = Tagged::Typed::build_with(&Activation::new().with(distage::Repo::Dummy)).unwrap();
+    assert_eq!(dummy.get::<Reader>().db.url(), "memory");
+    assert!(Arc::ptr_eq(
+        &dummy.get::<Reader>().db,
+        &dummy.get::<dyn Db>()
+    ));
+
+    // The same choice as the runtime plan; and the same error when nothing is chosen.
+    let injector = Injector::new();
+    let plan = injector.plan(
+        &PlannerInput::new(Tagged::module())
+            .activation(Activation::new().with(distage::Repo::Dummy)),
+    );
+    assert_eq!(
+        injector
+            .produce(&plan.unwrap())
+            .unwrap()
+            .get::<dyn Db>()
+            .unwrap()
+            .url(),
+        "memory"
+    );
+    let runtime = injector
+        .plan(&PlannerInput::new(Tagged::module()))
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    let typed = Tagged::Typed::build().unwrap_err().to_string();
+    assert_eq!(typed, runtime, "no activation: the planner's error");
+}

@@ -18,16 +18,20 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
+use crate::activation::Activation;
 use crate::boxed::BoxError;
 use crate::check::{FnDeps, Key, LoggerParam, NoDep, StaticDeps, Strict, Unchecked};
 use crate::error::{Error, Failure, ProduceError, ReleaseFailure};
 use crate::factory::FromParts;
 use crate::functoid::IntoFunctoid;
 use crate::inject::{Arg, Args, Injectable, IntoArc, Value};
+use crate::injector::{Injector, PlannerInput};
 use crate::key::DIKey;
 use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
 use crate::logger::Logger;
+use crate::module::Module;
 use crate::origin::{Origin, StepTarget};
+use crate::plan::Plan;
 
 /// A typed graph's builder gives the instance of `T` named `N` (`()`: unnamed), building it
 /// and what it needs on first use.
@@ -397,6 +401,41 @@ pub fn typed_cycle(target: Target) -> Error {
         target,
         Failure::Error(format!("dependency cycle: `{key}` needs itself").into()),
     )
+}
+
+/// The plan of a typed module's runtime twin under `activation`: which of a key's tagged
+/// bindings the activation chooses is the planner's answer, the same as for `Injector::plan`.
+pub fn typed_plan(module: Module, activation: &Activation) -> Result<Plan, Error> {
+    Injector::new().plan(&PlannerInput::new(module).activation(activation.clone()))
+}
+
+/// Which of `candidates` (their origins, in the typed graph's order) the plan chose for `key`.
+pub fn typed_choice(plan: &Plan, key: DIKey, candidates: &[Origin]) -> Result<usize, Error> {
+    let target = StepTarget::Key(key);
+    let chosen = plan
+        .steps()
+        .iter()
+        .find(|step| step.target() == target)
+        .and_then(|step| {
+            candidates
+                .iter()
+                .position(|origin| *origin == step.origin())
+        });
+    match chosen {
+        Some(i) => Ok(i),
+        None => {
+            let StepTarget::Key(key) = target else {
+                return Err(Error::Internal("a typed graph's key is not a key".into()));
+            };
+            Err(Error::NotFound {
+                key,
+                needed_by: Some(
+                    "the typed graph, which builds every key: no binding of it is active under this activation"
+                        .into(),
+                ),
+            })
+        }
+    }
 }
 
 /// Where a binding was bound and its key, computed only when needed for an error.

@@ -22,7 +22,7 @@ module! {
 module! {
     #[typed]
     App {
-        make<Db>.tagged(Repo::Prod);
+        make<Db>;
         make<String>.from_async(|_db: Arc<Db>| async move { String::new() });
         many<dyn Plugin>.add<Audit>();
         include Core;

@@ -25,20 +25,35 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
     let mut gets = Vec::new();
     let mut takes = Vec::new();
     let mut moves = Vec::new();
-    for (i, b) in module.bindings.iter().enumerate() {
-        let field = format_ident!("__distage_f{i}");
-        let key = &b.key;
-        let n = id_type(b.id.as_ref());
+    let mut choices = Vec::new();
+    for (g, group) in key_groups(module).iter().enumerate() {
+        let field = format_ident!("__distage_f{g}");
+        let first = group[0].1;
+        let key = &first.key;
+        let n = id_type(first.id.as_ref());
         builder_fields.push(quote!(#field: ::core::cell::OnceCell<::std::sync::Arc<#key>>));
         graph_fields.push(quote!(#field: ::core::option::Option<::std::sync::Arc<#key>>));
         inits.push(quote!(#field: ::core::cell::OnceCell::new()));
-        provides.push(provide_impl(b, i, &builder));
-        if is_guarded(b) {
-            let flag = format_ident!("__distage_building{i}");
-            builder_fields.push(quote!(#flag: ::core::cell::Cell<bool>));
-            inits.push(quote!(#flag: ::core::cell::Cell::new(false)));
+        for &(i, b) in group {
+            if is_guarded(b) {
+                let flag = format_ident!("__distage_building{i}");
+                builder_fields.push(quote!(#flag: ::core::cell::Cell<bool>));
+                inits.push(quote!(#flag: ::core::cell::Cell::new(false)));
+            }
         }
-        if b.id.is_none() {
+        if is_chosen(group) {
+            // Which binding the activation chose, computed by the planner at `build_with`.
+            let choice = format_ident!("__distage_choice{g}");
+            builder_fields.push(quote!(#choice: usize));
+            inits.push(quote!(#choice));
+            let key_value = key_value(first);
+            let origins = group.iter().map(|(_, b)| origin(b));
+            choices.push(quote! {
+                let #choice = #p::typed_choice(&__distage_plan, #key_value, &[#(#origins),*])?;
+            });
+        }
+        provides.push(provide_impl(group, g, &builder));
+        if first.id.is_none() {
             gets.push(quote! {
                 #[diagnostic::do_not_recommend]
                 impl #p::TypedGet<#key> for #graph {
@@ -54,6 +69,9 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
             <#builder as #p::Provide<#key, #n>>::provide(__distage_b)?;
         });
     }
+    let module_fn = names.item("module");
+    let plan = (!choices.is_empty())
+        .then(|| quote!(let __distage_plan = #p::typed_plan(#module_fn(), __distage_activation)?;));
     let doc = format!(
         "The typed graph of module `{module_name}`: every binding built by straight calls in \
          dependency order into a field, `get` a field read. `build()` makes it; its resources are \
@@ -84,6 +102,17 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
             /// that fails or panics fails the build, naming its key and binding, after what was
             /// acquired is released in reverse order.
             pub fn build() -> ::core::result::Result<Self, #p::Error> {
+                Self::build_with(&#p::Activation::new())
+            }
+
+            /// [`build`](Self::build) under `activation`: where a key has tagged bindings, the
+            /// one the planner chooses for `Injector::plan` under the same activation is built.
+            #[allow(unused_variables)]
+            pub fn build_with(
+                __distage_activation: &#p::Activation,
+            ) -> ::core::result::Result<Self, #p::Error> {
+                #plan
+                #(#choices)*
                 let __distage_b = #builder {
                     __distage_releases: ::core::default::Default::default(),
                     #(#inits,)*
@@ -130,31 +159,70 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
     })
 }
 
-/// `impl Provide<K, N> for Builder`: the field if built, else build it (dependencies first).
-fn provide_impl(b: &Binding, i: usize, builder: &Ident) -> TokenStream {
+/// The bindings of each key, in order of first appearance: one field per key.
+fn key_groups(module: &ModuleDef) -> Vec<Vec<(usize, &Binding)>> {
+    let mut groups: Vec<(String, Vec<(usize, &Binding)>)> = Vec::new();
+    for (i, b) in module.bindings.iter().enumerate() {
+        let spelling = format!(
+            "{} @ {:?}",
+            super::super::graph::pretty(&b.key),
+            b.id.as_ref().map(LitStr::value)
+        );
+        match groups.iter_mut().find(|(s, _)| *s == spelling) {
+            Some((_, group)) => group.push((i, b)),
+            None => groups.push((spelling, vec![(i, b)])),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
+}
+
+/// A key whose binding the activation chooses (several bindings, or a tagged one).
+fn is_chosen(group: &[(usize, &Binding)]) -> bool {
+    group.len() > 1 || group.iter().any(|(_, b)| !b.tags.is_empty())
+}
+
+fn key_value(b: &Binding) -> TokenStream {
     let p = private();
-    let field = format_ident!("__distage_f{i}");
     let key = &b.key;
-    let n = id_type(b.id.as_ref());
-    let key_value = match &b.id {
+    match &b.id {
         Some(id) => quote!(#p::DIKey::named::<#key>(#id)),
         None => quote!(#p::DIKey::of::<#key>()),
-    };
-    let origin = quote_spanned!(b.span=> #p::Origin::new(::core::file!(), ::core::line!(), ::core::column!()));
-    let target = quote!(|| (#key_value, #origin));
-    let build = build_expr(b, &target);
-    let body = if is_guarded(b) {
-        let flag = format_ident!("__distage_building{i}");
+    }
+}
+
+/// Where `b` was bound, as the runtime module records it (the statement's span).
+fn origin(b: &Binding) -> TokenStream {
+    let p = private();
+    quote_spanned!(b.span=> #p::Origin::new(::core::file!(), ::core::line!(), ::core::column!()))
+}
+
+/// `impl Provide<K, N> for Builder`: the field if built, else build it (dependencies first):
+/// the key's one binding, or the one the activation chose.
+fn provide_impl(group: &[(usize, &Binding)], g: usize, builder: &Ident) -> TokenStream {
+    let p = private();
+    let field = format_ident!("__distage_f{g}");
+    let first = group[0].1;
+    let key = &first.key;
+    let n = id_type(first.id.as_ref());
+    let steps: Vec<TokenStream> = group.iter().map(|&(i, b)| step(b, i)).collect();
+    let body = if is_chosen(group) {
+        let choice = format_ident!("__distage_choice{g}");
+        let arms = steps
+            .iter()
+            .enumerate()
+            .map(|(k, step)| quote!(#k => { #step }));
+        let key_value = key_value(first);
         quote! {
-            if self.#flag.replace(true) {
-                return ::core::result::Result::Err(#p::typed_cycle(#target));
-            }
-            let __distage_v = #p::typed_step::<#key>(&self.__distage_releases, #target, || #build);
-            self.#flag.set(false);
-            let __distage_v = __distage_v?;
+            let __distage_v = match self.#choice {
+                #(#arms)*
+                _ => return ::core::result::Result::Err(#p::Error::Internal(
+                    ::std::format!("a typed graph chose no binding of `{}`", #key_value),
+                )),
+            };
         }
     } else {
-        quote!(let __distage_v = #p::typed_step::<#key>(&self.__distage_releases, #target, || #build)?;)
+        let step = &steps[0];
+        quote!(let __distage_v = { #step };)
     };
     quote! {
         impl #p::Provide<#key, #n> for #builder {
@@ -168,6 +236,30 @@ fn provide_impl(b: &Binding, i: usize, builder: &Ident) -> TokenStream {
                 ::core::result::Result::Ok(self.#field.get_or_init(|| __distage_v))
             }
         }
+    }
+}
+
+/// Builds binding `b` (number `i` in the module), as an `Arc` of its key, returning early on
+/// failure.
+fn step(b: &Binding, i: usize) -> TokenStream {
+    let p = private();
+    let key = &b.key;
+    let key_value = key_value(b);
+    let origin = origin(b);
+    let target = quote!(|| (#key_value, #origin));
+    let build = build_expr(b, &target);
+    if is_guarded(b) {
+        let flag = format_ident!("__distage_building{i}");
+        quote! {
+            if self.#flag.replace(true) {
+                return ::core::result::Result::Err(#p::typed_cycle(#target));
+            }
+            let __distage_v = #p::typed_step::<#key>(&self.__distage_releases, #target, || #build);
+            self.#flag.set(false);
+            __distage_v?
+        }
+    } else {
+        quote!(#p::typed_step::<#key>(&self.__distage_releases, #target, || #build)?)
     }
 }
 
@@ -298,12 +390,6 @@ fn check_supported(module: &ModuleDef) -> syn::Result<()> {
         );
     };
     for b in &module.bindings {
-        if let Some(tag) = b.tags.first() {
-            reject(
-                tag.span(),
-                "tagged bindings (activations choose among them)",
-            );
-        }
         let what = match &b.implementation {
             Implementation::Async(_) | Implementation::TryAsync(_) => Some("async constructors"),
             Implementation::ResourceAsync(_) => Some("async resources"),
