@@ -68,6 +68,11 @@ pub fn injectable(args: TokenStream, item: TokenStream) -> TokenStream {
 /// A missing dependency, a cycle, a duplicate binding or an implementation that does not
 /// implement the bound trait is a compile error naming your types; the `distage` crate's guide
 /// says where these checks stop and the planner takes over.
+///
+/// `#[typed]` before the module's name also generates `AppModule::Typed`, the typed graph
+/// (compile-time instantiation): `AppModule::Typed::build()` (or `build_with(&activation)`)
+/// makes every binding by straight calls into a field, `get::<T>()` reads one, `close()`
+/// releases resources in reverse order. See the guide's "Typed graphs" for what it builds.
 #[proc_macro]
 pub fn module(input: TokenStream) -> TokenStream {
     let span = proc_macro::Span::call_site();
