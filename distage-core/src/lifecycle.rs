@@ -38,7 +38,35 @@ pub struct Lifecycle<T> {
     pub(crate) release: Option<ReleaseFn<T>>,
 }
 
+/// A sync release step that owns a handle to its resource.
+pub(crate) type BoundRelease = Box<dyn FnOnce() -> Result<(), BoxError> + Send>;
+
 impl<T: Send + Sync + 'static> Lifecycle<T> {
+    /// Acquires a resource bound with `from_resource`: the instance, and its release step if it
+    /// has one. An async `Lifecycle` is an error saying what to do instead (`remedy`).
+    pub(crate) fn acquire_sync(
+        self,
+        remedy: &str,
+    ) -> Result<(Arc<T>, Option<BoundRelease>), BoxError> {
+        let (acquire, release) = match (self.acquire, self.release) {
+            (Acquire::Sync(acquire), None) => (acquire, None),
+            (Acquire::Sync(acquire), Some(ReleaseFn::Sync(release))) => (acquire, Some(release)),
+            _ => {
+                return Err(format!(
+                    "`{}` is bound with `from_resource`, but its Lifecycle is async: {remedy}",
+                    crate::key::short_type_name(std::any::type_name::<T>())
+                )
+                .into());
+            }
+        };
+        let resource = Arc::new(acquire()?);
+        let release = release.map(|release| {
+            let held = resource.clone();
+            Box::new(move || release(&held)) as BoundRelease
+        });
+        Ok((resource, release))
+    }
+
     /// A resource with an infallible acquire and release.
     pub fn make(
         acquire: impl FnOnce() -> T + Send + 'static,

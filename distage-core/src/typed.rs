@@ -27,7 +27,7 @@ use crate::functoid::IntoFunctoid;
 use crate::inject::{Arg, Args, Injectable, IntoArc, Value};
 use crate::injector::{Injector, PlannerInput};
 use crate::key::DIKey;
-use crate::lifecycle::{Acquire, Lifecycle, ReleaseFn};
+use crate::lifecycle::Lifecycle;
 use crate::logger::Logger;
 use crate::module::Module;
 use crate::origin::{Origin, StepTarget};
@@ -131,27 +131,24 @@ pub trait TypedArgTree<B> {
     ) -> Result<(), Error>;
 }
 
-impl<B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N> TypedArgTree<B> for Strict<Key<T, N>> {
-    fn push<'b>(
-        builder: &'b B,
-        component: &'static str,
-        out: &mut Vec<Arg<'b>>,
-    ) -> Result<(), Error> {
-        out.push(<Self as TypedArg<B>>::arg(builder, component)?);
-        Ok(())
-    }
+/// A single dependency item is a leaf of the tree: its one argument.
+macro_rules! typed_arg_leaf {
+    ([$($generics:tt)*] $item:ty) => {
+        impl<$($generics)*> TypedArgTree<B> for $item {
+            fn push<'b>(
+                builder: &'b B,
+                component: &'static str,
+                out: &mut Vec<Arg<'b>>,
+            ) -> Result<(), Error> {
+                out.push(<Self as TypedArg<B>>::arg(builder, component)?);
+                Ok(())
+            }
+        }
+    };
 }
 
-impl<B> TypedArgTree<B> for NoDep<LoggerParam> {
-    fn push<'b>(
-        builder: &'b B,
-        component: &'static str,
-        out: &mut Vec<Arg<'b>>,
-    ) -> Result<(), Error> {
-        out.push(<Self as TypedArg<B>>::arg(builder, component)?);
-        Ok(())
-    }
-}
+typed_arg_leaf!([B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N] Strict<Key<T, N>>);
+typed_arg_leaf!([B] NoDep<LoggerParam>);
 
 macro_rules! typed_arg_tree {
     ($($a:ident)*) => {
@@ -513,25 +510,11 @@ impl BuildReleases {
         lifecycle: Lifecycle<I>,
         coerce: fn(Arc<I>) -> Arc<K>,
     ) -> Result<Arc<K>, BoxError> {
-        let Lifecycle { acquire, release } = lifecycle;
-        let (acquire, release) = match (acquire, release) {
-            (Acquire::Sync(acquire), None) => (acquire, None),
-            (Acquire::Sync(acquire), Some(ReleaseFn::Sync(release))) => (acquire, Some(release)),
-            _ => {
-                return Err(format!(
-                    "`{}` is bound with `from_resource`, but its Lifecycle is async: a typed graph acquires synchronously (remove `#[typed]` and use `from_resource_async`)",
-                    crate::key::short_type_name(std::any::type_name::<I>())
-                )
-                .into());
-            }
-        };
-        let resource = Arc::new(acquire()?);
-        if let Some(release) = release {
-            let held = resource.clone();
-            self.acquired.borrow_mut().push(Release {
-                target,
-                run: Box::new(move || release(&held)),
-            });
+        let (resource, release) = lifecycle.acquire_sync(
+            "a typed graph acquires synchronously (remove `#[typed]` and use `from_resource_async`)",
+        )?;
+        if let Some(run) = release {
+            self.acquired.borrow_mut().push(Release { target, run });
         }
         Ok(coerce(resource))
     }

@@ -91,25 +91,11 @@ pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 
     // Not identified: `coerce` may hold data.
     let (deps, call, _) = f.into_functoid().into_parts();
     Provider::call(deps, ImplKind::Resource, move |args: &mut Args<'_>| {
-        let Lifecycle { acquire, release } = call(args)?;
-        let (acquire, release) = match (acquire, release) {
-            (Acquire::Sync(acquire), None) => (acquire, None),
-            (Acquire::Sync(acquire), Some(ReleaseFn::Sync(release))) => (acquire, Some(release)),
-            _ => {
-                return Err(format!(
-                    "`{}` is bound with `from_resource`, but its Lifecycle is async: bind it with `from_resource_async` and produce with `produce_async`",
-                    crate::key::short_type_name(std::any::type_name::<I>())
-                )
-                .into());
-            }
-        };
-        let resource = Arc::new(acquire()?);
-        let instance = coerce(resource.clone());
+        let (resource, release) = call(args)?
+            .acquire_sync("bind it with `from_resource_async` and produce with `produce_async`")?;
+        let instance = coerce(resource);
         Ok(match release {
-            Some(release) => Produced::with_release(
-                instance,
-                Release::Sync(Box::new(move || release(&resource))),
-            ),
+            Some(release) => Produced::with_release(instance, Release::Sync(release)),
             None => Produced::instance(instance),
         })
     })
