@@ -314,3 +314,38 @@ fn a_typed_graph_builds_the_bindings_the_activation_chooses() {
     let typed = Tagged::Typed::build().unwrap_err().to_string();
     assert_eq!(typed, runtime, "no activation: the planner's error");
 }
+
+struct Remote;
+
+fn remote() -> Lifecycle<Remote> {
+    Lifecycle::make_async(async { Remote }, |_: Arc<Remote>| async {})
+}
+
+module! {
+    #[typed]
+    AsyncLifecycle {
+        make<Remote>.from_resource(remote);
+    }
+}
+
+/// An async `Lifecycle` given to `from_resource` is an error naming the type and the way out,
+/// in the typed graph and in the runtime plan alike; nothing is acquired.
+#[test]
+fn an_async_lifecycle_bound_with_from_resource_says_what_to_do() {
+    let typed = AsyncLifecycle::Typed::build().unwrap_err().to_string();
+    assert!(
+        typed.contains("`Remote` is bound with `from_resource`, but its Lifecycle is async"),
+        "{typed}"
+    );
+    assert!(typed.contains("from_resource_async"), "{typed}");
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(AsyncLifecycle::module()))
+        .unwrap();
+    let runtime = injector.produce(&plan).unwrap_err().to_string();
+    assert!(
+        runtime.contains("`Remote` is bound with `from_resource`, but its Lifecycle is async"),
+        "{runtime}"
+    );
+    assert!(runtime.contains("produce_async"), "{runtime}");
+}
