@@ -1,10 +1,12 @@
 //! Compile-time instantiation: what the typed graph of a `#[typed]` `module!` is built with.
 //!
-//! The macro writes a builder with one `OnceCell<Arc<K>>` per binding and one [`Provide`] impl
-//! per key: providing a key builds what it needs first (each at most once), so the graph is
-//! built in dependency order by straight calls, with no plan and no type erasure but the
-//! constructors' own [`Args`]. A derived component's arguments come from its compile-time
-//! dependency tuple ([`StaticDeps`](crate::check::StaticDeps)) through [`TypedArgs`].
+//! The macro writes a builder with one `OnceCell<Arc<K>>` per key and one [`Provide`] impl per
+//! key: providing a key builds what it needs first (each at most once), so the graph is built
+//! in dependency order by straight calls, with no plan. A derived component is built from its
+//! parts by `from_parts` (a struct literal, as by hand) when it has them ([`PartsPath`]), else
+//! by `construct` over [`Args`] taken from its compile-time dependency tuple
+//! ([`StaticDeps`](crate::check::StaticDeps), [`TypedArgs`]). Where a key has tagged bindings,
+//! the planner chooses which, once per build ([`typed_plan`], [`typed_choice`]).
 //!
 //! Guarantees are the runtime producer's: a failing or panicking constructor fails the build
 //! with its key and binding; resources are acquired in dependency order and released in exact
