@@ -23,6 +23,7 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
     let mut inits = Vec::new();
     let mut provides = Vec::new();
     let mut gets = Vec::new();
+    let mut named_gets = Vec::new();
     let mut takes = Vec::new();
     let mut moves = Vec::new();
     let mut choices = Vec::new();
@@ -53,7 +54,18 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
             });
         }
         provides.push(provide_impl(group, g, &builder));
-        if first.id.is_none() {
+        if let Some(id) = &first.id {
+            named_gets.push(quote! {
+                if __distage_id == #id {
+                    let __distage_field: &dyn ::core::any::Any = #p::typed_built(&self.#field);
+                    if let ::core::option::Option::Some(__distage_v) =
+                        __distage_field.downcast_ref::<::std::sync::Arc<T>>()
+                    {
+                        return ::core::option::Option::Some(::std::sync::Arc::clone(__distage_v));
+                    }
+                }
+            });
+        } else {
             gets.push(quote! {
                 #[diagnostic::do_not_recommend]
                 impl #p::TypedGet<#key> for #graph {
@@ -142,6 +154,17 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
                 Self: #p::TypedGet<T>,
             {
                 ::std::sync::Arc::clone(#p::TypedGet::<T>::field(self))
+            }
+
+            /// The instance of `T` bound with `.named(id)`, or `None` when the module binds no
+            /// such key (ids are strings: this one is checked when called, not compiled).
+            #[allow(unused_variables)]
+            pub fn get_named<T: ?Sized + 'static>(
+                &self,
+                __distage_id: &str,
+            ) -> ::core::option::Option<::std::sync::Arc<T>> {
+                #(#named_gets)*
+                ::core::option::Option::None
             }
 
             /// Releases the resources in reverse order of acquisition (dropping the graph does
