@@ -236,6 +236,7 @@ pub struct DIKey {
 }
 
 /// The hash of a key's parts; the locator's index computes the same from a lookup's parts.
+#[inline]
 pub(crate) fn key_hash(ty: TypeId, kind: KeyKind, id: Option<&[u8]>) -> u64 {
     // The kind picks the starting state, so an unnamed key costs one multiply (the `TypeId`).
     let mut h = crate::hash::key_hasher(kind as u64);

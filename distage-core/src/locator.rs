@@ -179,7 +179,8 @@ impl LocatorInner {
                 return Lookup::Closed;
             }
             if let Some(slot) = this.plan.index.find_hashed(hash, ty, kind, id) {
-                return this.slot(slot);
+                // `closed` was read just above.
+                return this.instance(slot);
             }
             match this.parent() {
                 Some(parent) => this = parent,
@@ -193,7 +194,13 @@ impl LocatorInner {
         if self.closed.load(Ordering::Acquire) {
             return Lookup::Closed;
         }
-        match self.slots[slot].get() {
+        self.instance(slot)
+    }
+
+    /// The slot's instance, the locator known not closed.
+    #[inline]
+    fn instance(&self, slot: usize) -> Lookup<'_> {
+        match self.slots.get(slot).and_then(OnceLock::get) {
             Some(instance) => Lookup::Found(&**instance),
             None => Lookup::NotYetProduced,
         }
