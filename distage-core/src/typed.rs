@@ -410,31 +410,22 @@ pub fn typed_plan(module: Module, activation: &Activation) -> Result<Plan, Error
 
 /// Which of `candidates` (their origins, in the typed graph's order) the plan chose for `key`.
 pub fn typed_choice(plan: &Plan, key: DIKey, candidates: &[Origin]) -> Result<usize, Error> {
-    let target = StepTarget::Key(key);
     let chosen = plan
         .steps()
         .iter()
-        .find(|step| step.target() == target)
+        .find(|step| matches!(step.target(), StepTarget::Key(k) if k == key))
         .and_then(|step| {
             candidates
                 .iter()
                 .position(|origin| *origin == step.origin())
         });
-    match chosen {
-        Some(i) => Ok(i),
-        None => {
-            let StepTarget::Key(key) = target else {
-                return Err(Error::Internal("a typed graph's key is not a key".into()));
-            };
-            Err(Error::NotFound {
-                key,
-                needed_by: Some(
-                    "the typed graph, which builds every key: no binding of it is active under this activation"
-                        .into(),
-                ),
-            })
-        }
-    }
+    chosen.ok_or_else(|| Error::NotFound {
+        key,
+        needed_by: Some(
+            "the typed graph, which builds every key: no binding of it is active under this activation"
+                .into(),
+        ),
+    })
 }
 
 /// Where a binding was bound and its key, computed only when needed for an error.

@@ -352,12 +352,17 @@ fn build_expr(b: &Binding, target: &TokenStream) -> TokenStream {
                 ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
             }
         },
-        // Rejected by `check_supported`.
+        // Rejected by `check_supported` before any code is generated; a compile error all the
+        // same, never code that panics.
         Implementation::Async(_)
         | Implementation::TryAsync(_)
         | Implementation::ResourceAsync(_)
         | Implementation::Subcontext(..)
-        | Implementation::Factory => quote!(::core::unimplemented!()),
+        | Implementation::Factory => {
+            quote!(::core::compile_error!(
+                "distage: a typed graph cannot build this binding"
+            ))
+        }
     }
 }
 
