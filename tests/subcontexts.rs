@@ -478,3 +478,75 @@ fn plan_check_varies_the_axes_only_a_subcontext_uses() {
         .collect();
     assert_eq!(broken, vec!["{Mode::Test}"], "{report}");
 }
+
+/// Drops its name into the log: the order instances go in (`N` makes three distinct keys).
+struct Dropped<const N: u8>(&'static str, Arc<Mutex<Vec<String>>>);
+impl<const N: u8> Drop for Dropped<N> {
+    fn drop(&mut self) {
+        self.1.lock().unwrap().push(format!("drop {}", self.0));
+    }
+}
+
+type First = Dropped<0>;
+type Pool = Dropped<1>;
+type Last = Dropped<2>;
+struct Wide(u32);
+
+/// A run with more locals and arguments than its buffers keep inline (four), and a resource
+/// after a plain instance and before another: every value reaches its place, and closing
+/// drops and releases in reverse order of production.
+#[test]
+fn a_wide_run_gets_every_local_and_ends_in_reverse_order() {
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+    let sub = Module::build(move |s| {
+        s.make::<First>()
+            .from_fn(move |_: Arc<u8>| Dropped("first", l1.clone()));
+        s.make::<Pool>().from_resource(move |_: Arc<First>| {
+            let (open, close) = (l2.clone(), l2.clone());
+            Lifecycle::make(
+                move || Dropped("pool", open.clone()),
+                move |_| close.lock().unwrap().push("release pool".into()),
+            )
+        });
+        s.make::<Last>()
+            .from_fn(move |_: Arc<Pool>| Dropped("last", l3.clone()));
+        s.make::<Wide>().from_fn(
+            |a: Arc<u8>,
+             b: Arc<u16>,
+             c: Arc<u32>,
+             d: Arc<u64>,
+             e: Arc<i8>,
+             f: Arc<i16>,
+             _: Arc<Last>| {
+                Wide(u32::from(*a) + u32::from(*b) + *c + *d as u32 + *e as u32 + *f as u32)
+            },
+        );
+    });
+    let parent = Module::build(|m| {
+        m.make_subcontext::<Wide>(sub)
+            .local::<u8>()
+            .local::<u16>()
+            .local::<u32>()
+            .local::<u64>()
+            .local::<i8>()
+            .local::<i16>();
+    });
+    let locator = produce_root::<Subcontext<Wide>>(parent);
+    let wide = locator.get::<Subcontext<Wide>>().unwrap();
+    let sum = wide
+        .provide(1u8)
+        .provide(2u16)
+        .provide(3u32)
+        .provide(4u64)
+        .provide(5i8)
+        .provide(99i16)
+        .provide(6i16) // the last value given wins
+        .run(|w: Arc<Wide>| w.0)
+        .unwrap();
+    assert_eq!(sum, 21);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["drop last", "release pool", "drop pool", "drop first"]
+    );
+}

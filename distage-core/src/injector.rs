@@ -169,7 +169,7 @@ impl Injector {
     /// order. If a step fails or panics, what was acquired is released in reverse order and the
     /// error names the step.
     pub fn produce(&self, plan: &Plan) -> Result<Locator, Error> {
-        crate::producer::produce(plan, self.parent_for(plan)?, Vec::new())
+        crate::producer::produce(plan, self.parent_for(plan)?, Default::default())
     }
 
     /// Produces `plan`, awaiting async constructors and resources; each step starts as soon as
@@ -182,7 +182,7 @@ impl Injector {
     /// are dropped and everything already acquired is released: sync release steps at once,
     /// async ones on the current tokio runtime (or a temporary one when there is none).
     pub async fn produce_async(&self, plan: &Plan) -> Result<AsyncLocator, Error> {
-        crate::producer::produce_async(plan, self.parent_for(plan)?, Vec::new())
+        crate::producer::produce_async(plan, self.parent_for(plan)?, Default::default())
             .await
             .map(|locator| AsyncLocator { locator })
     }

@@ -14,13 +14,17 @@ use crate::key::{DIKey, Id, KeyKind, key_hash};
 use crate::logger::Logger;
 use crate::plan::{Plan, PlanData};
 use crate::set::Set;
+use crate::small::Small;
+
+/// A locator's instances, one slot per plan step: inline for a small plan (a request scope's).
+pub(crate) type Slots = Small<OnceLock<Instance>, 4>;
 
 /// The shared state of a locator: one slot per plan step, and what to release.
 pub(crate) struct LocatorInner {
     pub(crate) plan: Arc<PlanData>,
     /// The locator this one inherits from (`Injector::inherit`, subcontexts).
     pub(crate) parent: Option<Arc<LocatorInner>>,
-    pub(crate) slots: Box<[OnceLock<Instance>]>,
+    pub(crate) slots: Slots,
     /// Produced steps in the order their production completed, with their release steps.
     pub(crate) acquired: Mutex<Vec<(usize, Option<Release>)>>,
     pub(crate) closed: AtomicBool,
@@ -68,7 +72,7 @@ impl LocatorInner {
             Some(_) => return Err(Error::ParentClosed),
             None => None,
         };
-        let slots = (0..plan.steps.len()).map(|_| OnceLock::new()).collect();
+        let slots = Slots::blanks(plan.steps.len());
         let inner = Arc::new(LocatorInner {
             plan,
             parent,
@@ -124,6 +128,28 @@ impl LocatorInner {
                 .unwrap_or_else(|e| e.into_inner())
                 .iter()
                 .any(|(_, release)| matches!(release, Some(Release::Async(_))))
+    }
+
+    /// Takes this locator off its parent's list of children, with a lease on the parent so
+    /// that the parent's close waits until this one is released (it would have closed this
+    /// one first). `None`, and still listed, when the parent is already closing.
+    fn leave_parent(&self) -> Option<Lease> {
+        let parent = self.parent.as_ref()?;
+        if !parent.gate.enter() {
+            return None;
+        }
+        let lease = Lease {
+            parent: parent.clone(),
+        };
+        let this: *const LocatorInner = self;
+        let mut children = parent.children.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = children
+            .iter()
+            .rposition(|c| std::ptr::eq(c.as_ptr(), this))
+        {
+            children.remove(at);
+        }
+        Some(lease)
     }
 
     /// The children still alive, most recent first, taken from the list.
@@ -242,11 +268,14 @@ impl LocatorInner {
 
     /// Releases everything: what `close` does, and what dropping the last handle does.
     pub(crate) fn shutdown(self: &mut Arc<Self>) -> Vec<ReleaseFailure> {
+        // Off its parent's list (that list's weak handle would keep `get_mut` from succeeding),
+        // leased on the parent's gate until released, as its close waits for leases.
+        let _lease = self.leave_parent();
         match Arc::get_mut(self) {
             Some(inner) => {
-                let mut slots = std::mem::take(&mut inner.slots).into_vec();
+                let mut slots = std::mem::take(&mut inner.slots);
                 let failures = crate::release::release_in_order(inner, Some(&mut slots));
-                inner.slots = slots.into_boxed_slice();
+                inner.slots = slots;
                 failures
             }
             // Someone still holds the state (a child locator, a `LocatorRef` mid-call): run the
@@ -264,15 +293,28 @@ impl LocatorInner {
         if self.gate.shut_if_idle() && self.releases_sync_only() {
             return crate::release::RunToEnd::ran(self.shutdown());
         }
-        let slots =
-            Arc::get_mut(&mut self).map(|inner| std::mem::take(&mut inner.slots).into_vec());
+        let slots = Arc::get_mut(&mut self).map(|inner| std::mem::take(&mut inner.slots));
         crate::release::RunToEnd::new(crate::release::release_concurrently(self, slots))
     }
 }
 
 impl Drop for LocatorInner {
     fn drop(&mut self) {
-        let mut slots = std::mem::take(&mut self.slots).into_vec();
+        // Closed before its last handle went, with nothing left to release (a request scope's
+        // usual end): only the instances go, in reverse.
+        let released = *self.closed.get_mut()
+            && (self.acquired.get_mut()).is_ok_and(|a| a.is_empty())
+            && (self.children.get_mut()).is_ok_and(|c| c.is_empty());
+        if released {
+            for slot in self.slots.iter_mut().rev() {
+                crate::release::drop_instance(slot.take());
+            }
+            if let Ok(lease) = self.lease.get_mut() {
+                drop(lease.take());
+            }
+            return;
+        }
+        let mut slots = std::mem::take(&mut self.slots);
         for failure in crate::release::release_in_order(self, Some(&mut slots)) {
             tracing::error!("{failure}");
         }

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use crate::binding::{AsyncCall, Instance, Produced};
+use crate::binding::{AsyncCall, Instance, Produced, Release};
 use crate::boxed::BoxError;
 use crate::boxed::BoxFuture;
 use crate::concurrent::Concurrent;
@@ -15,9 +15,10 @@ use crate::inject::{LocatorRef, SlotRef};
 use crate::locator::{Locator, LocatorInner, Lookup};
 use crate::logger::Logger;
 use crate::plan::{Action, ArgSource, ParentSlot, Plan, Step};
+use crate::small::Small;
 
 /// Values given to a production: a subcontext's locals, by position.
-pub(crate) type Inputs = Vec<Option<Instance>>;
+pub(crate) type Inputs = Small<Option<Instance>, 4>;
 
 /// Produces every step in plan order. On the first failure (error or panic), everything already
 /// acquired is released in reverse order and the failure is returned with its key.
@@ -39,16 +40,25 @@ pub(crate) fn produce(
         });
     }
     let inner = LocatorInner::new(plan.data.clone(), parent)?;
-    // One argument buffer for every step, and the acquisitions kept here until the end: the
-    // per-step cost is the user's constructor plus a lookup per argument.
-    let mut args: Vec<Arg<'_>> = Vec::new();
-    let mut acquired = Vec::with_capacity(plan.data.steps.len());
+    // One argument buffer for every step: the per-step cost is the user's constructor plus a
+    // lookup per argument.
+    let mut args = ArgBuf::default();
+    // Steps complete in plan order here, which is also the order `release_in_order` drops
+    // slots in when they are not listed: the list starts only with the first release step
+    // (a request scope without resources allocates none).
+    let mut acquired: Vec<(usize, Option<Release>)> = Vec::new();
     for (i, step) in plan.data.steps.iter().enumerate() {
         match run_step(&inner, step, &mut inputs, &mut args) {
             Ok(produced) => {
                 // The slot is empty: each step runs once.
                 let _ = inner.slots[i].set(produced.instance);
-                acquired.push((i, produced.release));
+                if produced.release.is_some() && acquired.is_empty() {
+                    acquired.reserve(plan.data.steps.len());
+                    acquired.extend((0..i).map(|j| (j, None)));
+                }
+                if !acquired.is_empty() || produced.release.is_some() {
+                    acquired.push((i, produced.release));
+                }
             }
             Err(cause) => {
                 drop(args);
@@ -60,10 +70,16 @@ pub(crate) fn produce(
         }
     }
     drop(args);
-    *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired;
+    if !acquired.is_empty() {
+        *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired;
+    }
     inner.produced();
     Ok(Locator { inner })
 }
+
+/// The arguments of one step: up to four inline (a request scope's plan allocates no buffer),
+/// more in a vector the following steps reuse.
+pub(crate) type ArgBuf<'a> = Small<Arg<'a>, 4>;
 
 /// Produces the plan with every step started as soon as what it depends on is produced: async
 /// steps run concurrently, so start-up takes the longest chain, not the sum.
@@ -104,7 +120,7 @@ pub(crate) async fn produce_async(
         .collect();
     let mut in_flight: Concurrent<Result<Produced, BoxError>> = Concurrent::new();
     let mut failures: Vec<(usize, Failure)> = Vec::new();
-    let mut args: Vec<Arg<'_>> = Vec::new();
+    let mut args = ArgBuf::default();
     let mut finish = |i: usize, produced: Produced, ready: &mut Vec<usize>| {
         complete(&inner, i, produced);
         for &d in &dependents[i] {
@@ -227,7 +243,7 @@ pub(crate) fn run_step<'a>(
     inner: &'a Arc<LocatorInner>,
     step: &'a Step,
     inputs: &mut Inputs,
-    args: &mut Vec<Arg<'a>>,
+    args: &mut ArgBuf<'a>,
 ) -> Result<Produced, Failure> {
     args.clear();
     for (position, &source) in inner.plan.args(step).iter().enumerate() {

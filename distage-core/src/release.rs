@@ -18,7 +18,7 @@ use crate::boxed::BoxError;
 use crate::boxed::BoxFuture;
 use crate::concurrent::Concurrent;
 use crate::error::{Failure, ReleaseFailure};
-use crate::locator::{Lease, LocatorInner};
+use crate::locator::{Lease, LocatorInner, Slots};
 
 /// Runs the release steps in reverse order of acquisition, each exactly once. With `drop_slots`
 /// each instance is also dropped right after its release step, so `Drop` types are released
@@ -81,7 +81,7 @@ pub(crate) fn release_in_order(
 }
 
 /// A panicking `Drop` must not stop the other releases.
-fn drop_instance(instance: Option<Instance>) {
+pub(crate) fn drop_instance(instance: Option<Instance>) {
     let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
 }
 
@@ -239,11 +239,16 @@ impl Future for RunToEnd {
 impl Drop for RunToEnd {
     fn drop(&mut self) {
         if let Some(release) = self.release.take() {
-            hand_off(Relay::new(Box::pin(async move {
-                for failure in release.await {
-                    tracing::error!("{failure}");
-                }
-            })));
+            // It goes on in the span it was dropped in (a request's), where its failures log.
+            let span = tracing::Span::current();
+            hand_off(Relay::new(Box::pin(tracing::Instrument::instrument(
+                async move {
+                    for failure in release.await {
+                        tracing::error!("{failure}");
+                    }
+                },
+                span,
+            ))));
         }
     }
 }
@@ -352,7 +357,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
 /// Instances in `slots` are dropped right after their release step.
 pub(crate) async fn release_concurrently(
     inner: Arc<LocatorInner>,
-    mut slots: Option<Vec<OnceLock<Instance>>>,
+    mut slots: Option<Slots>,
 ) -> Vec<ReleaseFailure> {
     let releasing = inner.releasing().hold();
     // Children being produced finish first (see `crate::gate`).
@@ -390,20 +395,19 @@ pub(crate) async fn release_concurrently(
     // Ready resources; popped from the end, so kept in acquisition order: latest acquired first.
     let mut ready: Vec<usize> = (0..acquired.len()).filter(|&i| waiting[i] == 0).collect();
     let mut in_flight: Concurrent<Result<(), BoxError>> = Concurrent::new();
-    let mut done =
-        |i: usize, ready: &mut Vec<usize>, slots: &mut Option<Vec<OnceLock<Instance>>>| {
-            if let Some(slots) = slots.as_mut() {
-                let instance = slots[acquired[i]].take();
-                let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
+    let mut done = |i: usize, ready: &mut Vec<usize>, slots: &mut Option<Slots>| {
+        if let Some(slots) = slots.as_mut() {
+            let instance = slots[acquired[i]].take();
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
+        }
+        for &dep in &depends_on[i] {
+            waiting[dep] -= 1;
+            if waiting[dep] == 0 {
+                let at = ready.partition_point(|&r| r < dep);
+                ready.insert(at, dep);
             }
-            for &dep in &depends_on[i] {
-                waiting[dep] -= 1;
-                if waiting[dep] == 0 {
-                    let at = ready.partition_point(|&r| r < dep);
-                    ready.insert(at, dep);
-                }
-            }
-        };
+        }
+    };
     loop {
         while let Some(i) = ready.pop() {
             match releases[i].take() {

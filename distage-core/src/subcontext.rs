@@ -14,12 +14,15 @@ use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject, instance};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::locator::{AsyncLocator, Locator, LocatorInner};
 use crate::module::{Make, Module, ModuleBuilder, SubcontextSpec};
-use crate::plan::Plan;
+use crate::plan::{Action, Plan};
 use crate::planner;
+use crate::producer::Inputs;
 
 struct Shared {
     plan: Plan,
     locals: Vec<DIKey>,
+    /// A step of the plan is async: runs must be produced with `produce_async`/`run_async`.
+    is_async: bool,
     parent: Weak<LocatorInner>,
 }
 
@@ -82,11 +85,7 @@ impl<A: ?Sized> fmt::Debug for Subcontext<A> {
 impl<A: ?Sized + Send + Sync + 'static> Subcontext<A> {
     /// Starts a run with the local value `value` (the local `T`).
     pub fn provide<T: Send + Sync + 'static>(&self, value: T) -> SubcontextRun<'_, A> {
-        SubcontextRun {
-            subcontext: self,
-            values: Vec::new(),
-        }
-        .provide(value)
+        SubcontextRun::new(self).provide(value)
     }
 
     /// Starts a run with the local `T` named `id`.
@@ -95,20 +94,12 @@ impl<A: ?Sized + Send + Sync + 'static> Subcontext<A> {
         id: impl Into<Id>,
         value: T,
     ) -> SubcontextRun<'_, A> {
-        SubcontextRun {
-            subcontext: self,
-            values: Vec::new(),
-        }
-        .provide_named(id, value)
+        SubcontextRun::new(self).provide_named(id, value)
     }
 
     /// Runs without local values (for a subcontext that declares none).
     pub fn run<M, R, F: RunFn<M, R>>(&self, f: F) -> Result<R, Error> {
-        SubcontextRun {
-            subcontext: self,
-            values: Vec::new(),
-        }
-        .run(f)
+        SubcontextRun::new(self).run(f)
     }
 
     /// The plan each run produces.
@@ -120,35 +111,65 @@ impl<A: ?Sized + Send + Sync + 'static> Subcontext<A> {
     pub fn locals(&self) -> &[DIKey] {
         &self.shared.locals
     }
+
+    /// True when a binding of the subcontext is async: its runs are produced with
+    /// [`produce_async`](SubcontextRun::produce_async) or [`run_async`](SubcontextRun::run_async)
+    /// (the sync ones fail naming the async bindings).
+    pub fn is_async(&self) -> bool {
+        self.shared.is_async
+    }
 }
 
 /// A subcontext run being given its local values.
 pub struct SubcontextRun<'a, A: ?Sized> {
     subcontext: &'a Subcontext<A>,
-    values: Vec<(DIKey, Instance)>,
+    /// The values given, in the order of the plan's locals (what the producer takes).
+    inputs: Inputs,
+    /// The first value given for a key that is not a local: the run fails with it.
+    unknown: Option<DIKey>,
 }
 
 impl<A: ?Sized> fmt::Debug for SubcontextRun<'_, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys: Vec<&DIKey> = self.values.iter().map(|(k, _)| k).collect();
+        let keys: Vec<&DIKey> = (self.subcontext.shared.locals.iter())
+            .zip(self.inputs.iter())
+            .filter(|(_, value)| value.is_some())
+            .map(|(key, _)| key)
+            .collect();
         f.debug_struct("SubcontextRun")
             .field("provided", &keys)
+            .field("unknown", &self.unknown)
             .finish()
     }
 }
 
-impl<A: ?Sized + Send + Sync + 'static> SubcontextRun<'_, A> {
+impl<'a, A: ?Sized + Send + Sync + 'static> SubcontextRun<'a, A> {
+    fn new(subcontext: &'a Subcontext<A>) -> Self {
+        SubcontextRun {
+            subcontext,
+            inputs: Inputs::blanks(subcontext.shared.locals.len()),
+            unknown: None,
+        }
+    }
+
     /// Gives the local `T`.
-    pub fn provide<T: Send + Sync + 'static>(mut self, value: T) -> Self {
-        self.values
-            .push((DIKey::of::<T>(), Box::new(Arc::new(value))));
-        self
+    pub fn provide<T: Send + Sync + 'static>(self, value: T) -> Self {
+        self.give(DIKey::of::<T>(), Box::new(Arc::new(value)))
     }
 
     /// Gives the local `T` named `id`.
-    pub fn provide_named<T: Send + Sync + 'static>(mut self, id: impl Into<Id>, value: T) -> Self {
-        self.values
-            .push((DIKey::named::<T>(id), Box::new(Arc::new(value))));
+    pub fn provide_named<T: Send + Sync + 'static>(self, id: impl Into<Id>, value: T) -> Self {
+        self.give(DIKey::named::<T>(id), Box::new(Arc::new(value)))
+    }
+
+    /// Puts `value` where the plan takes the local `key` (the last value given wins).
+    fn give(mut self, key: DIKey, value: Instance) -> Self {
+        match self.subcontext.shared.locals.iter().position(|l| *l == key) {
+            Some(i) => self.inputs[i] = Some(value),
+            None => {
+                self.unknown.get_or_insert(key);
+            }
+        }
         self
     }
 
@@ -216,29 +237,22 @@ impl<A: ?Sized + Send + Sync + 'static> SubcontextRun<'_, A> {
     }
 
     /// The parent, and the values in the order of the plan's locals.
-    fn prepare(self) -> Result<(Arc<LocatorInner>, crate::producer::Inputs), Error> {
+    fn prepare(self) -> Result<(Arc<LocatorInner>, Inputs), Error> {
         let shared = &self.subcontext.shared;
         let parent = shared.parent.upgrade().ok_or(Error::Closed { key: None })?;
-        let mut inputs: crate::producer::Inputs = (0..shared.locals.len()).map(|_| None).collect();
-        for (key, value) in self.values {
-            match shared.locals.iter().position(|l| *l == key) {
-                Some(i) => inputs[i] = Some(value),
-                None => {
-                    let locals: Vec<String> =
-                        shared.locals.iter().map(|l| format!("`{l}`")).collect();
-                    return Err(Error::UnknownLocal {
-                        key,
-                        locals: locals.join(", "),
-                    });
-                }
-            }
+        if let Some(key) = self.unknown {
+            let locals: Vec<String> = shared.locals.iter().map(|l| format!("`{l}`")).collect();
+            return Err(Error::UnknownLocal {
+                key,
+                locals: locals.join(", "),
+            });
         }
-        if let Some(i) = inputs.iter().position(Option::is_none) {
+        if let Some(i) = self.inputs.iter().position(Option::is_none) {
             return Err(Error::MissingLocal {
                 key: shared.locals[i].clone(),
             });
         }
-        Ok((parent, inputs))
+        Ok((parent, self.inputs))
     }
 }
 
@@ -282,7 +296,9 @@ pub(crate) fn subcontext_provider<A: ?Sized + Send + Sync + 'static>(
                 &for_call.locals,
                 &parent.lineage(),
             )?;
+            let is_async = (plan.data.steps.iter()).any(|s| matches!(s.action(), Action::Async(_)));
             let shared = Shared {
+                is_async,
                 plan,
                 locals: for_call.locals.iter().map(|(k, _)| k.clone()).collect(),
                 parent: Arc::downgrade(&parent),
