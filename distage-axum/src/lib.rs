@@ -54,4 +54,4 @@ mod scope;
 pub use error::ServerError;
 pub use inject::Injected;
 pub use layer::{DistageLayer, DistageService};
-pub use scope::{Locals, RequestScope, RequestScopeService};
+pub use scope::{Locals, RequestScope, RequestScopeFuture, RequestScopeService};

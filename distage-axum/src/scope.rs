@@ -19,11 +19,10 @@ use std::task::{Context, Poll, ready};
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use distage_core::{AsyncLocator, LocatorRef, Subcontext, SubcontextRun};
+use distage_core::{AsyncLocator, Locator, Subcontext, SubcontextRun};
 use http_body::{Frame, SizeHint};
 use tower_layer::Layer;
 use tower_service::Service;
-use tracing::Instrument;
 
 use crate::error::{ErrorHook, ServerError, apply_hook};
 use crate::inject::ScopeLocator;
@@ -173,7 +172,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<Result<Response, Infallible>>;
+    type Future = RequestScopeFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -184,25 +183,137 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let locals = (self.scope.locals)(&mut request);
-        let subcontext = self.scope.subcontext.clone();
         let hook = self.scope.on_error.clone();
-        Box::pin(async move {
-            let (scope, locator) = match Scope::enter(subcontext, locals).await {
-                Ok(entered) => entered,
-                Err(error) => return Ok(apply_hook(error.into_response(), hook.as_ref())),
-            };
-            request.extensions_mut().insert(ScopeLocator(locator));
-            // `scope` is held across the handler: a panic or a drop here releases it.
-            let response = inner.call(request).await?;
-            let response = apply_hook(response, hook.as_ref());
-            Ok(response.map(|body| {
-                Body::new(ScopedBody {
-                    inner: body,
-                    scope: Some(scope),
-                })
-            }))
-        })
+        let subcontext = &self.scope.subcontext;
+        if subcontext.is_async() {
+            let subcontext = subcontext.clone();
+            return RequestScopeFuture::boxed(async move {
+                let entered = locals.start(&subcontext).produce_async().await;
+                let (scope, handle) = match entered {
+                    Ok(locator) => Scope::enter(Held::Async(locator)),
+                    Err(error) => {
+                        let response = ServerError(error).into_response();
+                        return Ok(apply_hook(response, hook.as_ref()));
+                    }
+                };
+                request.extensions_mut().insert(handle);
+                // `scope` is held across the handler: a panic or a drop here releases it.
+                let response = inner.call(request).await?;
+                Ok(scope.hold_until_sent(apply_hook(response, hook.as_ref())))
+            });
+        }
+        // No async binding: the scope is entered right here, with no future of its own.
+        let (scope, handle) = match locals.start(subcontext).produce() {
+            Ok(locator) => Scope::enter(Held::Sync(locator)),
+            Err(error) => {
+                let response = ServerError(error).into_response();
+                return RequestScopeFuture::ready(apply_hook(response, hook.as_ref()));
+            }
+        };
+        request.extensions_mut().insert(handle);
+        RequestScopeFuture {
+            state: State::Handling {
+                response: inner.call(request),
+                scope: Some(scope),
+                hook,
+            },
+        }
     }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a [`RequestScopeService`] call: the handler's response, its body holding
+    /// the request's scope. Dropping it before it is ready leaves the scope.
+    pub struct RequestScopeFuture<Fut> {
+        #[pin]
+        state: State<Fut>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<Fut> {
+        /// The handler runs in the entered scope.
+        Handling {
+            #[pin]
+            response: Fut,
+            scope: Option<Scope>,
+            hook: Option<ErrorHook>,
+        },
+        /// A subcontext with async bindings: entering it is awaited, in this future.
+        Entering { future: BoxFuture<Result<Response, Infallible>> },
+        /// The scope could not be entered: the error response.
+        Ready { response: Option<Response> },
+    }
+}
+
+impl<Fut> RequestScopeFuture<Fut> {
+    fn boxed(future: impl Future<Output = Result<Response, Infallible>> + Send + 'static) -> Self {
+        RequestScopeFuture {
+            state: State::Entering {
+                future: Box::pin(future),
+            },
+        }
+    }
+
+    fn ready(response: Response) -> Self {
+        RequestScopeFuture {
+            state: State::Ready {
+                response: Some(response),
+            },
+        }
+    }
+}
+
+impl<Fut> fmt::Debug for RequestScopeFuture<Fut> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Handling { .. } => "handling",
+            State::Entering { .. } => "entering",
+            State::Ready { .. } => "ready",
+        };
+        f.debug_struct("RequestScopeFuture")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl<Fut> Future for RequestScopeFuture<Fut>
+where
+    Fut: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Handling {
+                response,
+                scope,
+                hook,
+            } => {
+                let response = ready!(response.poll(cx))?;
+                let response = apply_hook(response, hook.as_ref());
+                Poll::Ready(Ok(match scope.take() {
+                    Some(scope) => scope.hold_until_sent(response),
+                    None => response,
+                }))
+            }
+            StateProj::Entering { future } => future.as_mut().poll(cx),
+            StateProj::Ready { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                None => Poll::Ready(Ok(ServerError(distage_core::Error::Internal(
+                    "a request scope's future polled after it was ready".into(),
+                ))
+                .into_response())),
+            },
+        }
+    }
+}
+
+/// The scope's locator: produced on the sync path, or awaited (a subcontext with async bindings).
+enum Held {
+    Sync(Locator),
+    Async(AsyncLocator),
 }
 
 /// An entered scope: the subcontext's locator, and the span it was entered in.
@@ -210,54 +321,58 @@ where
 /// Leaving it closes the locator right there: sync releases run at once, with no task and no
 /// thread hand-off; what an async release has left to do goes on in a task.
 struct Scope {
-    locator: Option<AsyncLocator>,
+    locator: Option<Held>,
     span: tracing::Span,
 }
 
 impl Scope {
-    /// Produces the subcontext with `locals`: at once when it has no async bindings.
-    async fn enter<A: ?Sized + Send + Sync + 'static, L: Locals>(
-        subcontext: Subcontext<A>,
-        locals: L,
-    ) -> Result<(Scope, LocatorRef), ServerError> {
-        let locator = locals.start(&subcontext).produce_async().await?;
-        let handle = locator.locator_ref();
+    /// The scope of `locator`, entered in the current span, and the handle extractors find in
+    /// the request's extensions: weak, so that the scope's lifetime stays the request's.
+    fn enter(locator: Held) -> (Scope, ScopeLocator) {
+        let handle = match &locator {
+            Held::Sync(locator) => locator.locator_ref(),
+            Held::Async(locator) => locator.locator_ref(),
+        };
         let scope = Scope {
             locator: Some(locator),
             span: tracing::Span::current(),
         };
-        Ok((scope, handle))
+        (scope, ScopeLocator(handle))
+    }
+
+    /// `response` with its body holding this scope until the body ends or is dropped.
+    fn hold_until_sent(self, response: Response) -> Response {
+        response.map(|body| {
+            Body::new(ScopedBody {
+                inner: body,
+                scope: Some(self),
+            })
+        })
     }
 
     /// Leaves the scope: its releases run now, in the span the scope was entered in; what an
     /// async release has left to do goes on in a task (or, with no runtime, on a thread of its
-    /// own: distage runs a dropped close to its end).
+    /// own: distage runs a dropped close to its end, and logs its failures there).
     fn leave(&mut self) {
         let Some(locator) = self.locator.take() else {
             return;
         };
         let _entered = self.span.enter();
-        let mut close = Box::pin(locator.close());
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        match close.as_mut().poll(&mut cx) {
-            Poll::Ready(Ok(())) => {}
-            // Nobody waits for the release: log its failure.
-            Poll::Ready(Err(error)) => {
-                tracing::error!(error = %error, "request scope: release failed");
-            }
-            Poll::Pending => {
-                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                    let span = self.span.clone();
-                    runtime.spawn(
-                        async move {
-                            if let Err(error) = close.await {
-                                tracing::error!(error = %error, "request scope: release failed");
-                            }
-                        }
-                        .instrument(span),
-                    );
+        let closed = match locator {
+            Held::Sync(locator) => locator.close(),
+            Held::Async(locator) => {
+                // Polled once in place: a scope without async releases is closed by this poll.
+                let close = std::pin::pin!(locator.close());
+                let mut cx = Context::from_waker(std::task::Waker::noop());
+                match close.poll(&mut cx) {
+                    Poll::Ready(closed) => closed,
+                    Poll::Pending => Ok(()),
                 }
             }
+        };
+        if let Err(error) = closed {
+            // Nobody waits for the release: log its failure.
+            tracing::error!(error = %error, "request scope: release failed");
         }
     }
 }

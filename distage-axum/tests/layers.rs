@@ -336,3 +336,78 @@ async fn an_async_scope_is_released_after_the_body_in_reverse_order() {
         ]
     );
 }
+
+/// A client gone while the handler still waits: the request's future is dropped, and with it
+/// the scope, released in reverse order.
+#[tokio::test]
+async fn a_handler_dropped_before_it_answers_releases_the_scope() {
+    let log = Arc::new(Log::default());
+    let locator = app(&log);
+    async fn stuck(tx: Injected<Tx>, log: Injected<Log>) -> String {
+        log.push(format!("handler {}", tx.0.0));
+        std::future::pending::<()>().await;
+        unreachable!()
+    }
+    let router = scoped(Router::new().route("/", get(stuck)), &locator);
+    let outcome = tokio::time::timeout(
+        Duration::from_millis(50),
+        router.oneshot(request("/", "d1")),
+    )
+    .await;
+    assert!(outcome.is_err(), "the handler never answers");
+    assert_eq!(
+        log.lines(),
+        [
+            "acquire conn d1",
+            "acquire tx d1",
+            "handler d1",
+            "release tx d1",
+            "release conn d1"
+        ]
+    );
+}
+
+/// An async scope whose production fails: a 500, and what it acquired released.
+#[tokio::test]
+async fn an_async_scope_that_fails_is_a_500_and_releases_what_it_acquired() {
+    let log = Arc::new(Log::default());
+    let per_request = Module::build(|m| {
+        m.make::<Conn>()
+            .from_resource_async(|log: Arc<Log>, id: Arc<RequestId>| {
+                let id = id.0.clone();
+                let release = log.clone();
+                Lifecycle::make_async(
+                    async move {
+                        log.push(format!("acquire conn {id}"));
+                        Conn(id)
+                    },
+                    move |c: Arc<Conn>| async move {
+                        release.push(format!("release conn {}", c.0));
+                    },
+                )
+            });
+        m.make::<Tx>()
+            .from_fn(|c: Arc<Conn>| -> Tx { panic!("no transaction on {}", c.0) });
+    });
+    let module = Module::build({
+        let log = log.clone();
+        move |m| {
+            m.make::<Log>().from_arc(log.clone());
+            m.make_subcontext::<Tx>(per_request.clone())
+                .local::<RequestId>();
+        }
+    });
+    let injector = Injector::new();
+    let locator = injector
+        .produce(&injector.plan(&PlannerInput::new(module)).unwrap())
+        .unwrap();
+    assert!(locator.get::<Subcontext<Tx>>().unwrap().is_async());
+    async fn handler(_: Injected<Tx>) -> &'static str {
+        "unreachable"
+    }
+    let router = scoped(Router::new().route("/", get(handler)), &locator);
+    let response = router.oneshot(request("/", "f1")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    wait_for(&log, "release conn f1").await;
+    assert_eq!(log.lines(), ["acquire conn f1", "release conn f1"]);
+}
