@@ -48,13 +48,14 @@ impl Gate {
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes a lease; `false` once the gate is shut.
+    /// Takes a lease; `false` once the gate is shut. One atomic add: a lease taken on a shut
+    /// gate is ended at once (a closer waiting meanwhile is woken by that end).
     pub(crate) fn enter(&self) -> bool {
-        self.state
-            .fetch_update(SeqCst, SeqCst, |state| {
-                (state & SHUT == 0).then_some(state + LEASE)
-            })
-            .is_ok()
+        if self.state.fetch_add(LEASE, SeqCst) & SHUT == 0 {
+            return true;
+        }
+        self.leave();
+        false
     }
 
     /// Shuts the gate if no lease is held; `true` then (and it stays idle: no lease can be
@@ -71,17 +72,9 @@ impl Gate {
 
     /// Ends a lease taken with [`enter`](Self::enter).
     pub(crate) fn leave(&self) {
-        let before = self
-            .state
-            .fetch_update(SeqCst, SeqCst, |state| {
-                Some(if leases(state) > 0 {
-                    state - LEASE
-                } else {
-                    state
-                })
-            })
-            .unwrap_or_else(|state| state);
-        if leases(before) <= 1 && before & WAITED != 0 {
+        let before = self.state.fetch_sub(LEASE, SeqCst);
+        debug_assert!(leases(before) > 0, "a lease ended that was not taken");
+        if leases(before) == 1 && before & WAITED != 0 {
             self.wake_waiters();
         }
     }

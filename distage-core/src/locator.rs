@@ -36,8 +36,8 @@ pub(crate) struct LocatorInner {
     /// Releases of this locator in progress: closing its parent waits for them, since one may
     /// have been started by someone else (the child's own `close` on another thread).
     releasing: Gate,
-    /// This locator's lease on its parent's gate while it is being produced.
-    lease: Mutex<Option<Lease>>,
+    /// This locator holds a lease on its parent's gate while it is being produced.
+    leased: AtomicBool,
 }
 
 /// A production in progress from a parent locator: the parent's close waits until it ends.
@@ -65,12 +65,10 @@ impl LocatorInner {
         plan: Arc<PlanData>,
         parent: Option<Arc<LocatorInner>>,
     ) -> Result<Arc<Self>, Error> {
-        let lease = match &parent {
-            Some(parent) if parent.gate.enter() => Some(Lease {
-                parent: parent.clone(),
-            }),
+        let leased = match &parent {
+            Some(parent) if parent.gate.enter() => true,
             Some(_) => return Err(Error::ParentClosed),
-            None => None,
+            None => false,
         };
         let slots = Slots::blanks(plan.steps.len());
         let inner = Arc::new(LocatorInner {
@@ -82,7 +80,7 @@ impl LocatorInner {
             children: Mutex::new(Vec::new()),
             gate: Gate::default(),
             releasing: Gate::default(),
-            lease: Mutex::new(lease),
+            leased: AtomicBool::new(leased),
         });
         if let Some(parent) = &inner.parent {
             let mut children = parent.children.lock().unwrap_or_else(|e| e.into_inner());
@@ -97,7 +95,11 @@ impl LocatorInner {
 
     /// The production is over (done, or failed and released): the parent may close.
     pub(crate) fn produced(&self) {
-        drop(self.take_lease());
+        if let Some(parent) = &self.parent
+            && self.leased.swap(false, Ordering::AcqRel)
+        {
+            parent.gate.leave();
+        }
     }
 
     /// A weak, type-erased handle, as `LocatorRef` and `Lazy` hold it.
@@ -114,8 +116,12 @@ impl LocatorInner {
         &self.releasing
     }
 
+    /// The production's lease on the parent, to end when dropped (once).
     pub(crate) fn take_lease(&self) -> Option<Lease> {
-        self.lease.lock().unwrap_or_else(|e| e.into_inner()).take()
+        let parent = self.parent.as_ref()?;
+        self.leased.swap(false, Ordering::AcqRel).then(|| Lease {
+            parent: parent.clone(),
+        })
     }
 
     /// True when no child is alive and no acquired resource has an async release.
@@ -309,9 +315,7 @@ impl Drop for LocatorInner {
             for slot in self.slots.iter_mut().rev() {
                 crate::release::drop_instance(slot.take());
             }
-            if let Ok(lease) = self.lease.get_mut() {
-                drop(lease.take());
-            }
+            self.produced();
             return;
         }
         let mut slots = std::mem::take(&mut self.slots);
@@ -518,7 +522,7 @@ fn resolve_for_run<'a>(inner: &'a Arc<LocatorInner>, dep: &Dependency) -> Result
         Dependency::Key {
             key,
             mode: DepMode::Lazy,
-        } => Arg::Lazy(lazy_slot(inner, key)?),
+        } => Arg::Lazy(Box::new(lazy_slot(inner, key)?)),
         Dependency::Key { key, mode } => match (inner.lookup_key(key), mode) {
             (Lookup::Found(any), _) => Arg::Instance(any),
             (Lookup::Absent, DepMode::Optional) => Arg::Absent,
@@ -540,7 +544,7 @@ fn resolve_for_run<'a>(inner: &'a Arc<LocatorInner>, dep: &Dependency) -> Result
         Dependency::Locator => Arg::Locator(LocatorRef {
             inner: inner.handle(),
         }),
-        Dependency::Logger => Arg::Logger(Logger::new("run")),
+        Dependency::Logger => Arg::Logger(Box::new(Logger::new("run"))),
     })
 }
 

@@ -27,14 +27,11 @@ pub(crate) fn produce(
     parent: Option<Arc<LocatorInner>>,
     mut inputs: Inputs,
 ) -> Result<Locator, Error> {
-    let async_steps: Vec<String> = plan
-        .data
-        .steps
-        .iter()
-        .filter(|s| matches!(s.action(), Action::Async(_)))
-        .map(|s| format!("`{}` (bound at {})", s.target(), s.origin()))
-        .collect();
-    if !async_steps.is_empty() {
+    let is_async = |s: &&Step| matches!(s.action(), Action::Async(_));
+    if plan.data.steps.iter().any(|s| is_async(&s)) {
+        let async_steps: Vec<String> = (plan.data.steps.iter().filter(is_async))
+            .map(|s| format!("`{}` (bound at {})", s.target(), s.origin()))
+            .collect();
         return Err(Error::AsyncInSyncProduce {
             keys: async_steps.join(", "),
         });
@@ -298,12 +295,14 @@ pub(crate) fn run_step<'a>(
     }
 }
 
+#[inline]
 fn ancestor<'a>(inner: &'a LocatorInner, p: &ParentSlot) -> Result<&'a Arc<LocatorInner>, Failure> {
     inner.ancestor(p.depth as usize).ok_or_else(|| {
         Failure::Error("distage: the plan needs a parent locator it was not given".into())
     })
 }
 
+#[inline]
 fn found(lookup: Lookup<'_>) -> Result<&(dyn Any + Send + Sync), Failure> {
     match lookup {
         Lookup::Found(any) => Ok(any),
@@ -336,22 +335,24 @@ fn resolve_arg<'a>(
             Arg::Instance(found(ancestor(inner, p)?.slot(p.slot as usize))?)
         }
         ArgSource::Absent => Arg::Absent,
-        ArgSource::LazyLocal(slot) => Arg::Lazy(SlotRef {
+        ArgSource::LazyLocal(slot) => Arg::Lazy(Box::new(SlotRef {
             locator: inner.handle(),
             slot: slot as usize,
             key: lazy_key()?,
-        }),
+        })),
         ArgSource::LazyParent(p) => {
             let p = &plan.parents[p as usize];
-            Arg::Lazy(SlotRef {
+            Arg::Lazy(Box::new(SlotRef {
                 locator: ancestor(inner, p)?.handle(),
                 slot: p.slot as usize,
                 key: lazy_key()?,
-            })
+            }))
         }
         ArgSource::Locator => Arg::Locator(LocatorRef {
             inner: inner.handle(),
         }),
-        ArgSource::Logger(name) => Arg::Logger(Logger::new(plan.loggers[name as usize].clone())),
+        ArgSource::Logger(name) => {
+            Arg::Logger(Box::new(Logger::new(plan.loggers[name as usize].clone())))
+        }
     })
 }

@@ -153,8 +153,19 @@ impl<'a, A: ?Sized + Send + Sync + 'static> SubcontextRun<'a, A> {
     }
 
     /// Gives the local `T`.
-    pub fn provide<T: Send + Sync + 'static>(self, value: T) -> Self {
-        self.give(DIKey::of::<T>(), Box::new(Arc::new(value)))
+    pub fn provide<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        // The key is made only to name it in an error.
+        let ty = std::any::TypeId::of::<T>();
+        let locals = &self.subcontext.shared.locals;
+        match (locals.iter()).position(|l| {
+            l.type_info().type_id() == ty && l.kind() == KeyKind::Single && l.id().is_none()
+        }) {
+            Some(i) => self.inputs[i] = Some(Box::new(Arc::new(value))),
+            None => {
+                self.unknown.get_or_insert_with(DIKey::of::<T>);
+            }
+        }
+        self
     }
 
     /// Gives the local `T` named `id`.

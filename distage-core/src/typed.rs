@@ -68,7 +68,7 @@ impl<B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N> TypedArg<B> for Str
 
 impl<B> TypedArg<B> for NoDep<LoggerParam> {
     fn arg<'b>(_: &'b B, component: &'static str) -> Result<Arg<'b>, Error> {
-        Ok(Arg::Logger(Logger::new(component)))
+        Ok(Arg::Logger(Box::new(Logger::new(component))))
     }
 }
 

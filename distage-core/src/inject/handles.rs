@@ -114,7 +114,7 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Lazy<T> {
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         match arg {
             Arg::Lazy(slot) => Ok(Lazy {
-                slot: slot.clone(),
+                slot: SlotRef::clone(slot),
                 _type: std::marker::PhantomData,
             }),
             other => Err(format!("distage: expected a lazy slot, got {other:?}").into()),
@@ -127,7 +127,7 @@ impl Inject for Logger {
     const SHAPE: DepShape = DepShape::Logger;
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         match arg {
-            Arg::Logger(l) => Ok(l.clone()),
+            Arg::Logger(l) => Ok(Logger::clone(l)),
             // A module's own `Logger` binding.
             Arg::Instance(_) => instance::<Arc<Logger>>(arg).map(|l| Logger::clone(l)),
             other => Err(format!("distage: expected a logger, got {other:?}").into()),

@@ -158,12 +158,13 @@ pub enum Arg<'a> {
     Instance(&'a (dyn Any + Send + Sync)),
     /// An optional dependency that is not bound.
     Absent,
-    /// A lazy dependency: where its instance will be.
-    Lazy(SlotRef),
+    /// A lazy dependency: where its instance will be (boxed, like the logger: rare, and
+    /// arguments are moved around per step, so they stay the size of an instance reference).
+    Lazy(Box<SlotRef>),
     /// The locator being produced.
     Locator(LocatorRef),
     /// The component's logger.
-    Logger(Logger),
+    Logger(Box<Logger>),
 }
 
 impl fmt::Debug for Arg<'_> {
