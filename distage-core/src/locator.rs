@@ -2,6 +2,7 @@
 
 use std::any::{Any, TypeId};
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
@@ -136,17 +137,17 @@ impl LocatorInner {
                 .any(|(_, release)| matches!(release, Some(Release::Async(_))))
     }
 
-    /// Takes this locator off its parent's list of children, with a lease on the parent so
-    /// that the parent's close waits until this one is released (it would have closed this
-    /// one first). `None`, and still listed, when the parent is already closing.
-    fn leave_parent(&self) -> Option<Lease> {
-        let parent = self.parent.as_ref()?;
-        if !parent.gate.enter() {
-            return None;
-        }
-        let lease = Lease {
-            parent: parent.clone(),
+    /// Takes this locator off its parent's list of children, with a lease on the parent's
+    /// gate (`true`) so that the parent's close waits until this one is released (it would
+    /// have closed this one first); the caller ends it. `false`, and still listed, when the
+    /// parent is already closing.
+    fn leave_parent(&self) -> bool {
+        let Some(parent) = self.parent.as_ref() else {
+            return false;
         };
+        if !parent.gate.enter() {
+            return false;
+        }
         let this: *const LocatorInner = self;
         let mut children = parent.children.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(at) = children
@@ -155,7 +156,7 @@ impl LocatorInner {
         {
             children.remove(at);
         }
-        Some(lease)
+        true
     }
 
     /// The children still alive, most recent first, taken from the list.
@@ -272,22 +273,77 @@ impl LocatorInner {
         }
     }
 
+    /// Releases everything when nobody else holds this state (`Arc::get_mut`, or `Drop`): no
+    /// child can be alive or being produced, nor anyone else releasing it (each would hold a
+    /// handle), so there is no gate to pass and no lock to take. Sync releases only: `None`,
+    /// with nothing done, when one is async.
+    fn release_exclusive(&mut self) -> Option<Vec<ReleaseFailure>> {
+        let LocatorInner {
+            plan,
+            slots,
+            acquired,
+            closed,
+            children,
+            ..
+        } = self;
+        let acquired = acquired.get_mut().unwrap_or_else(|e| e.into_inner());
+        if (acquired.iter()).any(|(_, release)| matches!(release, Some(Release::Async(_)))) {
+            return None;
+        }
+        *closed.get_mut() = true;
+        // Only ended children are left in the list.
+        children
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        let mut failures = Vec::new();
+        for (slot, release) in std::mem::take(acquired).into_iter().rev() {
+            let instance = slots[slot].take();
+            if let Some(Release::Sync(release)) = release {
+                let span = crate::release::release_span(plan, slot);
+                if let Some(cause) = span.in_scope(|| crate::release::run_sync(release)) {
+                    let step = &plan.steps[slot];
+                    failures.push(ReleaseFailure {
+                        target: step.target(),
+                        origin: step.origin(),
+                        cause,
+                    });
+                }
+            }
+            crate::release::drop_instance(instance);
+        }
+        for slot in slots.iter_mut().rev() {
+            if let Some(instance) = slot.take() {
+                crate::release::drop_instance(Some(instance));
+            }
+        }
+        // A production cut short ends its lease on the parent after its releases.
+        self.produced();
+        Some(failures)
+    }
+
     /// Releases everything: what `close` does, and what dropping the last handle does.
     pub(crate) fn shutdown(self: &mut Arc<Self>) -> Vec<ReleaseFailure> {
         // Off its parent's list (that list's weak handle would keep `get_mut` from succeeding),
         // leased on the parent's gate until released, as its close waits for leases.
-        let _lease = self.leave_parent();
-        match Arc::get_mut(self) {
-            Some(inner) => {
+        let leased = self.leave_parent();
+        let released = catch_unwind(AssertUnwindSafe(|| match Arc::get_mut(self) {
+            Some(inner) => inner.release_exclusive().unwrap_or_else(|| {
                 let mut slots = std::mem::take(&mut inner.slots);
                 let failures = crate::release::release_in_order(inner, Some(&mut slots));
                 inner.slots = slots;
                 failures
-            }
+            }),
             // Someone still holds the state (a child locator, a `LocatorRef` mid-call): run the
             // release steps now; the instances go when the last holder does.
             None => crate::release::release_in_order(self, None),
+        }));
+        // Ended on the handle this locator has (cloning it would touch the count every run of
+        // the parent shares), also when a release unwinds (a panicking log subscriber).
+        if leased && let Some(parent) = &self.parent {
+            parent.gate.leave();
         }
+        released.unwrap_or_else(|panic| resume_unwind(panic))
     }
 
     /// Like [`shutdown`](Self::shutdown), awaiting async release steps; independent resources
@@ -306,16 +362,11 @@ impl LocatorInner {
 
 impl Drop for LocatorInner {
     fn drop(&mut self) {
-        // Closed before its last handle went, with nothing left to release (a request scope's
-        // usual end): only the instances go, in reverse.
-        let released = *self.closed.get_mut()
-            && (self.acquired.get_mut()).is_ok_and(|a| a.is_empty())
-            && (self.children.get_mut()).is_ok_and(|c| c.is_empty());
-        if released {
-            for slot in self.slots.iter_mut().rev() {
-                crate::release::drop_instance(slot.take());
+        // Nobody else holds it now (the usual end, closed or not): the lock-free path.
+        if let Some(failures) = self.release_exclusive() {
+            for failure in failures {
+                tracing::error!("{failure}");
             }
-            self.produced();
             return;
         }
         let mut slots = std::mem::take(&mut self.slots);

@@ -19,6 +19,7 @@ use crate::boxed::BoxFuture;
 use crate::concurrent::Concurrent;
 use crate::error::{Failure, ReleaseFailure};
 use crate::locator::{Lease, LocatorInner, Slots};
+use crate::plan::PlanData;
 
 /// Runs the release steps in reverse order of acquisition, each exactly once. With `drop_slots`
 /// each instance is also dropped right after its release step, so `Drop` types are released
@@ -57,7 +58,7 @@ pub(crate) fn release_in_order(
             continue;
         }
         if let Some(Release::Sync(release)) = release
-            && let Some(cause) = release_span(inner, slot).in_scope(|| run_sync(release))
+            && let Some(cause) = release_span(&inner.plan, slot).in_scope(|| run_sync(release))
         {
             failures.push(inner.release_failure(slot, cause));
         }
@@ -86,8 +87,8 @@ pub(crate) fn drop_instance(instance: Option<Instance>) {
 }
 
 /// The span a release step runs in: `distage` with the key, at debug level.
-fn release_span(inner: &LocatorInner, slot: usize) -> tracing::Span {
-    let step = &inner.plan.steps[slot];
+pub(crate) fn release_span(inner: &PlanData, slot: usize) -> tracing::Span {
+    let step = &inner.steps[slot];
     tracing::debug_span!("distage", release = %step.target(), at = %step.origin())
 }
 
@@ -412,7 +413,7 @@ pub(crate) async fn release_concurrently(
         while let Some(i) = ready.pop() {
             match releases[i].take() {
                 Some(Release::Sync(release)) => {
-                    let span = release_span(&inner, acquired[i]);
+                    let span = release_span(&inner.plan, acquired[i]);
                     if let Some(cause) = span.in_scope(|| run_sync(release)) {
                         failures.push(inner.release_failure(acquired[i], cause));
                     }
@@ -423,7 +424,7 @@ pub(crate) async fn release_concurrently(
                         i,
                         Box::pin(tracing::Instrument::instrument(
                             future,
-                            release_span(&inner, acquired[i]),
+                            release_span(&inner.plan, acquired[i]),
                         )),
                     ),
                     Err(panic) => {
