@@ -5,18 +5,21 @@
 //! `cargo bench -p distage-axum --bench scope`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::response::Response;
 use axum::routing::get;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use distage_axum::{Injected, RequestScope};
 use distage_core::{Injector, Locator, Module, PlannerInput, Subcontext};
+use std::convert::Infallible;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tower::ServiceExt;
+use tower::{Layer, Service, ServiceExt};
 
 /// Connections at once, and requests on each, per iteration.
 const CONNECTIONS: usize = 8;
@@ -35,8 +38,22 @@ struct Handler {
     id: Arc<RequestId>,
 }
 
-async fn plain(State(store): State<Arc<Store>>) -> String {
-    store.greeting.clone()
+/// The state of the hand-written version: the singleton, and the request ids' counter.
+struct ByHand {
+    store: Arc<Store>,
+    next: AtomicU64,
+}
+
+/// What a person writes without distage: the request's id and its per-request component made
+/// by hand in the handler, one `Arc` each, from the singleton in axum's `State`.
+async fn plain(State(app): State<Arc<ByHand>>) -> String {
+    let id = Arc::new(RequestId(app.next.fetch_add(1, Ordering::Relaxed)));
+    let handler = Arc::new(Handler {
+        store: app.store.clone(),
+        id,
+    });
+    std::hint::black_box(handler.id.0);
+    handler.store.greeting.clone()
 }
 
 async fn scoped(handler: Injected<Handler>) -> String {
@@ -62,10 +79,15 @@ fn application() -> Locator {
         .unwrap()
 }
 
-async fn serve(router: Router) -> String {
+async fn serve<S>(service: S) -> String
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let service = axum::ServiceExt::<Request>::into_make_service(service);
+    tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
     address
 }
 
@@ -99,6 +121,61 @@ async fn client(address: String) {
     }
 }
 
+/// Rounds of the paired loopback measurement, after `WARM_UP` unrecorded ones.
+const ROUNDS: usize = 21;
+const WARM_UP: usize = 2;
+
+/// The loopback comparison, paired: each round serves one batch through each server, in an
+/// order that rotates from round to round, so that what the machine does meanwhile (another
+/// build, the CPU's clock) weighs on all alike; each figure is the median of the rounds'
+/// ratios to the first server (plain `State`).
+async fn paired_loopback(servers: &[(&str, String)]) {
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); servers.len()];
+    for round in 0..WARM_UP + ROUNDS {
+        for k in 0..servers.len() {
+            let which = (round + k) % servers.len();
+            let started = std::time::Instant::now();
+            batch(&servers[which].1).await;
+            if round >= WARM_UP {
+                times[which].push(started.elapsed());
+            }
+        }
+    }
+    let requests = (CONNECTIONS * PER_CONNECTION) as f64;
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        (
+            values[ROUNDS / 2],
+            values[ROUNDS / 4],
+            values[3 * ROUNDS / 4],
+        )
+    };
+    println!("loopback, {ROUNDS} rotated rounds of {requests} requests per server:");
+    for (which, (name, _)) in servers.iter().enumerate() {
+        let (per_request, _, _) = median(
+            (times[which].iter())
+                .map(|t| t.as_secs_f64() * 1e6 / requests)
+                .collect(),
+        );
+        let (ratio, low, high) = median(
+            (times[which].iter().zip(&times[0]))
+                .map(|(t, base)| t.as_secs_f64() / base.as_secs_f64())
+                .collect(),
+        );
+        println!(
+            "  {name:<28} {per_request:6.2} µs/request   ratio {ratio:.3} (quartiles {low:.3}–{high:.3})"
+        );
+    }
+}
+
+/// The paired loopback runs unless a filter is given that does not name it (`loopback`).
+fn loopback_selected() -> bool {
+    let filters: Vec<String> = (std::env::args().skip(1))
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    filters.is_empty() || filters.iter().any(|f| "loopback".contains(f.as_str()))
+}
+
 async fn batch(address: &str) {
     let clients: Vec<_> = (0..CONNECTIONS)
         .map(|_| tokio::spawn(client(address.to_string())))
@@ -113,31 +190,37 @@ fn requests(c: &mut Criterion) {
     let locator = application();
     let store = locator.get::<Store>().unwrap();
     let requests: Subcontext<Handler> = (*locator.get::<Subcontext<Handler>>().unwrap()).clone();
-    let plain_router = Router::new().route("/", get(plain)).with_state(store);
-    let next = std::sync::atomic::AtomicU64::new(0);
+    let by_hand = Arc::new(ByHand {
+        store,
+        next: AtomicU64::new(0),
+    });
+    let plain_router = Router::new().route("/", get(plain)).with_state(by_hand);
+    let next = AtomicU64::new(0);
     let scope = RequestScope::new(requests, move |_: &mut Request| {
-        (RequestId(
-            next.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        ),)
+        (RequestId(next.fetch_add(1, Ordering::Relaxed)),)
     });
-    let scoped_router = Router::new().route("/", get(scoped)).layer(scope);
-    let (plain_at, scoped_at) = runtime.block_on(async {
-        let plain_at = serve(plain_router.clone()).await;
-        (plain_at, serve(scoped_router.clone()).await)
-    });
-
-    let mut group = c.benchmark_group("requests");
-    group
-        .throughput(Throughput::Elements((CONNECTIONS * PER_CONNECTION) as u64))
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(8));
-    group.bench_function("plain_state", |b| {
-        b.to_async(&runtime).iter(|| batch(&plain_at))
-    });
-    group.bench_function("request_scope", |b| {
-        b.to_async(&runtime).iter(|| batch(&scoped_at))
-    });
-    group.finish();
+    // `with_state(())` makes the routes once, as `axum::serve` does; without it every
+    // `oneshot` would rebuild the scoped route (and not the plain one, which has a state).
+    let scoped_router = Router::new()
+        .route("/", get(scoped))
+        .layer(scope.clone())
+        .with_state(());
+    if loopback_selected() {
+        // The scope as `Router::layer` (axum boxes each layered route's future, as for any
+        // layer), and around the whole router (one layer, no boxing by axum).
+        let around = scope.layer(Router::new().route("/", get(scoped)));
+        let servers = runtime.block_on(async {
+            [
+                ("plain `State`", serve(plain_router.clone()).await),
+                (
+                    "`RequestScope`, Router::layer",
+                    serve(scoped_router.clone()).await,
+                ),
+                ("`RequestScope` around router", serve(around).await),
+            ]
+        });
+        runtime.block_on(paired_loopback(&servers));
+    }
 
     let mut group = c.benchmark_group("oneshot");
     for (name, router) in [

@@ -59,8 +59,11 @@ pub(crate) type ErrorHook = Arc<dyn Fn(&distage_core::Error) -> Response + Send 
 
 /// Replaces a [`ServerError`] response with the hook's, when there is a hook.
 pub(crate) fn apply_hook(response: Response, hook: Option<&ErrorHook>) -> Response {
-    match (hook, response.extensions().get::<ErrorInResponse>()) {
-        (Some(hook), Some(ErrorInResponse(error))) => hook(error),
-        _ => response,
+    let Some(hook) = hook else {
+        return response;
+    };
+    match response.extensions().get::<ErrorInResponse>() {
+        Some(ErrorInResponse(error)) => hook(error),
+        None => response,
     }
 }

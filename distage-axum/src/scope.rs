@@ -179,13 +179,14 @@ where
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
-        // The service that was polled ready is the one to call (tower's contract).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let locals = (self.scope.locals)(&mut request);
         let hook = self.scope.on_error.clone();
         let subcontext = &self.scope.subcontext;
         if subcontext.is_async() {
+            // The service that was polled ready is the one to call (tower's contract): it goes
+            // with the future, a clone stays.
+            let clone = self.inner.clone();
+            let mut inner = std::mem::replace(&mut self.inner, clone);
             let subcontext = subcontext.clone();
             return RequestScopeFuture::boxed(async move {
                 let entered = locals.start(&subcontext).produce_async().await;
@@ -213,7 +214,7 @@ where
         request.extensions_mut().insert(handle);
         RequestScopeFuture {
             state: State::Handling {
-                response: inner.call(request),
+                response: self.inner.call(request),
                 scope: Some(scope),
                 hook,
             },
