@@ -432,9 +432,11 @@ impl GraphReport {
 
 /// Depth-first search over a module's graph (`nodes[i]` lists node `i`'s edge slices): the first
 /// cycle's whole path, for the `const` item it is called in to panic with at compile time.
+/// `names` holds the nodes' names, one per line: one string literal, where an array of N of
+/// them made evaluating the constant quadratic.
 pub const fn check_graph<const N: usize>(
     nodes: &[&[&[usize]]; N],
-    names: &[&str; N],
+    names: &str,
     origins: &[&str; N],
 ) -> GraphReport {
     // 0 = unseen, 1 = on the stack, 2 = done.
@@ -483,11 +485,33 @@ pub const fn check_graph<const N: usize>(
 
 const MESSAGE_CAPACITY: usize = 4096;
 
+/// Line `i` of `lines` (the name of node `i`).
+const fn line(lines: &str, i: usize) -> &str {
+    let bytes = lines.as_bytes();
+    let (mut at, mut seen) = (0, 0);
+    while seen < i && at < bytes.len() {
+        if bytes[at] == b'\n' {
+            seen += 1;
+        }
+        at += 1;
+    }
+    let mut end = at;
+    while end < bytes.len() && bytes[end] != b'\n' {
+        end += 1;
+    }
+    let (_, rest) = bytes.split_at(at);
+    let (name, _) = rest.split_at(end - at);
+    match core::str::from_utf8(name) {
+        Ok(name) => name,
+        Err(_) => "?",
+    }
+}
+
 const fn report_cycle<const N: usize>(
     stack: &[(usize, usize, usize); N],
     sp: usize,
     w: usize,
-    names: &[&str; N],
+    names: &str,
     origins: &[&str; N],
 ) -> GraphReport {
     let mut buf = [0u8; MESSAGE_CAPACITY];
@@ -498,15 +522,15 @@ const fn report_cycle<const N: usize>(
     }
     let first = k;
     while k < sp {
-        len = push(&mut buf, len, names[stack[k].0]);
+        len = push(&mut buf, len, line(names, stack[k].0));
         len = push(&mut buf, len, " -> ");
         k += 1;
     }
-    len = push(&mut buf, len, names[w]);
+    len = push(&mut buf, len, line(names, w));
     k = first;
     while k < sp {
         len = push(&mut buf, len, "\n`");
-        len = push(&mut buf, len, names[stack[k].0]);
+        len = push(&mut buf, len, line(names, stack[k].0));
         len = push(&mut buf, len, "` bound at ");
         len = push(&mut buf, len, origins[stack[k].0]);
         k += 1;

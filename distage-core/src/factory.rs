@@ -76,6 +76,24 @@ pub trait FromParts: Injectable {
     fn from_parts(parts: Self::Parts) -> Self;
 }
 
+/// A derived component's `construct`: its parameters taken in one `InjectAll` call, then
+/// `from_parts`. Generic, so that this body is type- and borrow-checked once, here: written out
+/// in each component, the checks of its locals (the parameter tuple, the component, the result)
+/// walked every type the component reaches through its fields, once per component, which made
+/// checking a crate of N components grow with N times the depth of its graph.
+#[doc(hidden)]
+#[inline]
+pub fn construct_from_parts<T, C>(args: &mut Args<'_>) -> Result<T, BoxError>
+where
+    T: FromParts<Parts = C>,
+    C: InjectAll,
+{
+    match C::take_all(args) {
+        Ok(parts) => Ok(T::from_parts(parts)),
+        Err(e) => Err(e),
+    }
+}
+
 /// A component without assisted parameters: its factory captures its dependencies once and
 /// makes a new instance from clones of them on each `create(())`.
 #[doc(hidden)]

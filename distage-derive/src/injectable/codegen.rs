@@ -199,13 +199,21 @@ fn injectable_impl(
         };
     }
     if let Some(tuple) = tuple {
-        let vars = (0..taken).map(|i| format_ident!("__distage_a{i}"));
-        build = quote! {
-            match <#tuple as #p::InjectAll>::take_all(#args) {
-                ::core::result::Result::Ok((#(#vars,)*)) => #build,
-                ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
-            }
-        };
+        if matches!(c.ctor, Ctor::New { fallible: true, .. }) {
+            let vars = (0..taken).map(|i| format_ident!("__distage_a{i}"));
+            build = quote! {
+                match <#tuple as #p::InjectAll>::take_all(#args) {
+                    ::core::result::Result::Ok((#(#vars,)*)) => #build,
+                    ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
+                }
+            };
+        } else {
+            // The component has `FromParts` (`from_parts_impl`): one call of a generic function,
+            // checked once in the library. A body of its own here would have locals of the
+            // component's types, and checking what dropping them involves walks every type the
+            // component reaches, once per component: quadratic in a large crate.
+            build = quote!(#p::construct_from_parts::<Self, #tuple>(#args));
+        }
     }
     quote! {
         #[automatically_derived]

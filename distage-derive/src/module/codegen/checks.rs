@@ -62,10 +62,9 @@ pub(super) fn checks(
         });
         let orders = orders_production(node);
         let mut node_edges = Vec::new();
-        let mut node_origin = None;
         for (b, binding) in node.bindings.iter().enumerate() {
             let deps_alias = names.item(format_args!("E{i}_{b}"));
-            let (deps, by, span, origin) = match &binding.origin {
+            let (deps, by, span) = match &binding.origin {
                 BindingOrigin::Local(local) => {
                     if let Some(expr) = &local.fn_check {
                         let by = &local.by;
@@ -73,8 +72,7 @@ pub(super) fn checks(
                         fn_checks.push(quote!(#check(&(#expr));));
                     }
                     let deps = &local.deps;
-                    let origin = quote_spanned!(local.span=> ::core::concat!(::core::file!(), ":", ::core::line!()));
-                    (quote!(#deps), local.by.clone(), local.span, origin)
+                    (quote!(#deps), local.by.clone(), local.span)
                 }
                 &BindingOrigin::Included {
                     include,
@@ -83,12 +81,7 @@ pub(super) fn checks(
                 } => {
                     let path = &module.includes[include];
                     let e = format_ident!("__E{key}_{number}");
-                    (
-                        quote!(#path::#e),
-                        struct_path(path),
-                        path.span(),
-                        quote!(#path::__ORIGINS[#key]),
-                    )
+                    (quote!(#path::#e), struct_path(path), path.span())
                 }
             };
             items.push(quote_spanned! {span=>
@@ -96,9 +89,6 @@ pub(super) fn checks(
                 #[allow(non_camel_case_types, dead_code)]
                 type #deps_alias = #deps;
             });
-            if b == 0 {
-                node_origin = Some(origin);
-            }
             let (slots, rest) = tuple_edges(&quote!(#deps_alias), &by, span, names);
             if orders && !binding.tagged {
                 node_edges.push(slots);
@@ -108,11 +98,18 @@ pub(super) fn checks(
                 extra_checks.push(quote_spanned!(span=> let _: &[usize] = #rest;));
             }
         }
-        edges.push(quote!(&[#(#node_edges),*]));
+        // Each node's edges in a `const` of its own: one body per node for rustc to check,
+        // instead of one body holding every node's trait projections, which type checking and
+        // borrow checking handled in more than linear time and memory (a 10,000-binding module).
+        let edges_const = names.item(format_args!("EDGES{i}"));
+        items.push(quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            const #edges_const: &[&[usize]] = &[#(#node_edges),*];
+        });
+        edges.push(quote!(#edges_const));
         node_names.push(node.spelling.clone());
-        origins.push(node_origin.unwrap_or_else(
-            || quote_spanned!(node.span=> ::core::concat!(::core::file!(), ":", ::core::line!())),
-        ));
+        origins.push(node_origin(node, module));
     }
 
     // What the included modules require must be bound here (or required in turn).
@@ -126,6 +123,7 @@ pub(super) fn checks(
     }
 
     let n = graph.nodes.len();
+    let node_names = LitStr::new(&node_names.join("\n"), Span::call_site());
     let origins_const = names.item("ORIGINS");
     let fn_checks_name = names.item("fn_checks");
     let name_span = module.name.span();
@@ -142,7 +140,7 @@ pub(super) fn checks(
     );
     let mut graph_args = proc_macro2::Group::new(
         proc_macro2::Delimiter::Parenthesis,
-        quote!(&[#(#edges),*], &[#(#node_names),*], &#origins_const),
+        quote!(&[#(#edges),*], #node_names, #origins_const),
     );
     graph_args.set_span(name_span);
     let semi = quote_spanned!(name_span=> ;);
@@ -151,7 +149,10 @@ pub(super) fn checks(
         /// Where each key was bound, for the cycle check's message (and includers').
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        const #origins_const: [&str; #n] = [#(#origins),*];
+        // A reference, not an array value: `ORIGINS[i]` (once per exported key) then reads one
+        // element through it, where indexing an array constant copies all N in const
+        // evaluation: quadratic, 1.5 s of a 4,000-binding module's check.
+        const #origins_const: &[&str; #n] = &[#(#origins),*];
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
         #check_graph #graph_args #semi
@@ -160,6 +161,21 @@ pub(super) fn checks(
         #[doc(hidden)]
         #[allow(dead_code, non_snake_case)]
         fn #fn_checks_name() { #(#fn_checks)* }
+    }
+}
+
+/// Where a key was first bound, as a `&str` expression: `file:line` of its binding here, or
+/// the included module's record of it (what the cycle message and includers show).
+pub(super) fn node_origin(node: &Node, module: &ModuleDef) -> TokenStream {
+    match node.bindings.first().map(|b| &b.origin) {
+        Some(BindingOrigin::Local(local)) => {
+            quote_spanned!(local.span=> ::core::concat!(::core::file!(), ":", ::core::line!()))
+        }
+        Some(&BindingOrigin::Included { include, key, .. }) => {
+            let path = &module.includes[include];
+            quote!(#path::__ORIGINS[#key])
+        }
+        None => quote_spanned!(node.span=> ::core::concat!(::core::file!(), ":", ::core::line!())),
     }
 }
 

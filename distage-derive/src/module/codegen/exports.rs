@@ -2,6 +2,7 @@
 //! its callback macro hands them.
 
 use super::*;
+use crate::module::graph::BindingOrigin;
 
 pub(super) fn exported(graph: &Graph) -> impl Iterator<Item = (usize, &Node)> {
     graph
@@ -11,7 +12,7 @@ pub(super) fn exported(graph: &Graph) -> impl Iterator<Item = (usize, &Node)> {
         .filter(|(_, n)| !(n.required && n.bindings.is_empty()))
 }
 
-pub(super) fn exports(graph: &Graph, names: &Names) -> TokenStream {
+pub(super) fn exports(module: &ModuleDef, graph: &Graph, names: &Names) -> TokenStream {
     let mut items = Vec::new();
     for (k, (i, node)) in exported(graph).enumerate() {
         let t = format_ident!("__T{k}");
@@ -28,8 +29,16 @@ pub(super) fn exports(graph: &Graph, names: &Names) -> TokenStream {
             items.push(quote!(#[doc(hidden)] pub type #e = super::#local_e;));
         }
     }
+    // A key bound here: its `file:line` written out again rather than read from the module's
+    // `ORIGINS` by index, since each read of a constant in const evaluation costs in proportion
+    // to its size (quadratic over a large module). A key from an include: read from `ORIGINS`
+    // (the include's path is the caller's, not valid in here).
     let origins_const = names.item("ORIGINS");
-    let exported_origins = exported(graph).map(|(i, _)| quote!(super::#origins_const[#i]));
+    let exported_origins =
+        exported(graph).map(|(i, node)| match node.bindings.first().map(|b| &b.origin) {
+            Some(BindingOrigin::Included { .. }) => quote!(super::#origins_const[#i]),
+            _ => super::checks::node_origin(node, module),
+        });
     items.push(quote!(#[doc(hidden)] pub const __ORIGINS: &[&str] = &[#(#exported_origins),*];));
     for (r, (i, _)) in graph
         .nodes

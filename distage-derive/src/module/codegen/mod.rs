@@ -68,7 +68,7 @@ pub(crate) fn generate(
         Some(graph) => (
             checks(module, graph, metas, &names),
             {
-                let exports = exports(graph, &names);
+                let exports = exports(module, graph, &names);
                 let binds_trait = binds_trait(&names);
                 quote!(#exports #binds_trait)
             },
