@@ -430,12 +430,14 @@ impl GraphReport {
     }
 }
 
-/// Depth-first search over a module's graph (`nodes[i]` lists node `i`'s edge slices): the first
+/// Depth-first search over a module's graph (node `i`'s edge slices are
+/// `chunks[i / chunk][i % chunk]`, the nodes given in constants of `chunk` nodes): the first
 /// cycle's whole path, for the `const` item it is called in to panic with at compile time.
 /// `names` holds the nodes' names, one per line: one string literal, where an array of N of
 /// them made evaluating the constant quadratic.
 pub const fn check_graph<const N: usize>(
-    nodes: &[&[&[usize]]; N],
+    chunk: usize,
+    chunks: &[&[&[&[usize]]]],
     names: &str,
     origins: &[&str; N],
 ) -> GraphReport {
@@ -451,17 +453,18 @@ pub const fn check_graph<const N: usize>(
             color[start] = 1;
             while sp > 0 {
                 let (v, s, e) = stack[sp - 1];
-                if s >= nodes[v].len() {
+                let node = chunks[v / chunk][v % chunk];
+                if s >= node.len() {
                     color[v] = 2;
                     sp -= 1;
                     continue;
                 }
-                if e >= nodes[v][s].len() {
+                if e >= node[s].len() {
                     stack[sp - 1] = (v, s + 1, 0);
                     continue;
                 }
                 stack[sp - 1] = (v, s, e + 1);
-                let w = nodes[v][s][e];
+                let w = node[s][e];
                 if w >= N {
                     continue;
                 }
@@ -556,4 +559,53 @@ const fn push(buf: &mut [u8; MESSAGE_CAPACITY], mut len: usize, s: &str) -> usiz
         i += 1;
     }
     len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAMES: &str = "A\nB\nC\nD\nE";
+    const ORIGINS: [&str; 5] = ["a.rs:1", "b.rs:2", "c.rs:3", "d.rs:4", "e.rs:5"];
+
+    /// Nodes given two per chunk: A -> B -> D -> E -> B is a cycle through three chunks, and its
+    /// message names the nodes from the one names string, with their origins.
+    #[test]
+    fn a_cycle_across_chunks_is_reported_with_its_names_and_origins() {
+        static CHUNKS: [&[&[&[usize]]]; 3] = [
+            &[&[&[1]], &[&[3, NO_EDGE]]],
+            &[&[], &[&[4]]],
+            &[&[&[], &[1]]],
+        ];
+        let report = check_graph::<5>(2, &CHUNKS, NAMES, &ORIGINS);
+        assert_eq!(
+            report.cycle_message(),
+            Some(
+                "dependency cycle: B -> D -> E -> B\n`B` bound at b.rs:2\n`D` bound at d.rs:4\n\
+                 `E` bound at e.rs:5\nfix: break the cycle with `Lazy<T>` on one of these dependencies"
+            )
+        );
+    }
+
+    #[test]
+    fn an_acyclic_graph_has_no_report() {
+        static CHUNKS: [&[&[&[usize]]]; 3] = [&[&[&[1, 2]], &[&[3]]], &[&[&[3]], &[&[4]]], &[&[]]];
+        assert_eq!(
+            check_graph::<5>(2, &CHUNKS, NAMES, &ORIGINS).cycle_message(),
+            None
+        );
+    }
+
+    #[test]
+    fn line_reads_one_name_of_several() {
+        assert_eq!(line(NAMES, 0), "A");
+        assert_eq!(line(NAMES, 4), "E");
+        assert_eq!(line("only", 0), "only");
+    }
+
+    impl GraphReport {
+        fn cycle_message(&self) -> Option<&str> {
+            (self.len > 0).then(|| std::str::from_utf8(&self.buf[..self.len]).unwrap())
+        }
+    }
 }

@@ -98,16 +98,7 @@ pub(super) fn checks(
                 extra_checks.push(quote_spanned!(span=> let _: &[usize] = #rest;));
             }
         }
-        // Each node's edges in a `const` of its own: one body per node for rustc to check,
-        // instead of one body holding every node's trait projections, which type checking and
-        // borrow checking handled in more than linear time and memory (a 10,000-binding module).
-        let edges_const = names.item(format_args!("EDGES{i}"));
-        items.push(quote! {
-            #[doc(hidden)]
-            #[allow(non_upper_case_globals)]
-            const #edges_const: &[&[usize]] = &[#(#node_edges),*];
-        });
-        edges.push(quote!(#edges_const));
+        edges.push(quote!(&[#(#node_edges),*]));
         node_names.push(node.spelling.clone());
         origins.push(node_origin(node, module));
     }
@@ -123,6 +114,19 @@ pub(super) fn checks(
     }
 
     let n = graph.nodes.len();
+    // The nodes' edges in constants of `EDGE_CHUNK` nodes each: one body for all of them made
+    // type checking more than linear in a large module, one body per node made const
+    // evaluation pay its fixed cost N times.
+    let chunk_consts: Vec<Ident> = (0..n.div_ceil(EDGE_CHUNK))
+        .map(|k| names.item(format_args!("EDGES{k}")))
+        .collect();
+    for (chunk, name) in edges.chunks(EDGE_CHUNK).zip(&chunk_consts) {
+        items.push(quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            const #name: &[&[&[usize]]] = &[#(#chunk),*];
+        });
+    }
     let node_names = LitStr::new(&node_names.join("\n"), Span::call_site());
     let origins_const = names.item("ORIGINS");
     let fn_checks_name = names.item("fn_checks");
@@ -140,7 +144,7 @@ pub(super) fn checks(
     );
     let mut graph_args = proc_macro2::Group::new(
         proc_macro2::Delimiter::Parenthesis,
-        quote!(&[#(#edges),*], #node_names, #origins_const),
+        quote!(#EDGE_CHUNK, &[#(#chunk_consts),*], #node_names, #origins_const),
     );
     graph_args.set_span(name_span);
     let semi = quote_spanned!(name_span=> ;);
@@ -163,6 +167,9 @@ pub(super) fn checks(
         fn #fn_checks_name() { #(#fn_checks)* }
     }
 }
+
+/// Nodes per constant of the cycle check's edges.
+const EDGE_CHUNK: usize = 64;
 
 /// Where a key was first bound, as a `&str` expression: `file:line` of its binding here, or
 /// the included module's record of it (what the cycle message and includers show).
