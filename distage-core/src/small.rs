@@ -1,8 +1,6 @@
 //! [`Small`]: a list kept inline up to `N` values, on the heap beyond — the buffers a
-//! production fills per run (arguments, locals, slots), so that producing a small plan (a
-//! request scope's) allocates none of them.
-
-use std::sync::OnceLock;
+//! production fills per run (arguments, locals), so that producing a small plan (a request
+//! scope's) allocates neither.
 
 use crate::inject::Arg;
 
@@ -20,12 +18,6 @@ impl Blank for Arg<'_> {
 impl<T> Blank for Option<T> {
     fn blank() -> Self {
         None
-    }
-}
-
-impl<T> Blank for OnceLock<T> {
-    fn blank() -> Self {
-        OnceLock::new()
     }
 }
 
