@@ -281,30 +281,25 @@ async fn a_scope_that_cannot_be_produced_is_a_500() {
     assert!(log.lines().is_empty(), "{:?}", log.lines());
 }
 
-/// A scope with async resources: produced before the handler runs, released (its async
-/// release awaited in a task) after the body, dependents first.
-#[tokio::test]
-async fn an_async_scope_is_released_after_the_body_in_reverse_order() {
-    let log = Arc::new(Log::default());
-    let per_request = Module::build(|m| {
-        m.make::<Conn>()
-            .from_resource_async(|log: Arc<Log>, id: Arc<RequestId>| {
-                let id = id.0.clone();
-                let release = log.clone();
-                Lifecycle::make_async(
-                    async move {
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                        log.push(format!("acquire conn {id}"));
-                        Conn(id)
-                    },
-                    move |c: Arc<Conn>| async move {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        release.push(format!("release conn {}", c.0));
-                    },
-                )
-            });
-        m.make::<Tx>().from_resource(tx);
-    });
+/// The connection of the async scopes: acquired and released asynchronously, logged.
+fn async_conn(log: Arc<Log>, id: Arc<RequestId>) -> Lifecycle<Conn> {
+    let id = id.0.clone();
+    let release = log.clone();
+    Lifecycle::make_async(
+        async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            log.push(format!("acquire conn {id}"));
+            Conn(id)
+        },
+        move |c: Arc<Conn>| async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            release.push(format!("release conn {}", c.0));
+        },
+    )
+}
+
+/// An application whose per-request scope (`per_request`, rooted at `Tx`) has async bindings.
+fn async_app(log: &Arc<Log>, per_request: Module) -> Locator {
     let module = Module::build({
         let log = log.clone();
         move |m| {
@@ -317,6 +312,20 @@ async fn an_async_scope_is_released_after_the_body_in_reverse_order() {
     let locator = injector
         .produce(&injector.plan(&PlannerInput::new(module)).unwrap())
         .unwrap();
+    assert!(locator.get::<Subcontext<Tx>>().unwrap().is_async());
+    locator
+}
+
+/// A scope with async resources: produced before the handler runs, released (its async
+/// release awaited in a task) after the body, dependents first.
+#[tokio::test]
+async fn an_async_scope_is_released_after_the_body_in_reverse_order() {
+    let log = Arc::new(Log::default());
+    let per_request = Module::build(|m| {
+        m.make::<Conn>().from_resource_async(async_conn);
+        m.make::<Tx>().from_resource(tx);
+    });
+    let locator = async_app(&log, per_request);
     async fn handler(tx: Injected<Tx>, log: Injected<Log>) -> String {
         log.push(format!("handler {}", tx.0.0));
         tx.0.0.clone()
@@ -372,36 +381,11 @@ async fn a_handler_dropped_before_it_answers_releases_the_scope() {
 async fn an_async_scope_that_fails_is_a_500_and_releases_what_it_acquired() {
     let log = Arc::new(Log::default());
     let per_request = Module::build(|m| {
-        m.make::<Conn>()
-            .from_resource_async(|log: Arc<Log>, id: Arc<RequestId>| {
-                let id = id.0.clone();
-                let release = log.clone();
-                Lifecycle::make_async(
-                    async move {
-                        log.push(format!("acquire conn {id}"));
-                        Conn(id)
-                    },
-                    move |c: Arc<Conn>| async move {
-                        release.push(format!("release conn {}", c.0));
-                    },
-                )
-            });
+        m.make::<Conn>().from_resource_async(async_conn);
         m.make::<Tx>()
             .from_fn(|c: Arc<Conn>| -> Tx { panic!("no transaction on {}", c.0) });
     });
-    let module = Module::build({
-        let log = log.clone();
-        move |m| {
-            m.make::<Log>().from_arc(log.clone());
-            m.make_subcontext::<Tx>(per_request.clone())
-                .local::<RequestId>();
-        }
-    });
-    let injector = Injector::new();
-    let locator = injector
-        .produce(&injector.plan(&PlannerInput::new(module)).unwrap())
-        .unwrap();
-    assert!(locator.get::<Subcontext<Tx>>().unwrap().is_async());
+    let locator = async_app(&log, per_request);
     async fn handler(_: Injected<Tx>) -> &'static str {
         "unreachable"
     }
