@@ -1,8 +1,9 @@
 //! `RequestScope`: a subcontext entered per request, alive until the response body is finished.
 //!
-//! Each request produces the subcontext (`SubcontextRun::produce_async`, immediate when it has
-//! no async bindings) and keeps its locator in a [`Scope`] that travels with the request, then
-//! with the response body. The scope is left — its locator closed, its resources released in
+//! Each request produces the subcontext — in `Service::call` when it has no async bindings
+//! (`SubcontextRun::produce`), awaited in the request's future when it has
+//! (`SubcontextRun::produce_async`) — and keeps its locator in a [`Scope`] that travels with the
+//! request's future, then with the response body. The scope is left — its locator closed, its resources released in
 //! reverse order — when the body ends or is dropped (response sent, client gone), or when the
 //! handler's future unwinds (a panic) or is dropped. The scope can therefore not be released
 //! before the handler ran, whatever the extractors do: its lifetime is the request's, not an

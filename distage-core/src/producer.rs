@@ -49,11 +49,12 @@ pub(crate) fn produce(
             Ok(produced) => {
                 // The slot is empty: each step runs once.
                 let _ = inner.slots[i].set(produced.instance);
-                if produced.release.is_some() && acquired.is_empty() {
-                    acquired.reserve(plan.data.steps.len());
-                    acquired.extend((0..i).map(|j| (j, None)));
-                }
-                if !acquired.is_empty() || produced.release.is_some() {
+                if produced.release.is_some() || !acquired.is_empty() {
+                    if acquired.is_empty() {
+                        // The first release step: the steps before it go on the list too.
+                        acquired.reserve(plan.data.steps.len());
+                        acquired.extend((0..i).map(|j| (j, None)));
+                    }
                     acquired.push((i, produced.release));
                 }
             }

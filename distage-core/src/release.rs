@@ -87,8 +87,8 @@ pub(crate) fn drop_instance(instance: Option<Instance>) {
 }
 
 /// The span a release step runs in: `distage` with the key, at debug level.
-pub(crate) fn release_span(inner: &PlanData, slot: usize) -> tracing::Span {
-    let step = &inner.steps[slot];
+pub(crate) fn release_span(plan: &PlanData, slot: usize) -> tracing::Span {
+    let step = &plan.steps[slot];
     tracing::debug_span!("distage", release = %step.target(), at = %step.origin())
 }
 
