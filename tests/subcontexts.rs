@@ -550,3 +550,38 @@ fn a_wide_run_gets_every_local_and_ends_in_reverse_order() {
         ["drop last", "release pool", "drop pool", "drop first"]
     );
 }
+
+/// The same order for a run with an async release, closed by `run_async`.
+#[tokio::test]
+async fn an_async_run_ends_in_reverse_order() {
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+    let sub = Module::build(move |s| {
+        s.make::<First>()
+            .from_fn(move |_: Arc<u8>| Dropped("first", l1.clone()));
+        s.make::<Pool>().from_resource_async(move |_: Arc<First>| {
+            let (open, close) = (l2.clone(), l2.clone());
+            Lifecycle::make_async(async move { Dropped("pool", open) }, move |_| async move {
+                close.lock().unwrap().push("release pool".into())
+            })
+        });
+        s.make::<Last>()
+            .from_fn(move |_: Arc<Pool>| Dropped("last", l3.clone()));
+    });
+    let parent = Module::build(|m| {
+        m.make_subcontext::<Last>(sub).local::<u8>();
+    });
+    let injector = Injector::new();
+    let plan = injector.plan(&PlannerInput::new(parent)).unwrap();
+    let locator = injector.produce_async(&plan).await.unwrap();
+    let runs = locator.get::<Subcontext<Last>>().unwrap();
+    runs.provide(1u8)
+        .run_async(|_: Arc<Last>| async {})
+        .await
+        .unwrap();
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["drop last", "release pool", "drop pool", "drop first"]
+    );
+    locator.close().await.unwrap();
+}

@@ -355,8 +355,19 @@ impl LocatorInner {
         if self.gate.shut_if_idle() && self.releases_sync_only() {
             return crate::release::RunToEnd::ran(self.shutdown());
         }
+        // Off its parent's list, as in `shutdown`, so that the slots can be taken and each
+        // instance dropped right after its release; the lease ends with the release (a parent
+        // closing meanwhile waits, as it would for this run's own close on another thread).
+        let lease = match self.leave_parent() {
+            true => self.parent.clone().map(|parent| Lease { parent }),
+            false => None,
+        };
         let slots = Arc::get_mut(&mut self).map(|inner| std::mem::take(&mut inner.slots));
-        crate::release::RunToEnd::new(crate::release::release_concurrently(self, slots))
+        crate::release::RunToEnd::new(async move {
+            let failures = crate::release::release_concurrently(self, slots).await;
+            drop(lease);
+            failures
+        })
     }
 }
 
