@@ -29,7 +29,7 @@ pub(crate) enum Small<T, const N: usize> {
 
 impl<T: Blank, const N: usize> Default for Small<T, N> {
     fn default() -> Self {
-        Small::Inline(std::array::from_fn(|_| T::blank()), 0)
+        Self::blanks(0)
     }
 }
 

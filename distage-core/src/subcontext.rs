@@ -153,32 +153,29 @@ impl<'a, A: ?Sized + Send + Sync + 'static> SubcontextRun<'a, A> {
     }
 
     /// Gives the local `T`.
-    pub fn provide<T: Send + Sync + 'static>(mut self, value: T) -> Self {
-        // The key is made only to name it in an error.
+    pub fn provide<T: Send + Sync + 'static>(self, value: T) -> Self {
+        // Matched by type: no key is made unless it names an error.
         let ty = std::any::TypeId::of::<T>();
-        let locals = &self.subcontext.shared.locals;
-        match (locals.iter()).position(|l| {
+        let at = (self.subcontext.shared.locals.iter()).position(|l| {
             l.type_info().type_id() == ty && l.kind() == KeyKind::Single && l.id().is_none()
-        }) {
-            Some(i) => self.inputs[i] = Some(Box::new(Arc::new(value))),
-            None => {
-                self.unknown.get_or_insert_with(DIKey::of::<T>);
-            }
-        }
-        self
+        });
+        self.place(at, DIKey::of::<T>, Box::new(Arc::new(value)))
     }
 
     /// Gives the local `T` named `id`.
     pub fn provide_named<T: Send + Sync + 'static>(self, id: impl Into<Id>, value: T) -> Self {
-        self.give(DIKey::named::<T>(id), Box::new(Arc::new(value)))
+        let key = DIKey::named::<T>(id);
+        let at = self.subcontext.shared.locals.iter().position(|l| *l == key);
+        self.place(at, || key, Box::new(Arc::new(value)))
     }
 
-    /// Puts `value` where the plan takes the local `key` (the last value given wins).
-    fn give(mut self, key: DIKey, value: Instance) -> Self {
-        match self.subcontext.shared.locals.iter().position(|l| *l == key) {
+    /// Puts `value` at position `at` of the plan's locals (the last value given wins), or
+    /// records `key` as not a local.
+    fn place(mut self, at: Option<usize>, key: impl FnOnce() -> DIKey, value: Instance) -> Self {
+        match at {
             Some(i) => self.inputs[i] = Some(value),
             None => {
-                self.unknown.get_or_insert(key);
+                self.unknown.get_or_insert_with(key);
             }
         }
         self
