@@ -260,6 +260,28 @@ macro_rules! slots {
 
 crate::arity::for_arities!(dependency_tuples, slots);
 
+/// Each slot's `Dep` parts by name, for `module!`'s checks: one generic alias instead of the
+/// projection written out, which made the checks the bulk of a large module's expansion (four
+/// slots, three projections each, per binding). rustc resolves an alias to the projection it
+/// names: the obligations, and the messages, are the same.
+macro_rules! slot_aliases {
+    ($($slot:ident $kind:ident $key:ident $id:ident;)*) => {$(
+        pub type $kind<E> = <<E as Slots>::$slot as Dep>::Kind;
+        pub type $key<E> = <<E as Slots>::$slot as Dep>::Key;
+        pub type $id<E> = <<E as Slots>::$slot as Dep>::Id;
+    )*};
+}
+
+slot_aliases! {
+    S0 SlotKind0 SlotKey0 SlotId0;
+    S1 SlotKind1 SlotKey1 SlotId1;
+    S2 SlotKind2 SlotKey2 SlotId2;
+    S3 SlotKind3 SlotKey3 SlotId3;
+}
+
+/// A dependency tuple's items past its slots.
+pub type SlotRest<E> = <E as Slots>::Rest;
+
 impl<X> Slots for Unchecked<X> {
     type S0 = NoDep;
     type S1 = NoDep;

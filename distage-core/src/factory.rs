@@ -6,7 +6,8 @@ use std::sync::Arc;
 use crate::boxed::BoxError;
 use crate::boxed::BoxFuture;
 use crate::inject::{
-    Arg, Args, DepMode, DepShape, Dependency, Inject, InjectAll, Injectable, instance,
+    Arg, Args, DepMode, DepShape, Dependency, DependencyList, Inject, InjectAll, Injectable,
+    instance,
 };
 use crate::key::{KeyKind, TypeInfo};
 
@@ -66,45 +67,86 @@ impl<T: AssistedCreate + Send> AssistedCreateAsync for T {
 /// A derived component built from the tuple of its injected parameters (what
 /// `#[derive(Injectable)]` and `#[injectable]` implement for components without assisted
 /// parameters), so that it can also be made by a `Factory` with `create(())`.
+///
+/// Such a component gets its [`Injectable`] from the blanket impl below: every function that
+/// handles the component whole (its `construct`, the tuple of its parameters) is here, generic,
+/// type- and borrow-checked once. The derive writes only `NEW`, a function of the parameters
+/// one by one. Written out in each component, the borrow checker's look at what dropping each
+/// such local involves (`dropck_outlives`, which walks every type the component reaches through
+/// its `Arc` fields and shares no work between types) ran three times per component: the
+/// better part of checking a crate of 10,000 components.
 #[doc(hidden)]
-pub trait FromParts: Injectable {
+pub trait FromParts: Sized {
     /// The injected parameters, in order.
-    type Parts;
+    type Parts: PartsFn<Self>;
     /// Their ids, in order: `()` unnamed, `Named<…>` named (what a typed graph looks up).
     type Ids;
+    /// The constructor's dependencies (what [`Injectable::DEPENDENCY_LIST`] is).
+    const DEPENDENCIES: DependencyList;
+    /// The constructor, taking the parameters one by one.
+    const NEW: <Self::Parts as PartsFn<Self>>::Fn;
     /// The component from its parameters.
-    fn from_parts(parts: Self::Parts) -> Self;
+    #[inline]
+    fn from_parts(parts: Self::Parts) -> Self {
+        <Self::Parts as PartsFn<Self>>::call(Self::NEW, parts)
+    }
 }
 
-/// A derived component's `construct`: its parameters taken in one `InjectAll` call, then
-/// `from_parts`. Generic, so that this body is type- and borrow-checked once, here: written out
-/// in each component, the checks of its locals (the parameter tuple, the component, the result)
-/// walked every type the component reaches through its fields, once per component, which made
-/// checking a crate of N components grow with N times the depth of its graph.
+/// A tuple of parameters and the function that takes them one by one, returning `R`.
 #[doc(hidden)]
-#[inline]
-pub fn construct_from_parts<T, C>(args: &mut Args<'_>) -> Result<T, BoxError>
+pub trait PartsFn<R>: Sized {
+    type Fn: Copy;
+    fn call(f: Self::Fn, parts: Self) -> R;
+}
+
+macro_rules! parts_fn {
+    ($($a:ident)*) => {
+        impl<R, $($a),*> PartsFn<R> for ($($a,)*) {
+            type Fn = fn($($a),*) -> R;
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            fn call(f: Self::Fn, ($($a,)*): Self) -> R {
+                f($($a),*)
+            }
+        }
+    };
+}
+
+crate::arity::for_arities!(functions, parts_fn);
+
+/// A derived component's `Injectable`: its parameters taken in one `InjectAll` call, then
+/// `from_parts`.
+#[doc(hidden)]
+#[diagnostic::do_not_recommend]
+impl<T> Injectable for T
 where
-    T: FromParts<Parts = C>,
-    C: InjectAll,
+    T: FromParts + Send + Sync + 'static,
+    T::Parts: InjectAll,
 {
-    match C::take_all(args) {
-        Ok(parts) => Ok(T::from_parts(parts)),
-        Err(e) => Err(e),
+    const DEPENDENCY_LIST: DependencyList = T::DEPENDENCIES;
+    fn dependencies() -> Vec<Dependency> {
+        T::DEPENDENCIES.to_vec()
+    }
+    #[inline]
+    fn construct(args: &mut Args<'_>) -> Result<T, BoxError> {
+        match T::Parts::take_all(args) {
+            Ok(parts) => Ok(T::from_parts(parts)),
+            Err(e) => Err(e),
+        }
     }
 }
 
 /// A component without assisted parameters: its factory captures its dependencies once and
 /// makes a new instance from clones of them on each `create(())`.
 #[doc(hidden)]
-impl<T: FromParts> AssistedInjectable for T
+impl<T: FromParts + Send + Sync + 'static> AssistedInjectable for T
 where
     T::Parts: InjectAll + Clone + Send + Sync + 'static,
 {
     type Assisted = ();
     type Captured = T::Parts;
     fn dependencies() -> Vec<Dependency> {
-        <T as Injectable>::dependencies()
+        T::DEPENDENCIES.to_vec()
     }
     fn capture(args: &mut Args<'_>) -> Result<Self::Captured, BoxError> {
         T::Parts::take_all(args)
@@ -113,7 +155,7 @@ where
 
 #[doc(hidden)]
 #[diagnostic::do_not_recommend]
-impl<T: FromParts> AssistedCreate for T
+impl<T: FromParts + Send + Sync + 'static> AssistedCreate for T
 where
     T::Parts: InjectAll + Clone + Send + Sync + 'static,
 {

@@ -66,7 +66,7 @@ pub use subcontext::{Subcontext, SubcontextRun};
 pub mod __private {
     pub use crate::binding::{Produced, Provider};
     pub use crate::check::*;
-    pub use crate::factory::{FromParts, construct_from_parts};
+    pub use crate::factory::{FromParts, PartsFn};
     pub use crate::inject::{Arg, Args, DepShape, DependencyList, InjectAll, RunContext, SlotRef};
     pub use crate::module::{
         construct_injectable, factory_provider, fn_async_provider, fn_provider,

@@ -87,12 +87,25 @@ pub(crate) fn generate(c: &Component) -> TokenStream {
         }
     };
 
+    // A component with `FromParts` gets its `Injectable` from distage's blanket impl.
+    let has_parts = !c.is_assisted()
+        && !matches!(
+            c.ctor,
+            Ctor::New { fallible: true, .. } | Ctor::New { is_async: true, .. }
+        )
+        && injected <= MAX_TAKE_ALL;
     let main_impl = if c.is_assisted() || c.is_async() {
         assisted_impl(c, &dependencies)
+    } else if has_parts {
+        TokenStream::new()
     } else {
         injectable_impl(c, &dependencies, tuple.as_ref())
     };
-    let parts_impl = from_parts_impl(c, injected);
+    let parts_impl = if has_parts {
+        from_parts_impl(c, &dependencies)
+    } else {
+        TokenStream::new()
+    };
 
     quote! {
         const _: () = {
@@ -198,22 +211,15 @@ fn injectable_impl(
             }
         };
     }
+    // Here with a tuple only for a fallible `new` (others have `FromParts`).
     if let Some(tuple) = tuple {
-        if matches!(c.ctor, Ctor::New { fallible: true, .. }) {
-            let vars = (0..taken).map(|i| format_ident!("__distage_a{i}"));
-            build = quote! {
-                match <#tuple as #p::InjectAll>::take_all(#args) {
-                    ::core::result::Result::Ok((#(#vars,)*)) => #build,
-                    ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
-                }
-            };
-        } else {
-            // The component has `FromParts` (`from_parts_impl`): one call of a generic function,
-            // checked once in the library. A body of its own here would have locals of the
-            // component's types, and checking what dropping them involves walks every type the
-            // component reaches, once per component: quadratic in a large crate.
-            build = quote!(#p::construct_from_parts::<Self, #tuple>(#args));
-        }
+        let vars = (0..taken).map(|i| format_ident!("__distage_a{i}"));
+        build = quote! {
+            match <#tuple as #p::InjectAll>::take_all(#args) {
+                ::core::result::Result::Ok((#(#vars,)*)) => #build,
+                ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
+            }
+        };
     }
     quote! {
         #[automatically_derived]
@@ -230,26 +236,21 @@ fn injectable_impl(
     }
 }
 
-/// `FromParts`, through which a component without assisted parameters also has a `Factory`
-/// (`create(())`): for infallible constructors whose parameters fit one tuple.
-fn from_parts_impl(c: &Component, injected: usize) -> TokenStream {
+/// `FromParts` (and through it `Injectable`, and a `Factory` with `create(())`) for a component
+/// whose constructor cannot fail and whose parameters fit one tuple: the tuple, the ids, the
+/// dependency list, and `NEW`, an associated function taking the parameters one by one. Every
+/// function over the whole component is generic, in distage (see `FromParts`): the only body
+/// here is `__distage_new`, whose locals are the parameters and the component.
+fn from_parts_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
     let p = private();
-    if c.is_assisted()
-        || matches!(
-            c.ctor,
-            Ctor::New { fallible: true, .. } | Ctor::New { is_async: true, .. }
-        )
-        || injected > MAX_TAKE_ALL
-    {
-        return TokenStream::new();
-    }
-    // The plain parameter types, not `<T as Inject>::Checked`: a type that cannot be injected
-    // is reported once, at its field, by the `Injectable` impl; `FromParts` asks nothing of
-    // them until a `Factory` is made.
-    let types = c
+    // The plain parameter types: `<T as Inject>::Checked` (in `DEPENDENCIES`, see `generate`)
+    // reports a type that cannot be injected, once, at its field. Here it would be checked in
+    // the impl's own environment, where rustc caches nothing it proves across components: a
+    // check of every type each component reaches, for each component.
+    let parts = c
         .injected()
         .map(|(_, param, kind)| inject_type(&param.ty, kind));
-    let parts = quote!((#(#types,)*));
+    let parts = quote!((#(#parts,)*));
     let ids = c
         .injected()
         .map(|(_, param, _)| crate::params::id_type(param.id.as_ref()));
@@ -258,6 +259,7 @@ fn from_parts_impl(c: &Component, injected: usize) -> TokenStream {
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     let self_ty = &c.self_ty;
     let mut taken = 0;
+    let mut params = Vec::new();
     let values: Vec<TokenStream> = c
         .params
         .iter()
@@ -265,25 +267,33 @@ fn from_parts_impl(c: &Component, injected: usize) -> TokenStream {
             Role::Injected(kind) => {
                 let var = format_ident!("__distage_a{taken}");
                 taken += 1;
+                let ty = inject_type(&param.ty, kind);
+                params.push(quote!(#var: #ty));
                 let unwrap = (kind == Kind::Value).then(|| quote!(.0));
                 quote!(#var #unwrap)
             }
             _ => quote_spanned!(param.ty.span()=> ::core::default::Default::default()),
         })
         .collect();
-    let vars = (0..taken).map(|i| format_ident!("__distage_a{i}"));
     let build = match &c.ctor {
         Ctor::Struct { path, shape } => struct_literal(path, *shape, c, &values),
         Ctor::New { .. } => quote!(Self::new(#(#values),*)),
     };
     quote! {
         #[automatically_derived]
+        impl #impl_generics #self_ty #where_clause {
+            #[doc(hidden)]
+            #[allow(clippy::too_many_arguments)]
+            fn __distage_new(#(#params),*) -> Self {
+                #build
+            }
+        }
+        #[automatically_derived]
         impl #impl_generics #p::FromParts for #self_ty #where_clause {
             type Parts = #parts;
             type Ids = #ids;
-            fn from_parts((#(#vars,)*): Self::Parts) -> Self {
-                #build
-            }
+            const DEPENDENCIES: #p::DependencyList = #dependencies;
+            const NEW: <Self::Parts as #p::PartsFn<Self>>::Fn = Self::__distage_new;
         }
     }
 }

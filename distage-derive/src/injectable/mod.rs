@@ -52,10 +52,12 @@ mod tests {
         let out = derive_str(
             r#"struct S { db: Arc<dyn Db>, #[di(id = "url")] url: String, #[di(default)] n: u8 }"#,
         );
+        // `Injectable` comes from distage's blanket impl over `FromParts`.
         assert!(
-            out.contains("impl :: distage :: __private :: Injectable for S"),
+            out.contains("impl :: distage :: __private :: FromParts for S"),
             "{out}"
         );
+        assert!(!out.contains("Injectable for S"), "{out}");
         assert!(
             out.contains("impl :: distage :: __private :: StaticDeps for S"),
             "{out}"
@@ -65,9 +67,15 @@ mod tests {
             out.contains(":: InjectAll > :: SHAPES , & [:: core :: option :: Option :: None , :: core :: option :: Option :: Some (\"url\")])"),
             "{out}"
         );
-        // Built by one generic call (checked once in the library), from the same tuple.
+        // The parameters' tuple, and the constructor taking them one by one.
         assert!(
-            out.contains("construct_from_parts :: < Self , (< Arc < dyn Db > as :: distage :: __private :: Inject > :: Checked ,"),
+            out.contains(
+                "type Parts = (Arc < dyn Db > , :: distage :: __private :: Value < String > ,)"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("fn __distage_new (__distage_a0 : Arc < dyn Db > , __distage_a1 : :: distage :: __private :: Value < String >) -> Self"),
             "{out}"
         );
         assert!(out.contains("Named < 'u' , 'r' , 'l' >"), "{out}");

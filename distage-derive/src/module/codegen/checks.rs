@@ -108,7 +108,13 @@ pub(super) fn checks(
         let by = struct_path(path);
         for r in 0..meta.requires.len() {
             let alias = format_ident!("__R{r}");
-            let check = dep_edge(&quote!(#p::Strict<#path::#alias>), &by, path.span(), names);
+            let check = dep_edge(
+                &quote!((#p::Strict<#path::#alias>,)),
+                0,
+                &by,
+                path.span(),
+                names,
+            );
             extra_checks.push(quote!(let _: usize = #check;));
         }
     }
@@ -196,28 +202,34 @@ fn tuple_edges(
 ) -> (TokenStream, TokenStream) {
     let p = private();
     let marker = names.marker();
-    let slots = ["S0", "S1", "S2", "S3"].map(|slot| {
-        let slot = format_ident!("{slot}");
-        dep_edge(&quote!(<#deps as #p::Slots>::#slot), by, span, names)
-    });
+    let slots = [0, 1, 2, 3].map(|slot| dep_edge(deps, slot, by, span, names));
     let rest = respan(
-        quote!(<<#deps as #p::Slots>::Rest as #p::DepIndices<#marker, #by>>::EDGES),
+        quote!(<#p::SlotRest<#deps> as #p::DepIndices<#marker, #by>>::EDGES),
         span,
     );
     (quote_spanned!(span=> &[#(#slots),*]), rest)
 }
 
-/// One dependency item `dep`, checked by an obligation of its own on the module's `…Binds`
-/// trait, whose impls are `do_not_recommend`: a missing key is reported right there, with the
-/// module's message and no notes on how the check got there. An empty slot and a lazy key give
-/// `NO_EDGE`, which the cycle check skips.
-fn dep_edge(dep: &TokenStream, by: &TokenStream, span: Span, names: &Names) -> TokenStream {
+/// Item `slot` of dependency tuple `deps`, checked by an obligation of its own on the module's
+/// `…Binds` trait, whose impls are `do_not_recommend`: a missing key is reported right there,
+/// with the module's message and no notes on how the check got there. An empty slot and a lazy
+/// key give `NO_EDGE`, which the cycle check skips. The item's parts are named through
+/// distage's `SlotKind0`… aliases (the projections through `Slots` and `Dep`).
+fn dep_edge(
+    deps: &TokenStream,
+    slot: usize,
+    by: &TokenStream,
+    span: Span,
+    names: &Names,
+) -> TokenStream {
     let p = private();
     let module = &names.module;
     let binds = names.binds_trait();
-    let d = quote!(<#dep as #p::Dep>);
+    let kind = format_ident!("SlotKind{slot}");
+    let key = format_ident!("SlotKey{slot}");
+    let id = format_ident!("SlotId{slot}");
     respan(
-        quote!(<#d::Kind as #module::#binds<#d::Key, #d::Id, #by>>::INDEX),
+        quote!(<#p::#kind<#deps> as #module::#binds<#p::#key<#deps>, #p::#id<#deps>, #by>>::INDEX),
         span,
     )
 }
