@@ -132,8 +132,10 @@ fn dep_tree(mut items: Vec<TokenStream>) -> TokenStream {
     quote!((#(#items,)*))
 }
 
-/// Every argument, taken from the resolved dependencies in order: by one `InjectAll` call
-/// into a tuple when there is one (see `generate`), else one by one.
+/// `Injectable` for the components `FromParts` does not fit (a fallible `new`, more than
+/// `MAX_TAKE_ALL` parameters): every argument, taken from the resolved dependencies in order, by
+/// one `InjectAll` call into a tuple when there is one (see `generate`), else in tuples of
+/// `MAX_TAKE_ALL`.
 fn injectable_impl(
     c: &Component,
     dependencies: &TokenStream,
@@ -145,7 +147,7 @@ fn injectable_impl(
     let self_ty = &c.self_ty;
     let args = format_ident!("__distage_args");
     // More parameters than one tuple takes: tuples of `MAX_TAKE_ALL`, taken one after another.
-    let chunks: Vec<TokenStream> = if tuple.is_none() && c.injected().count() > MAX_TAKE_ALL {
+    let chunks: Vec<TokenStream> = if tuple.is_none() {
         let types: Vec<TokenStream> = c
             .injected()
             .map(|(_, param, kind)| {
@@ -172,27 +174,10 @@ fn injectable_impl(
                     taken += 1;
                     return quote!(#var #unwrap);
                 }
-                if !chunks.is_empty() {
-                    let chunk = format_ident!("__distage_t{}", taken / MAX_TAKE_ALL);
-                    let index = syn::Index::from(taken % MAX_TAKE_ALL);
-                    taken += 1;
-                    return quote!(#chunk.#index #unwrap);
-                }
-                let inject = inject_type(&param.ty, kind);
-                let extract = respan(quote!(<#inject as #p::Inject>::extract), param.ty.span());
-                // `match` rather than `?`: `?` instantiates conversion code per field type. The
-                // argument is taken by the non-generic `next_arg` and converted by the type's
-                // `extract`, which every dependent of the type shares: no generic `take::<T>`
-                // per field type.
-                quote! {
-                    match #args.next_arg() {
-                        ::core::result::Result::Ok(__distage_a) => match #extract(__distage_a) {
-                            ::core::result::Result::Ok(__distage_v) => __distage_v,
-                            ::core::result::Result::Err(__distage_e) => return ::core::result::Result::Err(__distage_e),
-                        },
-                        ::core::result::Result::Err(__distage_e) => return ::core::result::Result::Err(__distage_e),
-                    } #unwrap
-                }
+                let chunk = format_ident!("__distage_t{}", taken / MAX_TAKE_ALL);
+                let index = syn::Index::from(taken % MAX_TAKE_ALL);
+                taken += 1;
+                quote!(#chunk.#index #unwrap)
             }
             Role::Default => quote_spanned!(param.ty.span()=> ::core::default::Default::default()),
             Role::Assisted(_) => unreachable!("assisted components get a factory impl"),
