@@ -348,3 +348,47 @@ fn set_elements_come_in_the_order_their_instances_were_produced() {
     let set = locator.get_set::<dyn Handler>().unwrap();
     assert_eq!(names(&set), ["E1", "E2", "E3", "value"]);
 }
+
+/// A sized component is stored as its own `Arc` when it is made (a constructor, a function
+/// returning the value) and boxed when it is given as an `Arc` (`add_arc`, a function returning
+/// `Arc<T>`): one set, one parameter type and `get` read both forms alike.
+#[test]
+fn elements_made_and_elements_given_as_arcs_read_alike() {
+    #[derive(Clone, Debug, PartialEq)]
+    struct Port(u16);
+    struct Uses {
+        first: Arc<Port>,
+        all: Set<Port>,
+    }
+    let given = Arc::new(Port(2));
+    let module = Module::build(|m| {
+        m.make::<Port>().from_fn(|| Port(1));
+        m.many::<Port>()
+            .add_fn(|| Port(1))
+            .add_arc(given.clone())
+            .add_fn(|| Arc::new(Port(3)))
+            .add_value(Port(4));
+        m.make::<Uses>()
+            .from_fn(|first: Arc<Port>, all: Set<Port>| Uses { first, all });
+    });
+    let locator = produce(PlannerInput::new(module));
+    let uses = locator.get::<Uses>().unwrap();
+    assert_eq!(*uses.first, Port(1));
+    let ports: Vec<u16> = uses.all.iter().map(|p| p.0).collect();
+    assert_eq!(ports, [1, 2, 3, 4]);
+    assert!(uses.all.iter().any(|p| Arc::ptr_eq(p, &given)));
+    assert!(Arc::ptr_eq(&locator.get::<Port>().unwrap(), &uses.first));
+    // A child reads its parent's instance through the same parameter type.
+    let child = Injector::inherit(&locator);
+    let plan = child
+        .plan(&PlannerInput::new(Module::build(|m| {
+            m.make::<u32>()
+                .from_fn(|port: Arc<Port>, again: Option<Arc<Port>>| {
+                    u32::from(port.0) + u32::from(again.map_or(0, |p| p.0))
+                });
+        })))
+        .unwrap();
+    assert_eq!(*child.produce(&plan).unwrap().get::<u32>().unwrap(), 2);
+    drop((plan, child, uses, locator));
+    assert_eq!(Arc::strong_count(&given), 1);
+}

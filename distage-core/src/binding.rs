@@ -1,6 +1,6 @@
 //! Bindings: a key, how to make its instance, the tags that select it, and where it was written.
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::fmt;
 use std::sync::Arc;
 
@@ -12,55 +12,8 @@ use crate::inject::{Args, Dependency};
 use crate::key::DIKey;
 pub use crate::origin::{ImplKind, Origin, StepTarget};
 
-pub(crate) use crate::boxed::Instance;
-
-/// Releases a resource; runs at most once.
-pub(crate) enum Release {
-    Sync(Box<dyn FnOnce() -> Result<(), BoxError> + Send>),
-    Async(Box<dyn FnOnce() -> BoxFuture<Result<(), BoxError>> + Send>),
-}
-
-/// What a provider call yields: the instance and, for resources, how to release it.
-#[doc(hidden)]
-pub struct Produced {
-    pub(crate) instance: Instance,
-    pub(crate) release: Option<Release>,
-}
-
-impl Produced {
-    /// A plain instance (an `Arc<T>` or a `Set<T>`), released by being dropped.
-    pub fn instance<V: Any + Send + Sync>(value: V) -> Self {
-        Produced {
-            instance: Box::new(value),
-            release: None,
-        }
-    }
-
-    /// [`instance`](Self::instance) of an instance already boxed (not generic: for code
-    /// instantiated per component).
-    #[doc(hidden)]
-    pub fn boxed(instance: Box<dyn Any + Send + Sync>) -> Self {
-        Produced {
-            instance,
-            release: None,
-        }
-    }
-
-    pub(crate) fn with_release(value: impl Any + Send + Sync, release: Release) -> Self {
-        Produced {
-            instance: Box::new(value),
-            release: Some(release),
-        }
-    }
-}
-
-impl fmt::Debug for Produced {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Produced")
-            .field("resource", &self.release.is_some())
-            .finish()
-    }
-}
+pub use crate::boxed::Produced;
+pub(crate) use crate::boxed::{Instance, Release};
 
 pub(crate) type SyncCall = Arc<dyn Fn(&mut Args<'_>) -> Result<Produced, BoxError> + Send + Sync>;
 
@@ -70,8 +23,7 @@ pub(crate) type AsyncCall = Arc<
 >;
 
 /// Builds a `Set<T>` from an optional inherited set and the element instances (`Arc<T>`s).
-pub(crate) type Assemble =
-    fn(Option<&(dyn Any + Send + Sync)>, &[&(dyn Any + Send + Sync)]) -> Result<Instance, BoxError>;
+pub(crate) type Assemble = fn(Option<&Instance>, &[&Instance]) -> Result<Instance, BoxError>;
 
 #[derive(Clone)]
 pub(crate) enum Op {

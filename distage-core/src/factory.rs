@@ -6,8 +6,7 @@ use std::sync::Arc;
 use crate::boxed::BoxError;
 use crate::boxed::BoxFuture;
 use crate::inject::{
-    Arg, Args, DepMode, DepShape, Dependency, DependencyList, Inject, InjectAll, Injectable,
-    instance,
+    Arg, Args, DepMode, DepShape, Dependency, DependencyList, Inject, InjectAll, Injectable, arc,
 };
 use crate::key::{KeyKind, TypeInfo};
 
@@ -225,6 +224,6 @@ impl<T: AssistedInjectable> Inject for Factory<T> {
         mode: DepMode::Strict,
     };
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
-        instance::<Arc<Factory<T>>>(arg).map(|f| Factory::clone(f))
+        arc::<Factory<T>>(arg).map(|f| Factory::clone(&f))
     }
 }

@@ -53,7 +53,7 @@ impl Drop for Lease {
 }
 
 pub(crate) enum Lookup<'a> {
-    Found(&'a (dyn Any + Send + Sync)),
+    Found(&'a Instance),
     NotYetProduced,
     Closed,
     Absent,
@@ -234,27 +234,26 @@ impl LocatorInner {
     #[inline]
     fn instance(&self, slot: usize) -> Lookup<'_> {
         match self.slots.get(slot).and_then(OnceLock::get) {
-            Some(instance) => Lookup::Found(&**instance),
+            Some(instance) => Lookup::Found(instance),
             None => Lookup::NotYetProduced,
         }
     }
 
+    /// The instance of a key, read by `read` (`Instance::arc`, or a set's `downcast_ref`).
     #[inline]
-    fn get_typed<V: Any + Clone>(
+    fn get_typed<V>(
         &self,
         ty: TypeId,
         kind: KeyKind,
         id: Option<&str>,
         key: impl FnOnce() -> DIKey,
+        read: impl FnOnce(&Instance) -> Option<V>,
     ) -> Result<V, Error> {
         match self.lookup(ty, kind, id) {
-            Lookup::Found(any) => any
-                .downcast_ref::<V>()
-                .cloned()
-                .ok_or_else(|| Error::NotFound {
-                    key: key(),
-                    needed_by: Some("a lookup whose stored type differs (a bug in distage)".into()),
-                }),
+            Lookup::Found(instance) => read(instance).ok_or_else(|| Error::NotFound {
+                key: key(),
+                needed_by: Some("a lookup whose stored type differs (a bug in distage)".into()),
+            }),
             Lookup::Absent => Err(Error::NotFound {
                 key: key(),
                 needed_by: None,
@@ -417,16 +416,24 @@ impl Locator {
     /// The instance of `T` (`T` may be a trait object: `get::<dyn Repo>()`).
     #[inline]
     pub fn get<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, Error> {
-        self.inner
-            .get_typed::<Arc<T>>(TypeId::of::<T>(), KeyKind::Single, None, DIKey::of::<T>)
+        self.inner.get_typed(
+            TypeId::of::<T>(),
+            KeyKind::Single,
+            None,
+            DIKey::of::<T>,
+            Instance::arc,
+        )
     }
 
     /// The instance of `T` bound with `.named(id)`.
     pub fn get_named<T: ?Sized + Send + Sync + 'static>(&self, id: &str) -> Result<Arc<T>, Error> {
-        self.inner
-            .get_typed::<Arc<T>>(TypeId::of::<T>(), KeyKind::Single, Some(id), || {
-                DIKey::named::<T>(Id::from(id.to_string()))
-            })
+        self.inner.get_typed(
+            TypeId::of::<T>(),
+            KeyKind::Single,
+            Some(id),
+            || DIKey::named::<T>(Id::from(id.to_string())),
+            Instance::arc,
+        )
     }
 
     /// The instance of `T`, or `None` when the locator does not hold it.
@@ -454,8 +461,13 @@ impl Locator {
 
     /// The set of `T` elements (`many::<T>()`).
     pub fn get_set<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Set<T>, Error> {
-        self.inner
-            .get_typed::<Set<T>>(TypeId::of::<T>(), KeyKind::Set, None, DIKey::set_of::<T>)
+        self.inner.get_typed(
+            TypeId::of::<T>(),
+            KeyKind::Set,
+            None,
+            DIKey::set_of::<T>,
+            read_set,
+        )
     }
 
     /// The named set of `T` elements.
@@ -463,10 +475,13 @@ impl Locator {
         &self,
         id: &str,
     ) -> Result<Set<T>, Error> {
-        self.inner
-            .get_typed::<Set<T>>(TypeId::of::<T>(), KeyKind::Set, Some(id), || {
-                DIKey::set_of::<T>().with_id(Some(Id::from(id.to_string())))
-            })
+        self.inner.get_typed(
+            TypeId::of::<T>(),
+            KeyKind::Set,
+            Some(id),
+            || DIKey::set_of::<T>().with_id(Some(Id::from(id.to_string()))),
+            read_set,
+        )
     }
 
     /// Calls `f` with its parameters injected from this locator:
@@ -578,6 +593,11 @@ impl fmt::Debug for AsyncLocator {
     }
 }
 
+/// A set's instance (sets are always boxed).
+fn read_set<T: ?Sized + Send + Sync + 'static>(instance: &Instance) -> Option<Set<T>> {
+    instance.downcast_ref::<Set<T>>().cloned()
+}
+
 fn resolve_for_run<'a>(inner: &'a Arc<LocatorInner>, dep: &Dependency) -> Result<Arg<'a>, Error> {
     Ok(match dep {
         // Resolved on first use: only its slot is found now.
@@ -586,7 +606,7 @@ fn resolve_for_run<'a>(inner: &'a Arc<LocatorInner>, dep: &Dependency) -> Result
             mode: DepMode::Lazy,
         } => Arg::Lazy(Box::new(lazy_slot(inner, key)?)),
         Dependency::Key { key, mode } => match (inner.lookup_key(key), mode) {
-            (Lookup::Found(any), _) => Arg::Instance(any),
+            (Lookup::Found(instance), _) => Arg::Instance(instance),
             (Lookup::Absent, DepMode::Optional) => Arg::Absent,
             (Lookup::Closed, _) => {
                 return Err(Error::Closed {
@@ -637,13 +657,9 @@ struct RunIn<'a>(&'a Arc<LocatorInner>);
 
 impl<'a> RunScope<'a> for RunIn<'a> {
     #[inline]
-    fn instance(
-        &self,
-        ty: TypeId,
-        key: fn() -> DIKey,
-    ) -> Result<&'a (dyn Any + Send + Sync), Error> {
+    fn instance(&self, ty: TypeId, key: fn() -> DIKey) -> Result<&'a Instance, Error> {
         match self.0.lookup(ty, KeyKind::Single, None) {
-            Lookup::Found(any) => Ok(any),
+            Lookup::Found(instance) => Ok(instance),
             Lookup::Absent => Err(Error::NotFound {
                 key: key(),
                 needed_by: Some("a function given to `run`".into()),
@@ -673,23 +689,39 @@ impl LocatorRef {
     /// The instance of `T`.
     pub fn get<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, Error> {
         self.with(|i| {
-            i.get_typed::<Arc<T>>(TypeId::of::<T>(), KeyKind::Single, None, DIKey::of::<T>)
+            i.get_typed(
+                TypeId::of::<T>(),
+                KeyKind::Single,
+                None,
+                DIKey::of::<T>,
+                Instance::arc,
+            )
         })
     }
 
     /// The instance of `T` bound with `.named(id)`.
     pub fn get_named<T: ?Sized + Send + Sync + 'static>(&self, id: &str) -> Result<Arc<T>, Error> {
         self.with(|i| {
-            i.get_typed::<Arc<T>>(TypeId::of::<T>(), KeyKind::Single, Some(id), || {
-                DIKey::named::<T>(Id::from(id.to_string()))
-            })
+            i.get_typed(
+                TypeId::of::<T>(),
+                KeyKind::Single,
+                Some(id),
+                || DIKey::named::<T>(Id::from(id.to_string())),
+                Instance::arc,
+            )
         })
     }
 
     /// The set of `T` elements.
     pub fn get_set<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Set<T>, Error> {
         self.with(|i| {
-            i.get_typed::<Set<T>>(TypeId::of::<T>(), KeyKind::Set, None, DIKey::set_of::<T>)
+            i.get_typed(
+                TypeId::of::<T>(),
+                KeyKind::Set,
+                None,
+                DIKey::set_of::<T>,
+                read_set,
+            )
         })
     }
 
@@ -711,16 +743,10 @@ impl<T: ?Sized + Send + Sync + 'static> Lazy<T> {
                 key: Some(self.slot.key.clone()),
             })?;
         match inner.slot(self.slot.slot) {
-            Lookup::Found(any) => {
-                any.downcast_ref::<Arc<T>>()
-                    .cloned()
-                    .ok_or_else(|| Error::NotFound {
-                        key: self.slot.key.clone(),
-                        needed_by: Some(
-                            "a Lazy whose stored type differs (a bug in distage)".into(),
-                        ),
-                    })
-            }
+            Lookup::Found(instance) => instance.arc::<T>().ok_or_else(|| Error::NotFound {
+                key: self.slot.key.clone(),
+                needed_by: Some("a Lazy whose stored type differs (a bug in distage)".into()),
+            }),
             Lookup::NotYetProduced => Err(Error::NotYetProduced {
                 key: self.slot.key.clone(),
             }),

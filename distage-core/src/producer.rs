@@ -1,7 +1,6 @@
 //! The producers: run a plan's steps into a locator, synchronously in plan order, or
 //! asynchronously with independent branches concurrent.
 
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -264,10 +263,10 @@ pub(crate) fn run_step<'a>(
                 Some(p) => Some(found(ancestor(inner, &p)?.slot(p.slot as usize))?),
                 None => None,
             };
-            let elements: Vec<&(dyn Any + Send + Sync)> = args
+            let elements: Vec<&Instance> = args
                 .iter()
                 .filter_map(|a| match a {
-                    Arg::Instance(any) => Some(*any),
+                    Arg::Instance(instance) => Some(*instance),
                     _ => None,
                 })
                 .collect();
@@ -304,9 +303,9 @@ fn ancestor<'a>(inner: &'a LocatorInner, p: &ParentSlot) -> Result<&'a Arc<Locat
 }
 
 #[inline]
-fn found(lookup: Lookup<'_>) -> Result<&(dyn Any + Send + Sync), Failure> {
+fn found(lookup: Lookup<'_>) -> Result<&Instance, Failure> {
     match lookup {
-        Lookup::Found(any) => Ok(any),
+        Lookup::Found(instance) => Ok(instance),
         Lookup::Closed => Err(Failure::Error("the parent locator is closed".into())),
         Lookup::NotYetProduced | Lookup::Absent => Err(Failure::Error(
             "distage: a dependency was not produced before its dependent".into(),

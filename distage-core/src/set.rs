@@ -1,6 +1,5 @@
 //! Set bindings: many elements of one type, collected into a `Set<T>`.
 
-use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -109,8 +108,8 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Set<T> {
 
 /// Builds the `Set<T>` instance from an inherited set and the elements' `Arc<T>` instances.
 pub(crate) fn assemble<T: ?Sized + Send + Sync + 'static>(
-    inherited: Option<&(dyn Any + Send + Sync)>,
-    elements: &[&(dyn Any + Send + Sync)],
+    inherited: Option<&Instance>,
+    elements: &[&Instance],
 ) -> Result<Instance, BoxError> {
     let mut items: Vec<Arc<T>> = Vec::with_capacity(elements.len());
     if let Some(base) = inherited {
@@ -120,12 +119,12 @@ pub(crate) fn assemble<T: ?Sized + Send + Sync + 'static>(
         items.extend(base.iter().cloned());
     }
     for e in elements {
-        let e = e
-            .downcast_ref::<Arc<T>>()
-            .ok_or("distage: set element has another type")?;
-        items.push(e.clone());
+        items.push(
+            e.arc::<T>()
+                .ok_or("distage: set element has another type")?,
+        );
     }
-    Ok(Box::new(Set::<T> {
+    Ok(Instance::boxed(Set::<T> {
         items: items.into(),
     }))
 }

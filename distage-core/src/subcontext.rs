@@ -10,7 +10,7 @@ use crate::boxed::BoxError;
 use crate::error::Error;
 use crate::functoid::RunFn;
 use crate::inject::LocatorRef;
-use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject, instance};
+use crate::inject::{Arg, DepMode, DepShape, Dependency, Inject, arc};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::locator::{AsyncLocator, Locator, LocatorInner};
 use crate::module::{Make, Module, ModuleBuilder, SubcontextSpec};
@@ -159,14 +159,14 @@ impl<'a, A: ?Sized + Send + Sync + 'static> SubcontextRun<'a, A> {
         let at = (self.subcontext.shared.locals.iter()).position(|l| {
             l.type_info().type_id() == ty && l.kind() == KeyKind::Single && l.id().is_none()
         });
-        self.place(at, DIKey::of::<T>, Box::new(Arc::new(value)))
+        self.place(at, DIKey::of::<T>, Instance::shared(Arc::new(value)))
     }
 
     /// Gives the local `T` named `id`.
     pub fn provide_named<T: Send + Sync + 'static>(self, id: impl Into<Id>, value: T) -> Self {
         let key = DIKey::named::<T>(id);
         let at = self.subcontext.shared.locals.iter().position(|l| *l == key);
-        self.place(at, || key, Box::new(Arc::new(value)))
+        self.place(at, || key, Instance::shared(Arc::new(value)))
     }
 
     /// Puts `value` at position `at` of the plan's locals (the last value given wins), or
@@ -272,7 +272,7 @@ impl<A: ?Sized + Send + Sync + 'static> Inject for Subcontext<A> {
         mode: DepMode::Strict,
     };
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
-        instance::<Arc<Subcontext<A>>>(arg).map(|s| Subcontext::clone(s))
+        arc::<Subcontext<A>>(arg).map(|s| Subcontext::clone(&s))
     }
 }
 
@@ -311,7 +311,7 @@ pub(crate) fn subcontext_provider<A: ?Sized + Send + Sync + 'static>(
                 locals: for_call.locals.iter().map(|(k, _)| k.clone()).collect(),
                 parent: Arc::downgrade(&parent),
             };
-            Ok(Produced::instance(Arc::new(Subcontext::<A> {
+            Ok(Produced::shared(Arc::new(Subcontext::<A> {
                 shared: Arc::new(shared),
                 _root: PhantomData,
             })))

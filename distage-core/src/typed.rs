@@ -60,7 +60,7 @@ impl<B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N> TypedArg<B> for Str
     #[inline]
     fn arg<'b>(builder: &'b B, _: &'static str) -> Result<Arg<'b>, Error> {
         match builder.provide() {
-            Ok(instance) => Ok(Arg::Instance(instance)),
+            Ok(instance) => Ok(Arg::Typed(instance)),
             Err(e) => Err(e),
         }
     }

@@ -9,8 +9,8 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::{Arc, Weak};
 
-use super::{Arg, DepMode, DepShape, Dependency, Inject, instance};
-use crate::boxed::BoxError;
+use super::{Arg, DepMode, DepShape, Dependency, Inject, arc};
+use crate::boxed::{BoxError, Instance};
 use crate::error::Error;
 use crate::key::{DIKey, KeyKind, TypeInfo};
 use crate::logger::Logger;
@@ -129,7 +129,7 @@ impl Inject for Logger {
         match arg {
             Arg::Logger(l) => Ok(Logger::clone(l)),
             // A module's own `Logger` binding.
-            Arg::Instance(_) => instance::<Arc<Logger>>(arg).map(|l| Logger::clone(l)),
+            Arg::Instance(_) | Arg::Typed(_) => arc::<Logger>(arg).map(|l| Logger::clone(&l)),
             other => Err(format!("distage: expected a logger, got {other:?}").into()),
         }
     }
@@ -138,11 +138,7 @@ impl Inject for Logger {
 /// What a function given to `run` takes its parameters from: a locator (see `locator.rs`).
 pub(crate) trait RunScope<'a> {
     /// The instance of `T`'s unnamed key, whose type id is `ty`; `key` names it in an error.
-    fn instance(
-        &self,
-        ty: TypeId,
-        key: fn() -> DIKey,
-    ) -> Result<&'a (dyn Any + Send + Sync), Error>;
+    fn instance(&self, ty: TypeId, key: fn() -> DIKey) -> Result<&'a Instance, Error>;
     /// The argument for any dependency.
     fn resolve(&self, dependency: &Dependency) -> Result<Arg<'a>, Error>;
 }
@@ -161,13 +157,11 @@ impl<'a> RunContext<'a> {
     /// The instance of `T`.
     #[inline]
     pub fn get<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, Error> {
-        let any: &dyn Any = self.scope.instance(TypeId::of::<T>(), DIKey::of::<T>)?;
-        any.downcast_ref::<Arc<T>>()
-            .cloned()
-            .ok_or_else(|| Error::NotFound {
-                key: DIKey::of::<T>(),
-                needed_by: Some("a lookup whose stored type differs (a bug in distage)".into()),
-            })
+        let instance = self.scope.instance(TypeId::of::<T>(), DIKey::of::<T>)?;
+        instance.arc::<T>().ok_or_else(|| Error::NotFound {
+            key: DIKey::of::<T>(),
+            needed_by: Some("a lookup whose stored type differs (a bug in distage)".into()),
+        })
     }
 
     /// The argument for any dependency.

@@ -4,7 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::boxed::BoxError;
+use crate::boxed::{BoxError, Instance, Produced};
 use crate::key::{DIKey, Id, KeyKind, TypeInfo};
 use crate::logger::Logger;
 
@@ -154,8 +154,10 @@ impl fmt::Debug for Dependency {
 /// A resolved dependency, handed to [`Inject::extract`].
 #[doc(hidden)]
 pub enum Arg<'a> {
-    /// The stored instance (`Arc<T>` or `Set<T>`).
-    Instance(&'a (dyn Any + Send + Sync)),
+    /// The stored instance (an `Arc<T>` or a `Set<T>`).
+    Instance(&'a Instance),
+    /// An `Arc<T>` held by a typed graph (see `typed.rs`).
+    Typed(&'a (dyn Any + Send + Sync)),
     /// An optional dependency that is not bound.
     Absent,
     /// A lazy dependency: where its instance will be (boxed, like the logger: rare, and
@@ -167,10 +169,23 @@ pub enum Arg<'a> {
     Logger(Box<Logger>),
 }
 
+impl Arg<'_> {
+    /// The argument's `Arc<T>`, if it is one.
+    #[inline]
+    fn arc<T: ?Sized + 'static>(&self) -> Option<Arc<T>> {
+        match self {
+            Arg::Instance(instance) => instance.arc::<T>(),
+            Arg::Typed(any) => any.downcast_ref::<Arc<T>>().cloned(),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Debug for Arg<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Arg::Instance(_) => f.write_str("Instance"),
+            Arg::Typed(_) => f.write_str("Typed"),
             Arg::Absent => f.write_str("Absent"),
             Arg::Lazy(_) => f.write_str("Lazy"),
             Arg::Locator(_) => f.write_str("Locator"),
@@ -292,6 +307,18 @@ fn mismatch(arg: &Arg<'_>) -> BoxError {
     format!("distage: an argument's stored type differs from its parameter's ({arg:?})").into()
 }
 
+/// The argument's `Arc<T>`.
+pub(crate) fn arc<T: ?Sized + 'static>(arg: &Arg<'_>) -> Result<Arc<T>, BoxError> {
+    arg.arc::<T>().ok_or_else(|| {
+        format!(
+            "distage: expected an instance of `Arc<{}>`, got {arg:?}",
+            std::any::type_name::<T>()
+        )
+        .into()
+    })
+}
+
+/// The argument's boxed value of type `V` (a `Set<T>`).
 pub(crate) fn instance<'a, V: Any>(arg: &'a Arg<'_>) -> Result<&'a V, BoxError> {
     match arg {
         Arg::Instance(any) => any.downcast_ref::<V>().ok_or_else(|| {
@@ -318,12 +345,8 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
     };
     // Written out (no generic helpers, no closures): it is instantiated for every bound type.
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
-        if let Arg::Instance(any) = arg {
-            // Through `dyn Any` itself: one downcast instantiation per type, not two.
-            let any: &dyn Any = *any;
-            if let Some(arc) = any.downcast_ref::<Arc<T>>() {
-                return Ok(arc.clone());
-            }
+        if let Some(arc) = arg.arc::<T>() {
+            return Ok(arc);
         }
         Err(mismatch(arg))
     }
@@ -342,7 +365,7 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Option<Arc<T>> {
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         match arg {
             Arg::Absent => Ok(None),
-            arg => instance::<Arc<T>>(arg).map(|a| Some(a.clone())),
+            arg => arc::<T>(arg).map(Some),
         }
     }
 }
@@ -389,7 +412,7 @@ impl<T: InjectableValue> Inject for Value<T> {
         mode: DepMode::Strict,
     };
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
-        instance::<Arc<T>>(arg).map(|a| Value(T::clone(a)))
+        arc::<T>(arg).map(|a| Value(T::clone(&a)))
     }
 }
 
@@ -504,12 +527,27 @@ pub trait Injectable: Sized + Send + Sync + 'static {
 pub trait IntoArc<T: ?Sized> {
     /// The value as a shared instance.
     fn into_arc(self) -> Arc<T>;
+    /// The value as a locator stores it: a sized value in its own `Arc`, anything else boxed.
+    #[doc(hidden)]
+    fn into_produced(self) -> Produced
+    where
+        Self: Sized,
+        T: Send + Sync + 'static,
+    {
+        Produced::instance(self.into_arc())
+    }
 }
 
 #[doc(hidden)]
 impl<T> IntoArc<T> for T {
     fn into_arc(self) -> Arc<T> {
         Arc::new(self)
+    }
+    fn into_produced(self) -> Produced
+    where
+        T: Send + Sync + 'static,
+    {
+        Produced::shared(Arc::new(self))
     }
 }
 impl<T: ?Sized> IntoArc<T> for Arc<T> {

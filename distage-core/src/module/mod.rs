@@ -11,8 +11,8 @@ use std::future::Future;
 use crate::binding::{
     Binding, BindingId, BindingRole, ImplKind, Op, Origin, Produced, Provider, Release,
 };
-use crate::boxed::BoxError;
 use crate::boxed::BoxFuture;
+use crate::boxed::{BoxError, Instance};
 use crate::factory::{AssistedInjectable, Factory};
 use crate::functoid::IntoFunctoid;
 use crate::hash::{KeyMap, KeySet};

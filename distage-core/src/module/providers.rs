@@ -6,10 +6,10 @@ use super::*;
 /// An `Injectable` type's constructor as a plain function (what `module!` registers).
 #[doc(hidden)]
 pub fn construct_injectable<I: Injectable>(args: &mut Args<'_>) -> Result<Produced, BoxError> {
-    // `match` rather than `?`, and `Produced::boxed` rather than the generic `Produced::instance`:
-    // this is instantiated for every component, and so is everything generic it calls.
+    // `match` rather than `?`: this is instantiated for every component, and so is everything
+    // generic it calls.
     match I::construct(args) {
-        Ok(value) => Ok(Produced::boxed(Box::new(Arc::new(value)))),
+        Ok(value) => Ok(Produced::shared(Arc::new(value))),
         Err(e) => Err(e),
     }
 }
@@ -48,7 +48,7 @@ pub fn fn_provider<M, R: IntoArc<T> + 'static, T: ?Sized + Send + Sync + 'static
 ) -> Provider {
     let (deps, call, identity) = f.into_functoid().into_parts();
     Provider::call(deps, ImplKind::Function, move |args: &mut Args<'_>| {
-        Ok(Produced::instance(call(args)?.into_arc()))
+        Ok(call(args)?.into_produced())
     })
     .with_identity(identity)
 }
@@ -64,7 +64,7 @@ where
     let (deps, call, identity) = f.into_functoid().into_parts();
     Provider::call(deps, ImplKind::Function, move |args: &mut Args<'_>| {
         let value = call(args)?.map_err(Into::into)?;
-        Ok(Produced::instance(value.into_arc()))
+        Ok(value.into_produced())
     })
     .with_identity(identity)
 }
@@ -95,7 +95,9 @@ pub fn resource_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + Sync + 
             .acquire_sync("bind it with `from_resource_async` and produce with `produce_async`")?;
         let instance = coerce(resource);
         Ok(match release {
-            Some(release) => Produced::with_release(instance, Release::Sync(release)),
+            Some(release) => {
+                Produced::with_release(Instance::boxed(instance), Release::Sync(release))
+            }
             None => Produced::instance(instance),
         })
     })
@@ -121,11 +123,11 @@ pub fn resource_async_provider<M, I: Send + Sync + 'static, T: ?Sized + Send + S
             let instance = coerce(resource.clone());
             Ok(match release {
                 Some(ReleaseFn::Sync(release)) => Produced::with_release(
-                    instance,
+                    Instance::boxed(instance),
                     Release::Sync(Box::new(move || release(&resource))),
                 ),
                 Some(ReleaseFn::Async(release)) => Produced::with_release(
-                    instance,
+                    Instance::boxed(instance),
                     Release::Async(Box::new(move || release(resource))),
                 ),
                 None => Produced::instance(instance),
@@ -145,10 +147,7 @@ where
     let (deps, call, identity) = f.into_functoid().into_parts();
     Provider::call_async(deps, ImplKind::AsyncFunction, move |args: &mut Args<'_>| {
         let future = call(args)?;
-        Ok(
-            Box::pin(async move { Ok(Produced::instance(future.await.into_arc())) })
-                as BoxFuture<_>,
-        )
+        Ok(Box::pin(async move { Ok(future.await.into_produced()) }) as BoxFuture<_>)
     })
     .with_identity(identity)
 }
@@ -167,7 +166,7 @@ where
         let future = call(args)?;
         Ok(Box::pin(async move {
             let value = future.await.map_err(Into::into)?;
-            Ok(Produced::instance(value.into_arc()))
+            Ok(value.into_produced())
         }) as BoxFuture<_>)
     })
     .with_identity(identity)
@@ -180,7 +179,7 @@ pub fn factory_provider<U: AssistedInjectable>() -> Provider {
         U::dependencies(),
         ImplKind::Factory(TypeInfo::of::<U>()),
         |args: &mut Args<'_>| {
-            Ok(Produced::instance(Arc::new(Factory::<U>::new(U::capture(
+            Ok(Produced::shared(Arc::new(Factory::<U>::new(U::capture(
                 args,
             )?))))
         },
