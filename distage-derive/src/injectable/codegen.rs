@@ -223,9 +223,10 @@ fn injectable_impl(
 
 /// `FromParts` (and through it `Injectable`, and a `Factory` with `create(())`) for a component
 /// whose constructor cannot fail and whose parameters fit one tuple: the tuple, the ids, the
-/// dependency list, and `NEW`, an associated function taking the parameters one by one. Every
-/// function over the whole component is generic, in distage (see `FromParts`): the only body
-/// here is `__distage_new`, whose locals are the parameters and the component.
+/// dependency list, and `NEW`, a closure taking the parameters one by one. Every function over
+/// the whole component is generic, in distage (see `FromParts`): the only body here is `NEW`'s,
+/// whose locals are the parameters and the component. (A closure rather than an inherent
+/// function: at 10,000 components, 10,000 inherent impls fewer cost `cargo check` 95 MiB less.)
 fn from_parts_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
     let p = private();
     // The plain parameter types: `<T as Inject>::Checked` (in `DEPENDENCIES`, see `generate`)
@@ -266,19 +267,11 @@ fn from_parts_impl(c: &Component, dependencies: &TokenStream) -> TokenStream {
     };
     quote! {
         #[automatically_derived]
-        impl #impl_generics #self_ty #where_clause {
-            #[doc(hidden)]
-            #[allow(clippy::too_many_arguments)]
-            fn __distage_new(#(#params),*) -> Self {
-                #build
-            }
-        }
-        #[automatically_derived]
         impl #impl_generics #p::FromParts for #self_ty #where_clause {
             type Parts = #parts;
             type Ids = #ids;
             const DEPENDENCIES: #p::DependencyList = #dependencies;
-            const NEW: <Self::Parts as #p::PartsFn<Self>>::Fn = Self::__distage_new;
+            const NEW: <Self::Parts as #p::PartsFn<Self>>::Fn = |#(#params),*| #build;
         }
     }
 }

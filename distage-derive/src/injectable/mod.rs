@@ -75,7 +75,7 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("fn __distage_new (__distage_a0 : Arc < dyn Db > , __distage_a1 : :: distage :: __private :: Value < String >) -> Self"),
+            out.contains("const NEW : < Self :: Parts as :: distage :: __private :: PartsFn < Self >> :: Fn = | __distage_a0 : Arc < dyn Db > , __distage_a1 : :: distage :: __private :: Value < String > |"),
             "{out}"
         );
         assert!(out.contains("Named < 'u' , 'r' , 'l' >"), "{out}");

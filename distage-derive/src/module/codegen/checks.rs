@@ -42,16 +42,14 @@ pub(super) fn checks(
         // The key as a `Key<…>` type is needed only to check included modules' requirements.
         let k_alias = node.required.then(|| {
             quote_spanned! {span=>
-                #[doc(hidden)]
                 #[allow(non_camel_case_types, dead_code)]
                 type #k_alias = #wrapper<#t_alias, #n_alias>;
             }
         });
+        // Private items: no `doc(hidden)` (at 10,000 bindings every token counts).
         items.push(quote_spanned! {span=>
-            #[doc(hidden)]
             #[allow(non_camel_case_types, dead_code)]
             type #t_alias = #t;
-            #[doc(hidden)]
             #[allow(non_camel_case_types, dead_code)]
             type #n_alias = #n;
             #k_alias
@@ -85,7 +83,6 @@ pub(super) fn checks(
                 }
             };
             items.push(quote_spanned! {span=>
-                #[doc(hidden)]
                 #[allow(non_camel_case_types, dead_code)]
                 type #deps_alias = #deps;
             });
@@ -154,7 +151,9 @@ pub(super) fn checks(
     );
     graph_args.set_span(name_span);
     let semi = quote_spanned!(name_span=> ;);
+    let slot_aliases = slot_alias_items(names);
     quote! {
+        #slot_aliases
         #(#items)*
         /// Where each key was bound, for the cycle check's message (and includers').
         #[doc(hidden)]
@@ -181,14 +180,12 @@ const EDGE_CHUNK: usize = 64;
 /// the included module's record of it (what the cycle message and includers show).
 pub(super) fn node_origin(node: &Node, module: &ModuleDef) -> TokenStream {
     match node.bindings.first().map(|b| &b.origin) {
-        Some(BindingOrigin::Local(local)) => {
-            quote_spanned!(local.span=> ::core::concat!(::core::file!(), ":", ::core::line!()))
-        }
+        Some(BindingOrigin::Local(local)) => file_line_expr(local.span),
         Some(&BindingOrigin::Included { include, key, .. }) => {
             let path = &module.includes[include];
             quote!(#path::__ORIGINS[#key])
         }
-        None => quote_spanned!(node.span=> ::core::concat!(::core::file!(), ":", ::core::line!())),
+        None => file_line_expr(node.span),
     }
 }
 
@@ -203,8 +200,9 @@ fn tuple_edges(
     let p = private();
     let marker = names.marker();
     let slots = [0, 1, 2, 3].map(|slot| dep_edge(deps, slot, by, span, names));
+    let slot_rest = names.item("SlotRest");
     let rest = respan(
-        quote!(<#p::SlotRest<#deps> as #p::DepIndices<#marker, #by>>::EDGES),
+        quote!(<#slot_rest<#deps> as #p::DepIndices<#marker, #by>>::EDGES),
         span,
     );
     (quote_spanned!(span=> &[#(#slots),*]), rest)
@@ -222,16 +220,38 @@ fn dep_edge(
     span: Span,
     names: &Names,
 ) -> TokenStream {
-    let p = private();
     let module = &names.module;
     let binds = names.binds_trait();
-    let kind = format_ident!("SlotKind{slot}");
-    let key = format_ident!("SlotKey{slot}");
-    let id = format_ident!("SlotId{slot}");
+    let [kind, key, id] = slot_aliases(slot, names);
     respan(
-        quote!(<#p::#kind<#deps> as #module::#binds<#p::#key<#deps>, #p::#id<#deps>, #by>>::INDEX),
+        quote!(<#kind<#deps> as #module::#binds<#key<#deps>, #id<#deps>, #by>>::INDEX),
         span,
     )
+}
+
+/// The module's short names for distage's `SlotKind{slot}`, `SlotKey{slot}` and `SlotId{slot}`:
+/// every dependency of every binding names three of them, and at 10,000 bindings the paths'
+/// tokens alone are a measurable part of the compiler's memory.
+fn slot_aliases(slot: usize, names: &Names) -> [Ident; 3] {
+    ["Kind", "Key", "Id"].map(|part| names.item(format_args!("Slot{part}{slot}")))
+}
+
+/// The declarations of [`slot_aliases`], once per module.
+fn slot_alias_items(names: &Names) -> TokenStream {
+    let p = private();
+    let items = (0..4).flat_map(|slot| {
+        let ours = slot_aliases(slot, names);
+        let theirs = ["Kind", "Key", "Id"].map(|part| format_ident!("Slot{part}{slot}"));
+        ours.into_iter().zip(theirs).map(
+            |(ours, theirs)| quote!(#[allow(non_camel_case_types)] type #ours<E> = #p::#theirs<E>;),
+        )
+    });
+    let slot_rest = names.item("SlotRest");
+    quote! {
+        #(#items)*
+        #[allow(non_camel_case_types)]
+        type #slot_rest<E> = #p::SlotRest<E>;
+    }
 }
 
 /// The module's per-dependency check trait, declared inside its `mod` so that rustc's "not

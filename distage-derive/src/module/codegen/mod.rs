@@ -10,6 +10,7 @@ use syn::{Ident, LitStr, Type};
 use super::graph::{Graph, KeyType, Node, NodeBinding, struct_path};
 use super::meta::{Meta, MetaBinding, MetaKey, MetaRequire};
 use super::model::*;
+use crate::helpers::{file_line_expr, origin_expr};
 use crate::params::{Kind, id_type, inject_type, runtime_id};
 use crate::{private, respan};
 

@@ -18,8 +18,9 @@ pub(super) fn runtime(module: &ModuleDef, names: &Names) -> TokenStream {
             Some(id) => quote!(#p::DIKey::named::<#ty>(#id)),
             None => quote!(#p::DIKey::of::<#ty>()),
         };
+        let origin = origin_expr(r.span);
         statements.push(quote_spanned! {r.span=>
-            #m.requires_key(#key, #p::Origin::new(::core::file!(), ::core::line!(), ::core::column!()));
+            #m.requires_key(#key, #origin);
         });
     }
     let parts: Vec<Ident> = (0..statements.len().div_ceil(BINDINGS_PER_PART))
@@ -77,7 +78,7 @@ pub(super) fn binding_statement(b: &Binding, m: &Ident) -> TokenStream {
             .tags
             .iter()
             .map(|t| quote_spanned!(t.span()=> ::core::convert::Into::into(#t)));
-        let origin = quote_spanned!(b.span=> #p::Origin::new(::core::file!(), ::core::line!(), ::core::column!()));
+        let origin = origin_expr(b.span);
         // Spanned at the type, so that "not injectable" points there (the local is not respanned:
         // locals from two expansion contexts do not see each other).
         let args = respan(

@@ -215,8 +215,7 @@ fn key_value(b: &Binding) -> TokenStream {
 
 /// Where `b` was bound, as the runtime module records it (the statement's span).
 fn origin(b: &Binding) -> TokenStream {
-    let p = private();
-    quote_spanned!(b.span=> #p::Origin::new(::core::file!(), ::core::line!(), ::core::column!()))
+    origin_expr(b.span)
 }
 
 /// `impl Provide<K, N> for Builder`: the field if built, else build it (dependencies first):
