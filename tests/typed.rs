@@ -349,3 +349,34 @@ fn an_async_lifecycle_bound_with_from_resource_says_what_to_do() {
     );
     assert!(runtime.contains("produce_async"), "{runtime}");
 }
+
+struct Ping;
+struct Pong;
+
+fn ping(_: Arc<Pong>) -> Ping {
+    Ping
+}
+
+fn pong(_: Arc<Ping>) -> Pong {
+    Pong
+}
+
+module! {
+    #[typed]
+    Loop {
+        make<Ping>.from(ping);
+        make<Pong>.from(pong);
+    }
+}
+
+/// A cycle through functions whose parameters the macro does not see is not in the
+/// compile-time cycle check: the typed graph notices the re-entry and fails, naming the key.
+#[test]
+fn a_cycle_through_function_paths_fails_the_build() {
+    let message = Loop::Typed::build().unwrap_err().to_string();
+    assert!(message.contains("dependency cycle"), "{message}");
+    assert!(
+        message.contains("Ping") || message.contains("Pong"),
+        "{message}"
+    );
+}

@@ -43,8 +43,15 @@ use crate::plan::Plan;
     note = "a typed graph builds its own module's bindings: bind it in this module"
 )]
 pub trait Provide<T: ?Sized, N = ()> {
-    fn provide(&self) -> Result<&Arc<T>, Error>;
+    fn provide(&self) -> Result<&Arc<T>, Failed>;
 }
+
+/// A typed graph's build failed; the error is kept by its [`BuildReleases`] (where the failure
+/// happened), and [`typed_catch`] hands it out. Every `provide` returns a pointer-sized
+/// `Result` instead of carrying a 96-byte `Error` through each call: the code run once per
+/// binding shrinks, and with it what the processor fetches per build.
+#[derive(Clone, Copy, Debug)]
+pub struct Failed;
 
 /// One argument of a constructor, taken from a typed builder `B`.
 #[diagnostic::on_unimplemented(
@@ -53,12 +60,12 @@ pub trait Provide<T: ?Sized, N = ()> {
     note = "typed graphs inject `Arc<T>`, values and `Logger`; `Lazy`, `Set`, `Option<Arc<T>>`, `Factory`, `Subcontext` and `LocatorRef` need the runtime plan (remove `#[typed]`)"
 )]
 pub trait TypedArg<B> {
-    fn arg<'b>(builder: &'b B, component: &'static str) -> Result<Arg<'b>, Error>;
+    fn arg<'b>(builder: &'b B, component: &'static str) -> Result<Arg<'b>, Failed>;
 }
 
 impl<B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N> TypedArg<B> for Strict<Key<T, N>> {
     #[inline]
-    fn arg<'b>(builder: &'b B, _: &'static str) -> Result<Arg<'b>, Error> {
+    fn arg<'b>(builder: &'b B, _: &'static str) -> Result<Arg<'b>, Failed> {
         match builder.provide() {
             Ok(instance) => Ok(Arg::Typed(instance)),
             Err(e) => Err(e),
@@ -67,7 +74,7 @@ impl<B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N> TypedArg<B> for Str
 }
 
 impl<B> TypedArg<B> for NoDep<LoggerParam> {
-    fn arg<'b>(_: &'b B, component: &'static str) -> Result<Arg<'b>, Error> {
+    fn arg<'b>(_: &'b B, component: &'static str) -> Result<Arg<'b>, Failed> {
         Ok(Arg::Logger(Box::new(Logger::new(component))))
     }
 }
@@ -83,7 +90,7 @@ pub trait TypedArgs<B> {
         builder: &B,
         component: &'static str,
         f: impl FnOnce(&mut Args<'_>) -> R,
-    ) -> Result<R, Error>;
+    ) -> Result<R, Failed>;
 }
 
 macro_rules! typed_args {
@@ -95,7 +102,7 @@ macro_rules! typed_args {
                 builder: &B,
                 component: &'static str,
                 f: impl FnOnce(&mut Args<'_>) -> R,
-            ) -> Result<R, Error> {
+            ) -> Result<R, Failed> {
                 $(let $a = <$a as TypedArg<B>>::arg(builder, component)?;)*
                 let items = [$($a),*];
                 Ok(f(&mut Args::new(&items)))
@@ -113,7 +120,7 @@ impl<B, X: TypedArgTree<B>> TypedArgs<B> for Unchecked<X> {
         builder: &B,
         component: &'static str,
         f: impl FnOnce(&mut Args<'_>) -> R,
-    ) -> Result<R, Error> {
+    ) -> Result<R, Failed> {
         let mut items = Vec::new();
         X::push(builder, component, &mut items)?;
         Ok(f(&mut Args::new(&items)))
@@ -130,7 +137,7 @@ pub trait TypedArgTree<B> {
         builder: &'b B,
         component: &'static str,
         out: &mut Vec<Arg<'b>>,
-    ) -> Result<(), Error>;
+    ) -> Result<(), Failed>;
 }
 
 /// A single dependency item is a leaf of the tree: its one argument.
@@ -141,7 +148,7 @@ macro_rules! typed_arg_leaf {
                 builder: &'b B,
                 component: &'static str,
                 out: &mut Vec<Arg<'b>>,
-            ) -> Result<(), Error> {
+            ) -> Result<(), Failed> {
                 out.push(<Self as TypedArg<B>>::arg(builder, component)?);
                 Ok(())
             }
@@ -160,7 +167,7 @@ macro_rules! typed_arg_tree {
                 builder: &'b B,
                 component: &'static str,
                 out: &mut Vec<Arg<'b>>,
-            ) -> Result<(), Error> {
+            ) -> Result<(), Failed> {
                 $(<$a as TypedArgTree<B>>::push(builder, component, out)?;)*
                 Ok(())
             }
@@ -170,9 +177,9 @@ macro_rules! typed_arg_tree {
 
 crate::arity::for_arities!(dependency_tuples, typed_arg_tree);
 
-/// What building one binding gives: `Err` when a dependency failed (already a whole error),
+/// What building one binding gives: `Err` when a dependency failed (its error already kept),
 /// `Ok(Err)` when this binding's own constructor did.
-pub type Built<T> = Result<Result<T, BoxError>, Error>;
+pub type Built<T> = Result<Result<T, BoxError>, Failed>;
 
 /// A derived component (`make<T>;`, `.from<T>()`), from its dependency tuple.
 #[inline]
@@ -196,12 +203,12 @@ fn construct_arc<T: Injectable>(args: &mut Args<'_>) -> Result<Arc<T>, BoxError>
 
 /// One parameter of a derived constructor, by value, from a typed builder `B`, under id `N`.
 pub trait TypedPart<B, N>: Sized {
-    fn part(builder: &B, component: &'static str) -> Result<Self, Error>;
+    fn part(builder: &B, component: &'static str) -> Result<Self, Failed>;
 }
 
 impl<B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N> TypedPart<B, N> for Arc<T> {
     #[inline]
-    fn part(builder: &B, _: &'static str) -> Result<Self, Error> {
+    fn part(builder: &B, _: &'static str) -> Result<Self, Failed> {
         match builder.provide() {
             Ok(instance) => Ok(Arc::clone(instance)),
             Err(e) => Err(e),
@@ -211,7 +218,7 @@ impl<B: Provide<T, N>, T: ?Sized + Send + Sync + 'static, N> TypedPart<B, N> for
 
 impl<B: Provide<T, N>, T: Clone + Send + Sync + 'static, N> TypedPart<B, N> for Value<T> {
     #[inline]
-    fn part(builder: &B, _: &'static str) -> Result<Self, Error> {
+    fn part(builder: &B, _: &'static str) -> Result<Self, Failed> {
         match builder.provide() {
             Ok(instance) => Ok(Value(T::clone(instance))),
             Err(e) => Err(e),
@@ -220,14 +227,14 @@ impl<B: Provide<T, N>, T: Clone + Send + Sync + 'static, N> TypedPart<B, N> for 
 }
 
 impl<B, N> TypedPart<B, N> for Logger {
-    fn part(_: &B, component: &'static str) -> Result<Self, Error> {
+    fn part(_: &B, component: &'static str) -> Result<Self, Failed> {
         Ok(Logger::new(component))
     }
 }
 
 /// A derived constructor's parameters (`FromParts::Parts`) with their ids (`FromParts::Ids`).
 pub trait TypedParts<B, Ids>: Sized {
-    fn parts(builder: &B, component: &'static str) -> Result<Self, Error>;
+    fn parts(builder: &B, component: &'static str) -> Result<Self, Failed>;
 }
 
 macro_rules! typed_parts {
@@ -235,7 +242,7 @@ macro_rules! typed_parts {
         impl<B, $($a: TypedPart<B, $n>, $n),*> TypedParts<B, ($($n,)*)> for ($($a,)*) {
             #[inline]
             #[allow(unused_variables)]
-            fn parts(builder: &B, component: &'static str) -> Result<Self, Error> {
+            fn parts(builder: &B, component: &'static str) -> Result<Self, Failed> {
                 Ok(($(<$a as TypedPart<B, $n>>::part(builder, component)?,)*))
             }
         }
@@ -394,12 +401,23 @@ pub fn typed_try<R: IntoArc<K>, E: Into<BoxError>, K: ?Sized>(
 
 /// A binding reached again while it is being built: a cycle the compile-time check could not
 /// see (through a function whose parameters the macro does not see).
-pub fn typed_cycle(target: Target) -> Error {
+#[cold]
+#[inline(never)]
+pub fn typed_cycle(state: &BuildReleases, target: Target) -> Failed {
     let (key, _) = target();
-    failed(
+    state.failure(failed(
         target,
         Failure::Error(format!("dependency cycle: `{key}` needs itself").into()),
-    )
+    ))
+}
+
+/// A tagged key for which the activation chose none of the typed graph's bindings.
+#[cold]
+#[inline(never)]
+pub fn typed_unchosen(state: &BuildReleases, key: DIKey) -> Failed {
+    state.failure(Error::Internal(format!(
+        "a typed graph chose no binding of `{key}`"
+    )))
 }
 
 /// The plan of a typed module's runtime twin under `activation`: which of a key's tagged
@@ -438,25 +456,34 @@ pub fn typed_step<T: ?Sized>(
     state: &BuildReleases,
     target: Target,
     build: impl FnOnce() -> Built<Arc<T>>,
-) -> Result<Arc<T>, Error> {
+) -> Result<Arc<T>, Failed> {
     let outer = state.current.replace(Some(target));
     let built = build();
     state.current.set(outer);
     match built {
         Ok(Ok(instance)) => Ok(instance),
-        Ok(Err(e)) => Err(failed(target, Failure::Error(e))),
-        Err(e) => Err(e),
+        Ok(Err(e)) => Err(step_failed(state, target, e)),
+        Err(failed) => Err(failed),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn step_failed(state: &BuildReleases, target: Target, error: BoxError) -> Failed {
+    state.failure(failed(target, Failure::Error(error)))
 }
 
 /// Runs a graph's build, turning a panic into the error of the binding being built then (one
 /// `catch_unwind` per build, not one per binding: less code per binding).
 pub fn typed_catch(
     state: &BuildReleases,
-    build: impl FnOnce() -> Result<(), Error>,
+    build: impl FnOnce() -> Result<(), Failed>,
 ) -> Result<(), Error> {
     match catch_unwind(AssertUnwindSafe(build)) {
-        Ok(built) => built,
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(Failed)) => Err(state.error.take().unwrap_or_else(|| {
+            Error::Internal("a typed graph's build failed without an error".into())
+        })),
         Err(panic) => {
             let cause = Failure::from_panic(panic);
             Err(match state.current.take() {
@@ -493,9 +520,20 @@ pub struct BuildReleases {
     acquired: RefCell<Vec<Release>>,
     /// The binding being built (the innermost), for a panic's error.
     current: std::cell::Cell<Option<Target>>,
+    /// Why the build failed (see [`Failed`]).
+    error: std::cell::Cell<Option<Error>>,
 }
 
 impl BuildReleases {
+    /// Keeps `error` as the build's (the first one kept wins) and says the build failed.
+    pub fn failure(&self, error: Error) -> Failed {
+        match self.error.take() {
+            Some(first) => self.error.set(Some(first)),
+            None => self.error.set(Some(error)),
+        }
+        Failed
+    }
+
     /// Acquires a resource (`.from_resource(f)`): its release step is recorded at once.
     pub fn acquire<I: Send + Sync + 'static, K: ?Sized>(
         &self,

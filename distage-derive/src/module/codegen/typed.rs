@@ -237,9 +237,9 @@ fn provide_impl(group: &[(usize, &Binding)], g: usize, builder: &Ident) -> Token
         quote! {
             let __distage_v = match self.#choice {
                 #(#arms)*
-                _ => return ::core::result::Result::Err(#p::Error::Internal(
-                    ::std::format!("a typed graph chose no binding of `{}`", #key_value),
-                )),
+                _ => return ::core::result::Result::Err(
+                    #p::typed_unchosen(&self.__distage_releases, #key_value),
+                ),
             };
         }
     } else {
@@ -249,7 +249,7 @@ fn provide_impl(group: &[(usize, &Binding)], g: usize, builder: &Ident) -> Token
     quote! {
         impl #p::Provide<#key, #n> for #builder {
             #[allow(unused_imports)]
-            fn provide(&self) -> ::core::result::Result<&::std::sync::Arc<#key>, #p::Error> {
+            fn provide(&self) -> ::core::result::Result<&::std::sync::Arc<#key>, #p::Failed> {
                 use #p::{ViaArc as _, ViaArgs as _, ViaKey as _, ViaParts as _, ViaValue as _};
                 if let ::core::option::Option::Some(__distage_v) = self.#field.get() {
                     return ::core::result::Result::Ok(__distage_v);
@@ -274,7 +274,9 @@ fn step(b: &Binding, i: usize) -> TokenStream {
         let flag = format_ident!("__distage_building{i}");
         quote! {
             if self.#flag.replace(true) {
-                return ::core::result::Result::Err(#p::typed_cycle(#target));
+                return ::core::result::Result::Err(
+                    #p::typed_cycle(&self.__distage_releases, #target),
+                );
             }
             let __distage_v = #p::typed_step::<#key>(&self.__distage_releases, #target, || #build);
             self.#flag.set(false);
