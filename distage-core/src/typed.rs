@@ -15,7 +15,7 @@
 //! Not a public API: generated code uses it through `::distage::__private`.
 #![allow(missing_docs, missing_debug_implementations)]
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
@@ -43,7 +43,20 @@ use crate::plan::Plan;
     note = "a typed graph builds its own module's bindings: bind it in this module"
 )]
 pub trait Provide<T: ?Sized, N = ()> {
-    fn provide(&self) -> Result<&Arc<T>, Failed>;
+    /// The key's cell in the builder.
+    fn cell(&self) -> &OnceCell<Arc<T>>;
+    /// Builds the key's instance, what it needs first, into its cell (called when the cell is
+    /// empty). Out of line: it runs once per build.
+    fn build_cell(&self) -> Result<&Arc<T>, Failed>;
+    /// The key's instance, built on first use. Inlined where a dependency is read: reading one
+    /// already built is a load and a branch, not a call into the code of another binding.
+    #[inline]
+    fn provide(&self) -> Result<&Arc<T>, Failed> {
+        match self.cell().get() {
+            Some(instance) => Ok(instance),
+            None => self.build_cell(),
+        }
+    }
 }
 
 /// A typed graph's build failed; the error is kept by its [`BuildReleases`] (where the failure

@@ -248,12 +248,14 @@ fn provide_impl(group: &[(usize, &Binding)], g: usize, builder: &Ident) -> Token
     };
     quote! {
         impl #p::Provide<#key, #n> for #builder {
+            #[inline]
+            fn cell(&self) -> &::core::cell::OnceCell<::std::sync::Arc<#key>> {
+                &self.#field
+            }
+            #[inline(never)]
             #[allow(unused_imports)]
-            fn provide(&self) -> ::core::result::Result<&::std::sync::Arc<#key>, #p::Failed> {
+            fn build_cell(&self) -> ::core::result::Result<&::std::sync::Arc<#key>, #p::Failed> {
                 use #p::{ViaArc as _, ViaArgs as _, ViaKey as _, ViaParts as _, ViaValue as _};
-                if let ::core::option::Option::Some(__distage_v) = self.#field.get() {
-                    return ::core::result::Result::Ok(__distage_v);
-                }
                 #body
                 ::core::result::Result::Ok(self.#field.get_or_init(|| __distage_v))
             }
