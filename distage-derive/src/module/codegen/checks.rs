@@ -243,13 +243,13 @@ fn slot_alias_items(names: &Names) -> TokenStream {
         let ours = slot_aliases(slot, names);
         let theirs = ["Kind", "Key", "Id"].map(|part| format_ident!("Slot{part}{slot}"));
         ours.into_iter().zip(theirs).map(
-            |(ours, theirs)| quote!(#[allow(non_camel_case_types)] type #ours<E> = #p::#theirs<E>;),
+            |(ours, theirs)| quote!(#[allow(non_camel_case_types, dead_code)] type #ours<E> = #p::#theirs<E>;),
         )
     });
     let slot_rest = names.item("SlotRest");
     quote! {
         #(#items)*
-        #[allow(non_camel_case_types)]
+        #[allow(non_camel_case_types, dead_code)]
         type #slot_rest<E> = #p::SlotRest<E>;
     }
 }
