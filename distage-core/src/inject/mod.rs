@@ -343,7 +343,7 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
         kind: KeyKind::Single,
         mode: DepMode::Strict,
     };
-    // Written out (no generic helpers, no closures): it is instantiated for every bound type.
+    // Instantiated for every bound type: one inlined helper, no closures.
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         if let Some(arc) = arg.arc::<T>() {
             return Ok(arc);
