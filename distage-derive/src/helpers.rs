@@ -26,38 +26,18 @@ pub(crate) fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStrea
         .collect()
 }
 
-/// Where `span` starts — file, line and column (counted in bytes) — as the compiler tells a
-/// macro, or `None` outside a macro invocation (this crate's unit tests). Generated code writes
-/// these as literals rather than expanding `file!()`, `line!()` and `column!()` per binding: at
-/// 10,000 bindings those 60,000 built-in expansions cost `cargo check` 30 MiB.
-fn location(span: Span) -> Option<(String, u32, u32)> {
-    if !proc_macro::is_available() {
-        return None;
-    }
-    let span = span.unwrap();
-    let line = u32::try_from(span.line()).ok()?;
-    let column = u32::try_from(span.column()).ok()?;
-    Some((span.file(), line, column))
-}
-
-/// `Origin::new(file, line, column)` of `span`.
+/// `Origin::new(file!(), line!(), column!())` at `span`: the same position `#[track_caller]`'s
+/// `Location::caller()` gives the builder's other statements (for a binding written in a
+/// `macro_rules!` body, the outermost call site), so that origins compare equal across the
+/// runtime module and its typed graph. (Literals read from `proc_macro::Span` would save the
+/// compiler 60,000 built-in expansions at 10,000 bindings, but point into the macro body there
+/// and ignore `--remap-path-scope`: different origins for the same binding.)
 pub(crate) fn origin_expr(span: Span) -> TokenStream {
     let p = private();
-    match location(span) {
-        Some((file, line, column)) => quote_spanned!(span=> #p::Origin::new(#file, #line, #column)),
-        None => quote_spanned!(span=>
-            #p::Origin::new(::core::file!(), ::core::line!(), ::core::column!())
-        ),
-    }
+    quote_spanned!(span=> #p::Origin::new(::core::file!(), ::core::line!(), ::core::column!()))
 }
 
-/// `"file:line"` of `span`, as a `&'static str` expression.
+/// `"file:line"` at `span`, as a `&'static str` expression (see [`origin_expr`]).
 pub(crate) fn file_line_expr(span: Span) -> TokenStream {
-    match location(span) {
-        Some((file, line, _)) => {
-            let text = syn::LitStr::new(&format!("{file}:{line}"), span);
-            quote::quote!(#text)
-        }
-        None => quote_spanned!(span=> ::core::concat!(::core::file!(), ":", ::core::line!())),
-    }
+    quote_spanned!(span=> ::core::concat!(::core::file!(), ":", ::core::line!()))
 }

@@ -5,10 +5,6 @@
 //! `proc-macro` shim that exports them.
 #![forbid(unsafe_code)]
 
-// Linked though this is not the `proc-macro` crate: `helpers::location` asks the compiler where
-// a span is when the code runs inside a macro invocation.
-extern crate proc_macro;
-
 mod axis;
 mod errors;
 mod helpers;
