@@ -62,9 +62,10 @@ pub trait Provide<T: ?Sized, N = ()> {
 /// A typed graph's build failed; the error is kept by its [`BuildReleases`] (where the failure
 /// happened), and [`typed_catch`] hands it out. Every `provide` returns a pointer-sized
 /// `Result` instead of carrying a 96-byte `Error` through each call: the code run once per
-/// binding shrinks, and with it what the processor fetches per build.
+/// binding shrinks, and with it what the processor fetches per build. Only
+/// [`BuildReleases::failure`] makes one, so a `Failed` always has its error kept.
 #[derive(Clone, Copy, Debug)]
-pub struct Failed;
+pub struct Failed(());
 
 /// One argument of a constructor, taken from a typed builder `B`.
 #[diagnostic::on_unimplemented(
@@ -494,7 +495,7 @@ pub fn typed_catch(
 ) -> Result<(), Error> {
     match catch_unwind(AssertUnwindSafe(build)) {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(Failed)) => Err(state.error.take().unwrap_or_else(|| {
+        Ok(Err(Failed(()))) => Err(state.error.take().unwrap_or_else(|| {
             Error::Internal("a typed graph's build failed without an error".into())
         })),
         Err(panic) => {
@@ -544,7 +545,7 @@ impl BuildReleases {
             Some(first) => self.error.set(Some(first)),
             None => self.error.set(Some(error)),
         }
-        Failed
+        Failed(())
     }
 
     /// Acquires a resource (`.from_resource(f)`): its release step is recorded at once.
