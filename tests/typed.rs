@@ -380,3 +380,31 @@ fn a_cycle_through_function_paths_fails_the_build() {
         "{message}"
     );
 }
+
+/// A module whose bindings are written in a `macro_rules!` body: `file!()` and `line!()` give
+/// every binding the same origin (the macro's call site), so the typed graph must tell its
+/// tagged bindings apart by identity, not by where they were written.
+macro_rules! tagged_in_a_macro {
+    ($name:ident) => {
+        module! {
+            #[typed]
+            $name {
+                make<Config>.from_value(Config { url: "pg://macro".into() });
+                make<u32>.named("pool-size").from_value(2u32);
+                make<dyn Db>.from<Postgres>().tagged(distage::Repo::Prod);
+                make<dyn Db>.from<InMemory>().tagged(distage::Repo::Dummy);
+                make<Reader>;
+            }
+        }
+    };
+}
+
+tagged_in_a_macro!(FromAMacro);
+
+#[test]
+fn tagged_bindings_written_in_one_macro_body_are_chosen_apart() {
+    let prod = FromAMacro::Typed::build_with(&Activation::new().with(distage::Repo::Prod));
+    assert_eq!(prod.unwrap().get::<Reader>().db.url(), "pg://macro (2)");
+    let dummy = FromAMacro::Typed::build_with(&Activation::new().with(distage::Repo::Dummy));
+    assert_eq!(dummy.unwrap().get::<Reader>().db.url(), "memory");
+}

@@ -21,6 +21,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
 use crate::activation::Activation;
+use crate::binding::{Binding, BindingId};
 use crate::boxed::BoxError;
 use crate::check::{FnDeps, Key, LoggerParam, NoDep, StaticDeps, Strict, Unchecked};
 use crate::error::{Error, Failure, ProduceError, ReleaseFailure};
@@ -434,23 +435,32 @@ pub fn typed_unchosen(state: &BuildReleases, key: DIKey) -> Failed {
     )))
 }
 
-/// The plan of a typed module's runtime twin under `activation`: which of a key's tagged
-/// bindings the activation chooses is the planner's answer, the same as for `Injector::plan`.
-pub fn typed_plan(module: Module, activation: &Activation) -> Result<Plan, Error> {
-    Injector::new().plan(&PlannerInput::new(module).activation(activation.clone()))
+/// The plan of a typed module's runtime twin under `activation`, and its bindings' identities
+/// in statement order: which of a key's tagged bindings the activation chooses is the planner's
+/// answer, the same as for `Injector::plan`.
+pub struct TypedPlan {
+    plan: Plan,
+    bindings: Vec<BindingId>,
 }
 
-/// Which of `candidates` (their origins, in the typed graph's order) the plan chose for `key`.
-pub fn typed_choice(plan: &Plan, key: DIKey, candidates: &[Origin]) -> Result<usize, Error> {
+pub fn typed_plan(module: Module, activation: &Activation) -> Result<TypedPlan, Error> {
+    let bindings = module.bindings().iter().map(Binding::id).collect();
+    let plan = Injector::new().plan(&PlannerInput::new(module).activation(activation.clone()))?;
+    Ok(TypedPlan { plan, bindings })
+}
+
+/// Which of `candidates` — the key's bindings, as their statement numbers in the module, in the
+/// typed graph's order — the plan chose for `key`. By identity, not by origin: two bindings
+/// written in one `macro_rules!` body have the same `file!()` and `line!()`.
+pub fn typed_choice(plan: &TypedPlan, key: DIKey, candidates: &[usize]) -> Result<usize, Error> {
     let chosen = plan
+        .plan
         .steps()
         .iter()
         .find(|step| matches!(step.target(), StepTarget::Key(k) if k == key))
-        .and_then(|step| {
-            candidates
-                .iter()
-                .position(|origin| *origin == step.origin())
-        });
+        .and_then(|step| step.binding())
+        .and_then(|binding| plan.bindings.iter().position(|id| *id == binding.id()))
+        .and_then(|statement| candidates.iter().position(|&c| c == statement));
     chosen.ok_or_else(|| Error::NotFound {
         key,
         needed_by: Some(

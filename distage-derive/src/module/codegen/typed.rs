@@ -48,9 +48,9 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
             builder_fields.push(quote!(#choice: usize));
             inits.push(quote!(#choice));
             let key_value = key_value(first);
-            let origins = group.iter().map(|(_, b)| origin(b));
+            let statements = group.iter().map(|(i, _)| i);
             choices.push(quote! {
-                let #choice = #p::typed_choice(&__distage_plan, #key_value, &[#(#origins),*])?;
+                let #choice = #p::typed_choice(&__distage_plan, #key_value, &[#(#statements),*])?;
             });
         }
         provides.push(provide_impl(group, g, &builder));
