@@ -279,7 +279,9 @@ impl ModuleBuilder {
         self.make_at(Origin::caller())
     }
 
-    /// [`make`](Self::make) with an explicit origin (what `module!` uses).
+    /// [`make`](Self::make) with an explicit origin (for code that builds modules on behalf of
+    /// its caller; `module!` itself calls `make`, whose `#[track_caller]` origin is the
+    /// statement's).
     pub fn make_at<T: ?Sized + Send + Sync + 'static>(&mut self, origin: Origin) -> Make<'_, T> {
         Make {
             builder: self,
