@@ -551,10 +551,8 @@ pub struct BuildReleases {
 impl BuildReleases {
     /// Keeps `error` as the build's (the first one kept wins) and says the build failed.
     pub fn failure(&self, error: Error) -> Failed {
-        match self.error.take() {
-            Some(first) => self.error.set(Some(first)),
-            None => self.error.set(Some(error)),
-        }
+        let first = self.error.take();
+        self.error.set(Some(first.unwrap_or(error)));
         Failed(())
     }
 
