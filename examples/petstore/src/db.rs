@@ -24,6 +24,12 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT NOT NULL, tag TEXT)",
     "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, pet INTEGER NOT NULL, \
      kind TEXT NOT NULL)",
+    // Ids are never given again: without AUTOINCREMENT, a pet created after the newest one was
+    // deleted took its id, and the deleted pet's URL served another pet.
+    "CREATE TABLE pets_v3 (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, tag TEXT); \
+     INSERT INTO pets_v3 (id, name, tag) SELECT id, name, tag FROM pets; \
+     DROP TABLE pets; \
+     ALTER TABLE pets_v3 RENAME TO pets;",
 ];
 
 /// The open database. The connection is taken out (and closed) when the resource is released.

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use distage::prelude::*;
@@ -179,6 +180,9 @@ impl PetRepo for SqlRepo {
 pub struct MemoryRepo {
     #[di(default)]
     pets: Mutex<BTreeMap<i64, Pet>>,
+    /// The largest id ever given: ids are not given again, as with the SQLite repo.
+    #[di(default)]
+    last_id: AtomicI64,
 }
 
 impl MemoryRepo {
@@ -204,8 +208,12 @@ impl PetRepo for MemoryRepo {
             let id = match pet.id {
                 Some(id) if pets.contains_key(&id) => return Err(RepoError::Duplicate(id)),
                 Some(id) => id,
-                None => pets.keys().next_back().map_or(1, |last| last + 1),
+                None => {
+                    let newest = pets.keys().next_back().copied().unwrap_or(0);
+                    newest.max(self.last_id.load(Ordering::Relaxed)) + 1
+                }
             };
+            self.last_id.fetch_max(id, Ordering::Relaxed);
             let pet = Pet {
                 id,
                 name: pet.name,

@@ -218,6 +218,17 @@ async fn serves_concurrent_creates(requests: Arc<Subcontext<Pets>>) {
     assert_eq!(ids.len(), 50);
 }
 
+/// A deleted pet's id is not given again: its URL never serves another pet (on the shared
+/// database, another test's create cannot take it either).
+async fn does_not_give_a_deleted_id_again(requests: Arc<Subcontext<Pets>>) {
+    let newest = create(&requests, "Nemo").await;
+    let path = format!("/pets/{newest}");
+    assert_eq!(call(&requests, "DELETE", &path, "").await.0, 204);
+    let next = create(&requests, "Dory").await;
+    assert!(next > newest, "{next} after {newest}");
+    assert_eq!(call(&requests, "GET", &path, "").await.0, 404);
+}
+
 macro_rules! under_both_repos {
     ($($case:ident),* $(,)?) => {
         mod dummy {
@@ -247,6 +258,7 @@ under_both_repos!(
     refuses_a_duplicate_id,
     refuses_bad_input_with_a_json_error,
     serves_concurrent_creates,
+    does_not_give_a_deleted_id_again,
 );
 
 /// The tests of the shared database see one database, and it was migrated once, when opened.

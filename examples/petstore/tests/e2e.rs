@@ -145,7 +145,7 @@ async fn crud_over_http_then_sigterm_then_the_pets_are_still_there() {
     let server = Server::start(&db);
     let at = server.address.clone();
     // `:http` listens once `:migrate` (started with it) has made the schema.
-    let migrated = "migrate: schema at version 2 (was 0)".to_string();
+    let migrated = "migrate: schema at version 3 (was 0)".to_string();
     assert!(server.seen.contains(&migrated), "{:?}", server.seen);
 
     // Create, list, get, update, delete.
@@ -231,8 +231,8 @@ async fn crud_over_http_then_sigterm_then_the_pets_are_still_there() {
         server
             .seen
             .iter()
-            .any(|l| l == "migrate: schema at version 2 (was 2)")
-            || server.wait_for("migrate:") == "migrate: schema at version 2 (was 2)"
+            .any(|l| l == "migrate: schema at version 3 (was 3)")
+            || server.wait_for("migrate:") == "migrate: schema at version 3 (was 3)"
     );
     let (status, again) = http(&server.address, "GET", "/pets", None).await;
     assert_eq!((status, again), (200, all));
