@@ -8,7 +8,7 @@ use core_common::{Drops, problems};
 use distage::__private::Args;
 use distage::{
     BoxError, DIKey, Dependency, Error, Inject, Injectable, Injector, Lazy, Locator, Module,
-    PlannerInput, Problem, Set,
+    PlannerInput, Problem, Set, Value,
 };
 
 #[derive(Debug)]
@@ -488,6 +488,33 @@ fn a_locator_ref_used_during_construction_sees_only_what_is_produced() {
         locator.get::<Early>().unwrap().0,
         "Ok(\"u\") / Some(\"`Later` is not produced yet: it cannot be used while the constructors it depends on are running\")"
     );
+}
+
+#[test]
+fn a_value_parameter_is_cloned_from_a_made_or_a_given_instance_leaving_it_shared() {
+    #[derive(Clone, Debug, PartialEq)]
+    struct Name(String);
+    struct Greeting(String);
+    let given = Arc::new(Name("given".into()));
+    let module = Module::build(|m| {
+        m.make::<Name>().from_fn(|| Name("made".into()));
+        m.make::<Name>().named("given").from_arc(given.clone());
+        m.make::<Greeting>().from_fn(
+            distage::Functoid::of(|a: Value<Name>, b: Value<Name>| {
+                Greeting(format!("{} {}", a.0.0, b.0.0))
+            })
+            .named(1, "given"),
+        );
+    });
+    let locator = produce(module);
+    assert_eq!(locator.get::<Greeting>().unwrap().0, "made given");
+    let made = locator.get::<Name>().unwrap();
+    // Cloned out of the instances: only the locator (and the binding, for the value given)
+    // hold them besides this test.
+    assert_eq!(Arc::strong_count(&made), 2);
+    assert_eq!(Arc::strong_count(&given), 3);
+    drop((made, locator));
+    assert_eq!(Arc::strong_count(&given), 1);
 }
 
 /// An error with a cause, as a database driver's error has.

@@ -42,6 +42,8 @@ enum Repr {
 trait Stored: Send + Sync + 'static {
     /// Moves `self` into `out` when `out` is an `Option<Arc<Self>>`; does nothing otherwise.
     fn put(self: Arc<Self>, out: &mut dyn Any);
+    /// The component itself, to be read in place (a value cloned out of it).
+    fn any(&self) -> &dyn Any;
 }
 
 impl<C: Send + Sync + 'static> Stored for C {
@@ -49,6 +51,9 @@ impl<C: Send + Sync + 'static> Stored for C {
         if let Some(out) = out.downcast_mut::<Option<Arc<C>>>() {
             *out = Some(self);
         }
+    }
+    fn any(&self) -> &dyn Any {
+        self
     }
 }
 
@@ -78,6 +83,20 @@ impl Instance {
                 // Through `dyn Any` itself: one downcast instantiation per type, not two.
                 let any: &dyn Any = &**any;
                 any.downcast_ref::<Arc<T>>().cloned()
+            }
+        }
+    }
+
+    /// The instance as a `&T`, whichever form holds it: what a value is cloned from, without
+    /// touching the `Arc`'s count.
+    #[inline]
+    pub(crate) fn as_ref<T: 'static>(&self) -> Option<&T> {
+        match &self.0 {
+            // Through the trait object: `Arc<dyn Stored>` is itself `Stored`.
+            Repr::Shared(stored) => (**stored).any().downcast_ref::<T>(),
+            Repr::Boxed(any) => {
+                let any: &dyn Any = &**any;
+                any.downcast_ref::<Arc<T>>().map(|arc| &**arc)
             }
         }
     }
@@ -165,6 +184,8 @@ mod tests {
         assert!(instance.arc::<u64>().is_none());
         assert!(instance.arc::<dyn Greet>().is_none());
         assert!(instance.downcast_ref::<Arc<u32>>().is_none());
+        assert_eq!(instance.as_ref::<u32>(), Some(&7));
+        assert!(instance.as_ref::<u64>().is_none());
         drop((instance, read));
         assert_eq!(Arc::strong_count(&arc), 1);
     }
@@ -176,5 +197,8 @@ mod tests {
         assert_eq!(instance.arc::<dyn Greet>().unwrap().hi(), "hi");
         assert!(instance.arc::<En>().is_none());
         assert!(instance.downcast_ref::<Arc<dyn Greet>>().is_some());
+        let value = Instance::boxed(Arc::new(5u8));
+        assert_eq!(value.as_ref::<u8>(), Some(&5));
+        assert!(value.as_ref::<u16>().is_none());
     }
 }

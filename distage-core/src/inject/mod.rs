@@ -179,6 +179,16 @@ impl Arg<'_> {
             _ => None,
         }
     }
+
+    /// The argument as a `&T`, if it holds one: what a value is cloned from.
+    #[inline]
+    fn as_ref<T: 'static>(&self) -> Option<&T> {
+        match self {
+            Arg::Instance(instance) => instance.as_ref::<T>(),
+            Arg::Typed(any) => any.downcast_ref::<Arc<T>>().map(|arc| &**arc),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for Arg<'_> {
@@ -412,7 +422,11 @@ impl<T: InjectableValue> Inject for Value<T> {
         mode: DepMode::Strict,
     };
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
-        arc::<T>(arg).map(|a| Value(T::clone(&a)))
+        // Cloned in place: the `Arc`'s count is not touched.
+        match arg.as_ref::<T>() {
+            Some(value) => Ok(Value(value.clone())),
+            None => Err(mismatch(arg)),
+        }
     }
 }
 
