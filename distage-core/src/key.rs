@@ -181,8 +181,15 @@ impl From<Arc<str>> for Id {
     }
 }
 impl PartialEq for Id {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
+        match (&self.0, &other.0) {
+            // The unused bytes are zero: the arrays compare whole, with no call.
+            (IdRepr::Inline { len: a, bytes: x }, IdRepr::Inline { len: b, bytes: y }) => {
+                a == b && x == y
+            }
+            _ => self.as_bytes() == other.as_bytes(),
+        }
     }
 }
 impl Eq for Id {}

@@ -153,24 +153,35 @@ impl<'a, A: ?Sized + Send + Sync + 'static> SubcontextRun<'a, A> {
     }
 
     /// Gives the local `T`.
+    #[inline(always)]
     pub fn provide<T: Send + Sync + 'static>(self, value: T) -> Self {
-        // Matched by type: no key is made unless it names an error.
-        let ty = std::any::TypeId::of::<T>();
-        let at = (self.subcontext.shared.locals.iter()).position(|l| {
-            l.type_info().type_id() == ty && l.kind() == KeyKind::Single && l.id().is_none()
-        });
+        let at = self.position(std::any::TypeId::of::<T>(), None);
         self.place(at, DIKey::of::<T>, Instance::shared(Arc::new(value)))
     }
 
     /// Gives the local `T` named `id`.
+    #[inline(always)]
     pub fn provide_named<T: Send + Sync + 'static>(self, id: impl Into<Id>, value: T) -> Self {
-        let key = DIKey::named::<T>(id);
-        let at = self.subcontext.shared.locals.iter().position(|l| *l == key);
-        self.place(at, || key, Instance::shared(Arc::new(value)))
+        let id = id.into();
+        let at = self.position(std::any::TypeId::of::<T>(), Some(&id));
+        self.place(
+            at,
+            || DIKey::named::<T>(id),
+            Instance::shared(Arc::new(value)),
+        )
+    }
+
+    /// Where the local `T` named `id` (or unnamed) is in the plan's locals. Matched by parts:
+    /// no key is made unless it names an error.
+    fn position(&self, ty: std::any::TypeId, id: Option<&Id>) -> Option<usize> {
+        (self.subcontext.shared.locals.iter()).position(|l| {
+            l.type_info().type_id() == ty && l.kind() == KeyKind::Single && l.id() == id
+        })
     }
 
     /// Puts `value` at position `at` of the plan's locals (the last value given wins), or
     /// records `key` as not a local.
+    #[inline(always)]
     fn place(mut self, at: Option<usize>, key: impl FnOnce() -> DIKey, value: Instance) -> Self {
         match at {
             Some(i) => self.inputs[i] = Some(value),
