@@ -30,6 +30,7 @@ mod planner;
 mod producer;
 mod release;
 mod set;
+mod slots;
 mod small;
 mod subcontext;
 mod typed;

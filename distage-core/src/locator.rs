@@ -4,7 +4,7 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::binding::{Instance, Release};
 use crate::error::{Error, Failure, ReleaseFailure};
@@ -15,10 +15,7 @@ use crate::key::{DIKey, Id, KeyKind, key_hash};
 use crate::logger::Logger;
 use crate::plan::{Plan, PlanData};
 use crate::set::Set;
-
-/// A locator's instances, one slot per plan step. (Not a `Small`: kept inline for a request
-/// scope's plan it saved an allocation per run but cost every `get` a branch, 8.5 -> 9.5 ns.)
-pub(crate) type Slots = Box<[OnceLock<Instance>]>;
+pub(crate) use crate::slots::Slots;
 
 /// The shared state of a locator: one slot per plan step, and what to release.
 pub(crate) struct LocatorInner {
@@ -46,6 +43,19 @@ pub(crate) struct Lease {
     parent: Arc<LocatorInner>,
 }
 
+impl Lease {
+    /// A lease for a production from `parent` starting now; fails when the parent is closing or
+    /// closed.
+    pub(crate) fn enter(parent: &Arc<LocatorInner>) -> Result<Lease, Error> {
+        match parent.gate.enter() {
+            true => Ok(Lease {
+                parent: parent.clone(),
+            }),
+            false => Err(Error::ParentClosed),
+        }
+    }
+}
+
 impl Drop for Lease {
     fn drop(&mut self) {
         self.parent.gate.leave();
@@ -71,12 +81,34 @@ impl LocatorInner {
             Some(_) => return Err(Error::ParentClosed),
             None => false,
         };
-        let slots = (0..plan.steps.len()).map(|_| OnceLock::new()).collect();
+        let slots = Slots::cells(plan.steps.len());
+        Ok(Self::registered(plan, parent, slots, Vec::new(), leased))
+    }
+
+    /// The state of a locator produced before it existed (see [`Slots::Filled`]), registered
+    /// with its parent; the production's lease on the parent is the producer's to end, after
+    /// this.
+    pub(crate) fn made(
+        plan: Arc<PlanData>,
+        parent: Option<Arc<LocatorInner>>,
+        slots: Slots,
+        acquired: Vec<(usize, Option<Release>)>,
+    ) -> Arc<Self> {
+        Self::registered(plan, parent, slots, acquired, false)
+    }
+
+    fn registered(
+        plan: Arc<PlanData>,
+        parent: Option<Arc<LocatorInner>>,
+        slots: Slots,
+        acquired: Vec<(usize, Option<Release>)>,
+        leased: bool,
+    ) -> Arc<Self> {
         let inner = Arc::new(LocatorInner {
             plan,
             parent,
             slots,
-            acquired: Mutex::new(Vec::new()),
+            acquired: Mutex::new(acquired),
             closed: AtomicBool::new(false),
             children: Mutex::new(Vec::new()),
             gate: Gate::default(),
@@ -91,7 +123,7 @@ impl LocatorInner {
             }
             children.push(Arc::downgrade(&inner));
         }
-        Ok(inner)
+        inner
     }
 
     /// The production is over (done, or failed and released): the parent may close.
@@ -233,7 +265,7 @@ impl LocatorInner {
     /// The slot's instance, the locator known not closed.
     #[inline]
     fn instance(&self, slot: usize) -> Lookup<'_> {
-        match self.slots.get(slot).and_then(OnceLock::get) {
+        match self.slots.get(slot) {
             Some(instance) => Lookup::Found(instance),
             None => Lookup::NotYetProduced,
         }
@@ -297,7 +329,7 @@ impl LocatorInner {
             .clear();
         let mut failures = Vec::new();
         for (slot, release) in std::mem::take(acquired).into_iter().rev() {
-            let instance = slots[slot].take();
+            let instance = slots.take(slot);
             if let Some(Release::Sync(release)) = release {
                 let span = crate::release::release_span(plan, slot);
                 if let Some(cause) = span.in_scope(|| crate::release::run_sync(release)) {
@@ -311,11 +343,7 @@ impl LocatorInner {
             }
             crate::release::drop_instance(instance);
         }
-        for slot in slots.iter_mut().rev() {
-            if let Some(instance) = slot.take() {
-                crate::release::drop_instance(Some(instance));
-            }
-        }
+        slots.drain_rev(|instance| crate::release::drop_instance(Some(instance)));
         // A production cut short ends its lease on the parent after its releases.
         self.produced();
         Some(failures)

@@ -1,6 +1,7 @@
 //! The producers: run a plan's steps into a locator, synchronously in plan order, or
 //! asynchronously with independent branches concurrent.
 
+use std::cell::OnceCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -11,9 +12,9 @@ use crate::concurrent::Concurrent;
 use crate::error::{Error, Failure, ProduceError, StepFailure};
 use crate::inject::{Arg, Args, Dependency};
 use crate::inject::{LocatorRef, SlotRef};
-use crate::locator::{Locator, LocatorInner, Lookup};
+use crate::locator::{Lease, Locator, LocatorInner, Lookup, Slots};
 use crate::logger::Logger;
-use crate::plan::{Action, ArgSource, ParentSlot, Plan, Step};
+use crate::plan::{Action, ArgSource, ParentSlot, Plan, PlanData, Step};
 use crate::small::Small;
 
 /// Values given to a production: a subcontext's locals, by position.
@@ -35,31 +36,92 @@ pub(crate) fn produce(
             keys: async_steps.join(", "),
         });
     }
-    let inner = LocatorInner::new(plan.data.clone(), parent)?;
-    // One argument buffer for every step: the per-step cost is the user's constructor plus a
-    // lookup per argument.
+    if plan.data.shares_itself {
+        return produce_shared(plan, parent, inputs);
+    }
+    // Nobody sees this locator before it is made: its instances go into cells of our own,
+    // stored as they are once every step is done (see `Slots`). The parent waits for this
+    // production to end before it closes.
+    let lease = parent.as_ref().map(Lease::enter).transpose()?;
+    let cells: Vec<OnceCell<Instance>> = plan.data.steps.iter().map(|_| OnceCell::new()).collect();
+    let making = Making {
+        plan: &plan.data,
+        parent: parent.as_ref(),
+        own: Own::Cells(&cells),
+    };
     let mut args = ArgBuf::default();
-    // Steps complete in plan order here, which is also the order `release_in_order` drops
-    // slots in when they are not listed: the list starts only with the first release step
-    // (a request scope without resources allocates none).
-    let mut acquired: Vec<(usize, Option<Release>)> = Vec::new();
+    let mut acquired = Acquired::default();
+    let mut failed = None;
     for (i, step) in plan.data.steps.iter().enumerate() {
-        match run_step(&inner, step, &mut inputs, &mut args) {
+        match run_step(&making, step, &mut inputs, &mut args) {
             Ok(produced) => {
-                // The slot is empty: each step runs once.
-                let _ = inner.slots[i].set(produced.instance);
-                if produced.release.is_some() || !acquired.is_empty() {
-                    if acquired.is_empty() {
-                        // The first release step: the steps before it go on the list too.
-                        acquired.reserve(plan.data.steps.len());
-                        acquired.extend((0..i).map(|j| (j, None)));
-                    }
-                    acquired.push((i, produced.release));
-                }
+                // The cell is empty: each step runs once.
+                let _ = cells[i].set(produced.instance);
+                acquired.push(i, produced.release, plan.data.steps.len());
+            }
+            Err(cause) => {
+                failed = Some((step, cause));
+                break;
+            }
+        }
+    }
+    drop(args);
+    let slots = Slots::Filled(cells.into_iter().map(OnceCell::into_inner).collect());
+    let mut inner = LocatorInner::made(plan.data.clone(), parent, slots, acquired.list);
+    let outcome = match failed {
+        None => Ok(Locator { inner }),
+        Some((step, cause)) => {
+            let release_failures = inner.shutdown();
+            Err(produce_error(step, cause, Vec::new(), release_failures))
+        }
+    };
+    // Registered with the parent (or released): the parent may close now.
+    drop(lease);
+    outcome
+}
+
+/// What a production acquired, in order, with the release steps.
+#[derive(Default)]
+struct Acquired {
+    list: Vec<(usize, Option<Release>)>,
+}
+
+impl Acquired {
+    /// Steps complete in plan order here, which is also the order `release_in_order` drops
+    /// slots in when they are not listed: the list starts only with the first release step (a
+    /// request scope without resources allocates none).
+    fn push(&mut self, step: usize, release: Option<Release>, steps: usize) {
+        if release.is_some() || !self.list.is_empty() {
+            if self.list.is_empty() {
+                // The first release step: the steps before it go on the list too.
+                self.list.reserve(steps);
+                self.list.extend((0..step).map(|j| (j, None)));
+            }
+            self.list.push((step, release));
+        }
+    }
+}
+
+/// [`produce`] for a plan that hands out the locator being produced: its slots are filled
+/// while others may read them.
+fn produce_shared(
+    plan: &Plan,
+    parent: Option<Arc<LocatorInner>>,
+    mut inputs: Inputs,
+) -> Result<Locator, Error> {
+    let inner = LocatorInner::new(plan.data.clone(), parent)?;
+    let making = Making::of(&inner);
+    let mut args = ArgBuf::default();
+    let mut acquired = Acquired::default();
+    for (i, step) in plan.data.steps.iter().enumerate() {
+        match run_step(&making, step, &mut inputs, &mut args) {
+            Ok(produced) => {
+                inner.slots.set(i, produced.instance);
+                acquired.push(i, produced.release, plan.data.steps.len());
             }
             Err(cause) => {
                 drop(args);
-                *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired;
+                *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired.list;
                 let mut inner = inner;
                 let release_failures = inner.shutdown();
                 return Err(produce_error(step, cause, Vec::new(), release_failures));
@@ -67,11 +129,67 @@ pub(crate) fn produce(
         }
     }
     drop(args);
-    if !acquired.is_empty() {
-        *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired;
+    if !acquired.list.is_empty() {
+        *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired.list;
     }
     inner.produced();
     Ok(Locator { inner })
+}
+
+/// What a step being produced reads: the instances made so far, and the ancestors'.
+pub(crate) struct Making<'a> {
+    plan: &'a PlanData,
+    parent: Option<&'a Arc<LocatorInner>>,
+    own: Own<'a>,
+}
+
+enum Own<'a> {
+    /// The locator, shared while it is being produced.
+    Shared(&'a Arc<LocatorInner>),
+    /// Cells of the producer's own: the locator does not exist yet.
+    Cells(&'a [OnceCell<Instance>]),
+}
+
+impl<'a> Making<'a> {
+    pub(crate) fn of(inner: &'a Arc<LocatorInner>) -> Self {
+        Making {
+            plan: &inner.plan,
+            parent: inner.parent(),
+            own: Own::Shared(inner),
+        }
+    }
+
+    #[inline]
+    fn own(&self, slot: usize) -> Result<&'a Instance, Failure> {
+        match self.own {
+            Own::Shared(inner) => found(inner.slot(slot)),
+            Own::Cells(cells) => match cells.get(slot).and_then(OnceCell::get) {
+                Some(instance) => Ok(instance),
+                None => found(Lookup::NotYetProduced),
+            },
+        }
+    }
+
+    /// The locator being produced, for a handle to it.
+    fn shared(&self) -> Result<&'a Arc<LocatorInner>, Failure> {
+        match self.own {
+            Own::Shared(inner) => Ok(inner),
+            Own::Cells(_) => Err(Failure::Error(
+                "distage: a plan that hands out its locator produced without one".into(),
+            )),
+        }
+    }
+
+    #[inline]
+    fn ancestor(&self, p: &ParentSlot) -> Result<&'a Arc<LocatorInner>, Failure> {
+        let ancestor = match p.depth as usize {
+            0 => self.parent,
+            depth => self.parent.and_then(|parent| parent.ancestor(depth - 1)),
+        };
+        ancestor.ok_or_else(|| {
+            Failure::Error("distage: the plan needs a parent locator it was not given".into())
+        })
+    }
 }
 
 /// The arguments of one step: up to four inline (a request scope's plan allocates no buffer),
@@ -129,17 +247,21 @@ pub(crate) async fn produce_async(
         }
     };
     loop {
-        while failures.is_empty() {
-            let Some(i) = ready.pop() else { break };
-            match steps[i].action() {
-                Action::Async(call) => match start_async(&inner, &steps[i], call) {
-                    Ok(future) => in_flight.push(i, future),
-                    Err(cause) => failures.push((i, cause)),
-                },
-                _ => match run_step(&inner, &steps[i], &mut inputs, &mut args) {
-                    Ok(produced) => finish(i, produced, &mut ready),
-                    Err(cause) => failures.push((i, cause)),
-                },
+        {
+            // In a block: not held across the await (it may hold cells that are not `Sync`).
+            let making = Making::of(&inner);
+            while failures.is_empty() {
+                let Some(i) = ready.pop() else { break };
+                match steps[i].action() {
+                    Action::Async(call) => match start_async(&making, &steps[i], call) {
+                        Ok(future) => in_flight.push(i, future),
+                        Err(cause) => failures.push((i, cause)),
+                    },
+                    _ => match run_step(&making, &steps[i], &mut inputs, &mut args) {
+                        Ok(produced) => finish(i, produced, &mut ready),
+                        Err(cause) => failures.push((i, cause)),
+                    },
+                }
             }
         }
         // After a failure, what is in flight still finishes and is recorded, to be released.
@@ -198,7 +320,7 @@ fn produce_error(
 
 fn complete(inner: &LocatorInner, i: usize, produced: Produced) {
     // The slot is empty: each step runs once.
-    let _ = inner.slots[i].set(produced.instance);
+    inner.slots.set(i, produced.instance);
     inner
         .acquired
         .lock()
@@ -214,16 +336,12 @@ fn step_span(step: &Step) -> tracing::Span {
 
 /// Takes an async step's arguments and calls it; the future it returns does the rest.
 fn start_async(
-    inner: &Arc<LocatorInner>,
+    making: &Making<'_>,
     step: &Step,
     call: &AsyncCall,
 ) -> Result<BoxFuture<Result<Produced, BoxError>>, Failure> {
-    let args = inner
-        .plan
-        .args(step)
-        .iter()
-        .enumerate()
-        .map(|(position, &source)| resolve_arg(inner, step, position, source.get()))
+    let args = (making.plan.args(step).iter().enumerate())
+        .map(|(position, &source)| resolve_arg(making, step, position, source.get()))
         .collect::<Result<Vec<_>, _>>()?;
     let span = step_span(step);
     match catch_unwind(AssertUnwindSafe(|| {
@@ -237,14 +355,14 @@ fn start_async(
 
 /// Runs a sync step (constructor, set assembly, input); `args` is a buffer for its arguments.
 pub(crate) fn run_step<'a>(
-    inner: &'a Arc<LocatorInner>,
+    making: &Making<'a>,
     step: &'a Step,
     inputs: &mut Inputs,
     args: &mut ArgBuf<'a>,
 ) -> Result<Produced, Failure> {
     args.clear();
-    for (position, &source) in inner.plan.args(step).iter().enumerate() {
-        args.push(resolve_arg(inner, step, position, source.get())?);
+    for (position, &source) in making.plan.args(step).iter().enumerate() {
+        args.push(resolve_arg(making, step, position, source.get())?);
     }
     let args = &args[..];
     match step.action() {
@@ -260,7 +378,7 @@ pub(crate) fn run_step<'a>(
             inherited,
         } => {
             let inherited = match inherited {
-                Some(p) => Some(found(ancestor(inner, &p)?.slot(p.slot as usize))?),
+                Some(p) => Some(found(making.ancestor(&p)?.slot(p.slot as usize))?),
                 None => None,
             };
             let elements: Vec<&Instance> = args
@@ -296,13 +414,6 @@ pub(crate) fn run_step<'a>(
 }
 
 #[inline]
-fn ancestor<'a>(inner: &'a LocatorInner, p: &ParentSlot) -> Result<&'a Arc<LocatorInner>, Failure> {
-    inner.ancestor(p.depth as usize).ok_or_else(|| {
-        Failure::Error("distage: the plan needs a parent locator it was not given".into())
-    })
-}
-
-#[inline]
 fn found(lookup: Lookup<'_>) -> Result<&Instance, Failure> {
     match lookup {
         Lookup::Found(instance) => Ok(instance),
@@ -315,12 +426,12 @@ fn found(lookup: Lookup<'_>) -> Result<&Instance, Failure> {
 
 /// Argument `position` of `step`, from where the plan says it comes.
 fn resolve_arg<'a>(
-    inner: &'a Arc<LocatorInner>,
+    making: &Making<'a>,
     step: &'a Step,
     position: usize,
     source: ArgSource,
 ) -> Result<Arg<'a>, Failure> {
-    let plan = &inner.plan;
+    let plan = making.plan;
     // A lazy argument keeps its key, to name it if it fails when used.
     let lazy_key = || match step.dependencies().get(position).and_then(Dependency::key) {
         Some(key) => Ok(key.clone()),
@@ -329,27 +440,27 @@ fn resolve_arg<'a>(
         )),
     };
     Ok(match source {
-        ArgSource::Local(slot) => Arg::Instance(found(inner.slot(slot as usize))?),
+        ArgSource::Local(slot) => Arg::Instance(making.own(slot as usize)?),
         ArgSource::Parent(p) => {
             let p = &plan.parents[p as usize];
-            Arg::Instance(found(ancestor(inner, p)?.slot(p.slot as usize))?)
+            Arg::Instance(found(making.ancestor(p)?.slot(p.slot as usize))?)
         }
         ArgSource::Absent => Arg::Absent,
         ArgSource::LazyLocal(slot) => Arg::Lazy(Box::new(SlotRef {
-            locator: inner.handle(),
+            locator: making.shared()?.handle(),
             slot: slot as usize,
             key: lazy_key()?,
         })),
         ArgSource::LazyParent(p) => {
             let p = &plan.parents[p as usize];
             Arg::Lazy(Box::new(SlotRef {
-                locator: ancestor(inner, p)?.handle(),
+                locator: making.ancestor(p)?.handle(),
                 slot: p.slot as usize,
                 key: lazy_key()?,
             }))
         }
         ArgSource::Locator => Arg::Locator(LocatorRef {
-            inner: inner.handle(),
+            inner: making.shared()?.handle(),
         }),
         ArgSource::Logger(name) => {
             Arg::Logger(Box::new(Logger::new(plan.loggers[name as usize].clone())))

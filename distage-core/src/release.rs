@@ -9,7 +9,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::binding::StepTarget;
@@ -27,7 +27,7 @@ use crate::plan::PlanData;
 /// the whole sequence goes to [`detach`], which keeps its order.
 pub(crate) fn release_in_order(
     inner: &LocatorInner,
-    mut drop_slots: Option<&mut [OnceLock<Instance>]>,
+    mut drop_slots: Option<&mut Slots>,
 ) -> Vec<ReleaseFailure> {
     let _releasing = inner.releasing().hold();
     inner.gate().shut_and_wait();
@@ -46,9 +46,7 @@ pub(crate) fn release_in_order(
         .any(|(_, release)| matches!(release, Some(Release::Async(_))));
     let mut deferred = Vec::new();
     for (slot, release) in acquired.into_iter().rev() {
-        let instance = drop_slots
-            .as_deref_mut()
-            .and_then(|slots| slots[slot].take());
+        let instance = drop_slots.as_deref_mut().and_then(|slots| slots.take(slot));
         if has_async {
             if let Some(release) = release {
                 let step = &inner.plan.steps[slot];
@@ -66,12 +64,10 @@ pub(crate) fn release_in_order(
     }
     // Instances released earlier without their slots (the state was shared at `close`).
     if let Some(slots) = drop_slots {
-        for slot in slots.iter_mut().rev() {
-            match slot.take() {
-                Some(instance) if has_async => deferred.push(Deferred::Drop(instance)),
-                instance => drop_instance(instance),
-            }
-        }
+        slots.drain_rev(|instance| match has_async {
+            true => deferred.push(Deferred::Drop(instance)),
+            false => drop_instance(Some(instance)),
+        });
     }
     // A production cut short ends its lease only after its releases, detached or not.
     let lease = inner.take_lease();
@@ -398,7 +394,7 @@ pub(crate) async fn release_concurrently(
     let mut in_flight: Concurrent<Result<(), BoxError>> = Concurrent::new();
     let mut done = |i: usize, ready: &mut Vec<usize>, slots: &mut Option<Slots>| {
         if let Some(slots) = slots.as_mut() {
-            let instance = slots[acquired[i]].take();
+            let instance = slots.take(acquired[i]);
             let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
         }
         for &dep in &depends_on[i] {
@@ -451,10 +447,7 @@ pub(crate) async fn release_concurrently(
     }
     // Instances released earlier without their slots.
     if let Some(slots) = slots.as_mut() {
-        for slot in slots.iter_mut().rev() {
-            let instance = slot.take();
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
-        }
+        slots.drain_rev(|instance| drop_instance(Some(instance)));
     }
     drop(releasing);
     // A production cleaned up after a failure ends its lease on its parent last.

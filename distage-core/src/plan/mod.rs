@@ -276,6 +276,9 @@ pub(crate) struct PlanData {
     /// The plan of the locator this one must be produced from (`Injector::inherit`): kept to
     /// check, at produce time, that the injector's parent is a locator of that plan.
     pub(crate) parent: Option<Arc<PlanData>>,
+    /// An argument hands out the locator being produced (`LocatorRef`, a lazy handle to one of
+    /// its own instances): its production fills slots others may read (see `Slots`).
+    pub(crate) shares_itself: bool,
 }
 
 impl PlanData {

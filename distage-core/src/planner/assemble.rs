@@ -133,7 +133,10 @@ impl<'a> Planner<'a> {
                 _ => None,
             })
             .collect();
+        let shares_itself =
+            (args.iter()).any(|a| matches!(a.get(), ArgSource::Locator | ArgSource::LazyLocal(_)));
         let data = PlanData {
+            shares_itself,
             steps,
             args,
             parents: self.parents,
