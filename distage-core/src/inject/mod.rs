@@ -257,6 +257,7 @@ macro_rules! inject_all {
             const SHAPES: &'static [DepShape] = &[$($t::SHAPE),*];
             // `match` rather than `?`: `?` would instantiate conversion code per parameter type.
             #[allow(unused_variables)]
+            #[inline]
             fn take_all(args: &mut Args<'_>) -> Result<Self, BoxError> {
                 Ok(($(
                     match args.next_arg() {
@@ -354,6 +355,7 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
         mode: DepMode::Strict,
     };
     // Instantiated for every bound type: one inlined helper, no closures.
+    #[inline]
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         if let Some(arc) = arg.arc::<T>() {
             return Ok(arc);
