@@ -226,7 +226,7 @@ proptest! {
 
     #[test]
     fn a_failure_in_a_chain_releases_exactly_what_was_acquired_in_reverse(
-        (n, k) in (1usize..=20).prop_flat_map(|n| (Just(n), 0..n)),
+        (n, k) in (1usize..=70).prop_flat_map(|n| (Just(n), 0..n)),
         fail_in_acquire in any::<bool>(),
     ) {
         let log = Log::new();
@@ -283,7 +283,7 @@ proptest! {
 
     #[test]
     fn a_failure_in_a_random_dag_releases_the_acquired_prefix_in_reverse(
-        (deps, order) in dag_and_order(30),
+        (deps, order) in dag_and_order(80),
         fail_pick in any::<prop::sample::Index>(),
     ) {
         let n = deps.len();

@@ -50,23 +50,31 @@ impl<T: Blank, const N: usize> Small<T, N> {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, value: T) {
         match self {
             Small::Inline(inline, len) if *len < N => {
                 inline[*len] = value;
                 *len += 1;
             }
-            Small::Inline(inline, len) => {
-                let mut heap = Vec::with_capacity(2 * N.max(1));
-                heap.extend(
-                    inline[..*len]
-                        .iter_mut()
-                        .map(|v| std::mem::replace(v, T::blank())),
-                );
-                heap.push(value);
-                *self = Small::Heap(heap);
-            }
             Small::Heap(values) => values.push(value),
+            Small::Inline(..) => self.spill(value),
+        }
+    }
+
+    /// Moves the values to the heap, then pushes `value`.
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self, value: T) {
+        if let Small::Inline(inline, len) = self {
+            let mut heap = Vec::with_capacity(2 * N.max(1));
+            heap.extend(
+                inline[..*len]
+                    .iter_mut()
+                    .map(|v| std::mem::replace(v, T::blank())),
+            );
+            heap.push(value);
+            *self = Small::Heap(heap);
         }
     }
 }
