@@ -17,6 +17,9 @@ pub(crate) use crate::boxed::{Instance, Release};
 
 pub(crate) type SyncCall = Arc<dyn Fn(&mut Args<'_>) -> Result<Produced, BoxError> + Send + Sync>;
 
+/// A plain function making the instance: what `module!` registers for a derived component.
+pub(crate) type Construct = fn(&mut Args<'_>) -> Result<Produced, BoxError>;
+
 /// Takes the arguments synchronously and returns the future that makes the instance.
 pub(crate) type AsyncCall = Arc<
     dyn Fn(&mut Args<'_>) -> Result<BoxFuture<Result<Produced, BoxError>>, BoxError> + Send + Sync,
@@ -28,6 +31,8 @@ pub(crate) type Assemble = fn(Option<&Instance>, &[&Instance]) -> Result<Instanc
 #[derive(Clone)]
 pub(crate) enum Op {
     Call(SyncCall),
+    /// A plain function: called directly, with no closure (and no allocation) around it.
+    Fn(Construct),
     /// An async constructor or resource: only `produce_async` runs it.
     Async(AsyncCall),
     /// The declaration of a set (`many::<T>()`): how to assemble its elements.
@@ -59,6 +64,17 @@ impl Provider {
         Provider {
             deps: deps.into(),
             op: Op::Call(Arc::new(call)),
+            kind,
+            subcontext: None,
+            identity: None,
+        }
+    }
+
+    /// A plain function's provider.
+    pub(crate) fn function(deps: Vec<Dependency>, kind: ImplKind, call: Construct) -> Self {
+        Provider {
+            deps: deps.into(),
+            op: Op::Fn(call),
             kind,
             subcontext: None,
             identity: None,

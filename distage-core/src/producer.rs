@@ -433,13 +433,8 @@ pub(crate) fn run_step<'a>(
     }
     let args = &args[..];
     match step.action() {
-        Action::Call(call) => match catch_unwind(AssertUnwindSafe(|| {
-            step_span(step).in_scope(|| call(&mut Args::new(args)))
-        })) {
-            Ok(Ok(produced)) => Ok(produced),
-            Ok(Err(e)) => Err(Failure::Error(e)),
-            Err(panic) => Err(Failure::from_panic(panic)),
-        },
+        Action::Call(call) => call_step(step, || call(&mut Args::new(args))),
+        Action::Fn(call) => call_step(step, || call(&mut Args::new(args))),
         Action::Assemble {
             assemble,
             inherited,
@@ -477,6 +472,19 @@ pub(crate) fn run_step<'a>(
         Action::NotCallable => Err(Failure::Error(
             format!("distage: `{}` has no constructor to call", step.target()).into(),
         )),
+    }
+}
+
+/// Calls a step's constructor in its span; a panic is a failure, not an unwind.
+#[inline]
+fn call_step(
+    step: &Step,
+    call: impl FnOnce() -> Result<Produced, BoxError>,
+) -> Result<Produced, Failure> {
+    match catch_unwind(AssertUnwindSafe(|| step_span(step).in_scope(call))) {
+        Ok(Ok(produced)) => Ok(produced),
+        Ok(Err(e)) => Err(Failure::Error(e)),
+        Err(panic) => Err(Failure::from_panic(panic)),
     }
 }
 

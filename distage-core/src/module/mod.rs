@@ -346,7 +346,7 @@ impl ModuleBuilder {
         id: Option<Id>,
         tags: &[AxisChoice],
     ) {
-        let provider = Provider::call(deps.to_vec(), ImplKind::Constructor(ty), construct)
+        let provider = Provider::function(deps.to_vec(), ImplKind::Constructor(ty), construct)
             .with_identity(Some(ty.type_id()));
         let mut binding_tags = Tags::new();
         for &tag in tags {

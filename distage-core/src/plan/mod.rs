@@ -7,7 +7,8 @@ use std::sync::Arc;
 use crate::activation::Activation;
 use crate::axis::Tags;
 use crate::binding::{
-    Assemble, AsyncCall, Binding, BindingRole, ImplKind, Op, Origin, StepTarget, SyncCall,
+    Assemble, AsyncCall, Binding, BindingRole, Construct, ImplKind, Op, Origin, StepTarget,
+    SyncCall,
 };
 use crate::inject::Dependency;
 use crate::key::{DIKey, Id, KeyKind, key_hash};
@@ -102,6 +103,7 @@ impl PackedArg {
 /// What running a step does, borrowed from the step.
 pub(crate) enum Action<'a> {
     Call(&'a SyncCall),
+    Fn(Construct),
     Async(&'a AsyncCall),
     /// A value given to the producer (a subcontext's local value), by position.
     Input(usize),
@@ -223,6 +225,7 @@ impl Step {
         match &self.source {
             StepSource::Binding(b) => match &b.provider().op {
                 Op::Call(call) => Action::Call(call),
+                Op::Fn(call) => Action::Fn(*call),
                 Op::Async(call) => Action::Async(call),
                 // The planner makes steps of call bindings only (a set declaration's step is
                 // an `Assemble`, an incomplete binding a plan error): should one slip through,
