@@ -542,3 +542,30 @@ fn resolve_arg<'a>(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_of_either_layout_become_the_slots_in_step_order() {
+        for len in [0, 1, BLOCK, BLOCK + 1, 3 * BLOCK + 5] {
+            let cells = Cells::new(len);
+            assert!(matches!(cells, Cells::Flat(_)) == (len <= BLOCK));
+            for slot in (0..len).filter(|s| s % 3 != 1) {
+                cells.set(slot, Instance::shared(Arc::new(slot)));
+            }
+            assert!(cells.get(len).is_none());
+            let slots = cells.into_slots(len);
+            assert_eq!(slots.len(), len);
+            for (slot, instance) in slots.iter().enumerate() {
+                let read = instance.as_ref().and_then(|i| i.as_ref::<usize>());
+                assert_eq!(
+                    read,
+                    (slot % 3 != 1).then_some(&slot),
+                    "slot {slot} of {len}"
+                );
+            }
+        }
+    }
+}

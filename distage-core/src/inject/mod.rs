@@ -355,7 +355,6 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
         mode: DepMode::Strict,
     };
     // Instantiated for every bound type: one inlined helper, no closures.
-    #[inline]
     fn extract(arg: &Arg<'_>) -> Result<Self, BoxError> {
         if let Some(arc) = arg.arc::<T>() {
             return Ok(arc);
