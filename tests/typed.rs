@@ -239,6 +239,56 @@ fn resources_are_released_in_reverse_order_once_on_close_drop_failure_and_panic(
     assert!(e.to_string().contains("constructor panicked"), "{e}");
 }
 
+// ---- instances without resources: dropped as a locator drops them ----
+
+static DROPS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+macro_rules! logs_drop {
+    ($($t:ident)*) => {$(
+        impl Drop for $t {
+            fn drop(&mut self) {
+                DROPS.lock().unwrap().push(stringify!($t));
+            }
+        }
+    )*};
+}
+
+#[derive(Injectable)]
+struct Clock;
+
+#[derive(Injectable)]
+struct Metrics;
+
+#[derive(Injectable)]
+struct Server {
+    _clock: Arc<Clock>,
+}
+
+logs_drop!(Clock Metrics Server);
+
+module! {
+    #[typed]
+    Dropping {
+        make<Clock>;
+        make<Metrics>;
+        make<Server>;
+    }
+}
+
+#[test]
+fn instances_are_dropped_dependents_first_in_reverse_order_like_a_locators() {
+    let take = || std::mem::take(&mut *DROPS.lock().unwrap());
+    drop(Dropping::Typed::build().unwrap());
+    let typed = take();
+    let injector = Injector::new();
+    let plan = injector
+        .plan(&PlannerInput::new(Dropping::module()))
+        .unwrap();
+    drop(injector.produce(&plan).unwrap());
+    assert_eq!(typed, ["Server", "Metrics", "Clock"]);
+    assert_eq!(take(), typed);
+}
+
 #[test]
 fn a_typed_graph_is_shared_across_threads() {
     let graph = Arc::new(App::Typed::build().unwrap());

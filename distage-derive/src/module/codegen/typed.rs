@@ -81,6 +81,9 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
             <#builder as #p::Provide<#key, #n>>::provide(__distage_b)?;
         });
     }
+    // Dropped in reverse order of declaration: dependents (declared after what they need, as a
+    // rule) before their dependencies, as a locator drops its instances.
+    graph_fields.reverse();
     let module_fn = names.item("module");
     let plan = (!choices.is_empty())
         .then(|| quote!(let __distage_plan = #p::typed_plan(#module_fn(), __distage_activation)?;));
