@@ -367,6 +367,17 @@ pub fn typed_built<T: ?Sized>(field: &Option<Arc<T>>) -> &Arc<T> {
     }
 }
 
+/// Fills a key's cell with what was just built and reads it back: `build_cell` runs only while
+/// the cell is empty. (`OnceCell::get_or_init` would call an out-of-line function per key.)
+#[inline]
+pub fn typed_fill<T: ?Sized>(cell: &OnceCell<Arc<T>>, value: Arc<T>) -> &Arc<T> {
+    let _ = cell.set(value);
+    match cell.get() {
+        Some(instance) => instance,
+        None => not_built(),
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn not_built() -> ! {

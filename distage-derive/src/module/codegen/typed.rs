@@ -260,7 +260,7 @@ fn provide_impl(group: &[(usize, &Binding)], g: usize, builder: &Ident) -> Token
             fn build_cell(&self) -> ::core::result::Result<&::std::sync::Arc<#key>, #p::Failed> {
                 use #p::{ViaArc as _, ViaArgs as _, ViaKey as _, ViaParts as _, ViaValue as _};
                 #body
-                ::core::result::Result::Ok(self.#field.get_or_init(|| __distage_v))
+                ::core::result::Result::Ok(#p::typed_fill(&self.#field, __distage_v))
             }
         }
     }
