@@ -174,8 +174,17 @@ impl<'a, A: ?Sized + Send + Sync + 'static> SubcontextRun<'a, A> {
     /// Where the local `T` named `id` (or unnamed) is in the plan's locals. Matched by parts:
     /// no key is made unless it names an error.
     fn position(&self, ty: std::any::TypeId, id: Option<&Id>) -> Option<usize> {
+        // Byte by byte: the id was written a moment ago, and a wide load of what narrow
+        // stores just wrote stalls (store forwarding).
+        let same = |a: &[u8], b: &[u8]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y);
+        let id = id.map(Id::as_bytes);
         (self.subcontext.shared.locals.iter()).position(|l| {
-            l.type_info().type_id() == ty && l.kind() == KeyKind::Single && l.id() == id
+            l.type_info().type_id() == ty
+                && l.kind() == KeyKind::Single
+                && match (l.id().map(Id::as_bytes), id) {
+                    (Some(a), Some(b)) => same(a, b),
+                    (a, b) => a.is_none() && b.is_none(),
+                }
         })
     }
 
