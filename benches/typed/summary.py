@@ -65,8 +65,12 @@ def main():
         sub = os.path.join(d, "subcontext")
         runs = os.path.join(sub, "one run with 5 locals")
         if os.path.isdir(runs):
-            by_hand = [e for e in os.listdir(sub) if e.startswith("by hand")]
-            hand = median(os.path.join(sub, by_hand[0])) if by_hand else None
+            # The latest baseline measured (an earlier one's results stay in target/criterion).
+            by_hand = sorted(
+                (os.path.join(sub, e) for e in os.listdir(sub) if e.startswith("by hand")),
+                key=os.path.getmtime,
+            )
+            hand = median(by_hand[-1]) if by_hand else None
             row("a subcontext run with 5 locals", None, median(runs), hand, ("subcontext", None))
     for d in dirs:
         module = os.path.join(d, "typed_plan", "module()")
