@@ -1,7 +1,7 @@
 //! Regression tests for the reproducers of issue 12 (items 1–4): releases survive a dropped
 //! `close()` / `produce_async` future, a panicking `Drop` never aborts, and closing a parent while
 //! children are produced from it never releases a parent resource before a child resource that
-//! depends on it.
+//! depends on it — nor before a child whose production fails meanwhile is gone.
 //!
 //! The random campaign over the same promises is `tests/faults.rs`.
 
@@ -550,4 +550,108 @@ fn closing_a_root_while_children_are_produced_never_releases_a_parent_resource_f
 #[test]
 fn closing_a_root_while_grandchildren_are_produced_never_releases_an_ancestor_resource_first() {
     assert_no_violations(close_root_while_children_produce(200, true));
+}
+
+/// A child whose production fails while its parent is being closed: each of its resources is
+/// released once, and it and its instances are gone before the parent releases the resource
+/// they use. (`shutdown` of a child the closing parent still lists keeps its instances; they
+/// went only when the producer dropped its handle, after the parent had been let go on.)
+fn failing_children_while_the_root_closes(rounds: u64, child_takes_its_locator: bool) {
+    struct P;
+    struct C(Log, String);
+    impl Drop for C {
+        fn drop(&mut self) {
+            self.0.push(format!("{} dropped", self.1));
+        }
+    }
+    struct Boom;
+    let mut violations = Vec::new();
+    for round in 0..rounds {
+        let log = Log::default();
+        let l = log.clone();
+        let root_module = Module::build(move |m| {
+            let l = l.clone();
+            m.make::<P>().from_resource(move || {
+                let l = l.clone();
+                Lifecycle::make(|| P, move |_| l.push("P released"))
+            });
+        });
+        let injector = Injector::new();
+        let plan = injector.plan(&PlannerInput::new(root_module)).unwrap();
+        let root = injector.produce(&plan).unwrap();
+        let started = Arc::new(AtomicBool::new(false));
+        let threads: Vec<_> = (0..2)
+            .map(|t| {
+                let (child, log, started) =
+                    (Injector::inherit(&root), log.clone(), started.clone());
+                std::thread::spawn(move || {
+                    started.store(true, Ordering::Release);
+                    for c in 0..10 {
+                        let (log, who) = (log.clone(), format!("c{t}.{c}"));
+                        let module = Module::build(move |m| {
+                            let (log, who) = (log.clone(), who.clone());
+                            m.make::<C>().from_resource(move |_: Arc<P>| {
+                                let (log, who) = (log.clone(), who.clone());
+                                log.push(format!("{who} acquired"));
+                                let made = C(log.clone(), who.clone());
+                                Lifecycle::make(
+                                    move || made,
+                                    move |_| log.push(format!("{who} released")),
+                                )
+                            });
+                            let fail = || -> Result<Boom, std::io::Error> {
+                                std::thread::sleep(Duration::from_micros(50));
+                                Err(std::io::Error::other("boom"))
+                            };
+                            if child_takes_its_locator {
+                                m.make::<Boom>()
+                                    .from_try_fn(move |_: Arc<C>, _: LocatorRef| fail());
+                            } else {
+                                m.make::<Boom>().from_try_fn(move |_: Arc<C>| fail());
+                            }
+                        });
+                        if let Ok(plan) = child.plan(&PlannerInput::new(module)) {
+                            assert!(child.produce(&plan).is_err());
+                        }
+                    }
+                })
+            })
+            .collect();
+        while !started.load(Ordering::Acquire) {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(Duration::from_micros(100 * (round % 7)));
+        root.close().unwrap();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let log = log.entries();
+        let p = log.iter().position(|e| e == "P released").unwrap();
+        for (i, e) in log.iter().enumerate() {
+            if let Some(who) = e.strip_suffix(" acquired") {
+                let released = log
+                    .iter()
+                    .filter(|x| **x == format!("{who} released"))
+                    .count();
+                if released != 1 {
+                    violations.push(format!("round {round}: {who} released {released} times"));
+                }
+            }
+            if e.starts_with('c') && i > p {
+                violations.push(format!("round {round}: `{e}` after `P released`"));
+            }
+        }
+    }
+    assert_no_violations(violations);
+}
+
+#[test]
+fn a_child_failing_while_its_parent_closes_is_gone_before_the_parents_release() {
+    failing_children_while_the_root_closes(150, false);
+}
+
+/// The same for a child whose plan hands out its locator (produced into shared slots).
+#[test]
+fn a_child_holding_its_locator_failing_while_its_parent_closes_is_gone_before_it_too() {
+    failing_children_while_the_root_closes(150, true);
 }

@@ -72,10 +72,13 @@ pub(crate) fn produce(
         None => Ok(Locator { inner }),
         Some((step, cause)) => {
             let release_failures = inner.shutdown();
+            // Its instances too (kept by `shutdown` when the parent, closing, still lists it)
+            // go before the parent may release what they use.
+            drop(inner);
             Err(produce_error(step, cause, Vec::new(), release_failures))
         }
     };
-    // Registered with the parent (or released): the parent may close now.
+    // Registered with the parent (or released and dropped): the parent may close now.
     drop(lease);
     outcome
 }
@@ -122,8 +125,13 @@ fn produce_shared(
             Err(cause) => {
                 drop(args);
                 *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired.list;
+                // The lease ends after the instances are dropped, not with the releases
+                // (a sync plan has no async release to wait for).
+                let lease = inner.take_lease();
                 let mut inner = inner;
                 let release_failures = inner.shutdown();
+                drop(inner);
+                drop(lease);
                 return Err(produce_error(step, cause, Vec::new(), release_failures));
             }
         }

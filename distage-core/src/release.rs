@@ -450,7 +450,11 @@ pub(crate) async fn release_concurrently(
         slots.drain_rev(|instance| drop_instance(Some(instance)));
     }
     drop(releasing);
-    // A production cleaned up after a failure ends its lease on its parent last.
-    drop(inner.take_lease());
+    // A production cleaned up after a failure ends its lease on its parent last: after this
+    // handle, the last one when the parent (closing) still lists this locator, and with it the
+    // instances the slots could not give back.
+    let lease = inner.take_lease();
+    drop(inner);
+    drop(lease);
     failures
 }
