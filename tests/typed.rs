@@ -275,8 +275,10 @@ module! {
     }
 }
 
+/// In reverse order of declaration: for a module declared dependencies first, as a locator
+/// drops them (in reverse plan order).
 #[test]
-fn instances_are_dropped_dependents_first_in_reverse_order_like_a_locators() {
+fn instances_are_dropped_in_reverse_order_of_declaration() {
     let take = || std::mem::take(&mut *DROPS.lock().unwrap());
     drop(Dropping::Typed::build().unwrap());
     let typed = take();

@@ -81,9 +81,11 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
             <#builder as #p::Provide<#key, #n>>::provide(__distage_b)?;
         });
     }
-    // Dropped in reverse order of declaration: dependents (declared after what they need, as a
-    // rule) before their dependencies, as a locator drops its instances.
+    // Instances are dropped in reverse order of declaration, built or not (the builder's fields
+    // too, for a failed build): in a module declared dependencies first, the order a locator
+    // drops its instances in. (A component holding an `Arc` of another keeps it alive anyway.)
     graph_fields.reverse();
+    builder_fields.reverse();
     let module_fn = names.item("module");
     let plan = (!choices.is_empty())
         .then(|| quote!(let __distage_plan = #p::typed_plan(#module_fn(), __distage_activation)?;));
