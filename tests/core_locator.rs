@@ -325,3 +325,36 @@ fn a_weak_element_in_a_child_is_kept_when_the_referent_comes_from_the_parent() {
     assert_eq!(set.len(), 1);
     assert_eq!(set.as_slice()[0].name(), "parent");
 }
+
+/// Two levels up, strictly and lazily: what a grandchild's constructor gets is the root's
+/// instance (read from the ancestor's slots while the grandchild is produced, before it exists).
+#[test]
+fn a_grandchild_reads_the_roots_instances_strictly_and_lazily() {
+    struct Root(&'static str);
+    struct Mid;
+    struct Leaf(distage::Lazy<Root>, Arc<Root>);
+    let root = produce_with(
+        &Injector::new(),
+        Module::build(|m| {
+            m.make::<Root>().from_fn(|| Root("root"));
+        }),
+    );
+    let mid = produce_with(
+        &Injector::inherit(&root),
+        Module::build(|m| {
+            m.make::<Mid>().from_fn(|| Mid);
+        }),
+    );
+    let leaf = produce_with(
+        &Injector::inherit(&mid),
+        Module::build(|m| {
+            m.make::<Leaf>()
+                .from_fn(|lazy: distage::Lazy<Root>, strict: Arc<Root>| Leaf(lazy, strict));
+        }),
+    );
+    let made = leaf.get::<Leaf>().unwrap();
+    let root_instance = root.get::<Root>().unwrap();
+    assert!(Arc::ptr_eq(&made.0.get().unwrap(), &root_instance));
+    assert!(Arc::ptr_eq(&made.1, &root_instance));
+    assert_eq!(made.1.0, "root");
+}
