@@ -556,7 +556,7 @@ fn closing_a_root_while_grandchildren_are_produced_never_releases_an_ancestor_re
 /// released once, and it and its instances are gone before the parent releases the resource
 /// they use. (`shutdown` of a child the closing parent still lists keeps its instances; they
 /// went only when the producer dropped its handle, after the parent had been let go on.)
-fn failing_children_while_the_root_closes(rounds: u64, child_takes_its_locator: bool) {
+fn failing_children_while_the_root_closes(rounds: u64, how: FailingChild) {
     struct P;
     struct C(Log, String);
     impl Drop for C {
@@ -603,16 +603,32 @@ fn failing_children_while_the_root_closes(rounds: u64, child_takes_its_locator: 
                                 std::thread::sleep(Duration::from_micros(50));
                                 Err(std::io::Error::other("boom"))
                             };
-                            if child_takes_its_locator {
-                                m.make::<Boom>()
-                                    .from_try_fn(move |_: Arc<C>, _: LocatorRef| fail());
-                            } else {
-                                m.make::<Boom>().from_try_fn(move |_: Arc<C>| fail());
+                            match how {
+                                FailingChild::Plain => {
+                                    m.make::<Boom>().from_try_fn(move |_: Arc<C>| fail());
+                                }
+                                FailingChild::TakingItsLocator => {
+                                    m.make::<Boom>()
+                                        .from_try_fn(move |_: Arc<C>, _: LocatorRef| fail());
+                                }
+                                FailingChild::Async => {
+                                    m.make::<Boom>()
+                                        .from_try_async(move |_: Arc<C>| async move { fail() });
+                                }
                             }
                         });
-                        if let Ok(plan) = child.plan(&PlannerInput::new(module)) {
-                            assert!(child.produce(&plan).is_err());
-                        }
+                        let Ok(plan) = child.plan(&PlannerInput::new(module)) else {
+                            continue;
+                        };
+                        let produced = match how {
+                            FailingChild::Async => tokio::runtime::Builder::new_current_thread()
+                                .build()
+                                .unwrap()
+                                .block_on(child.produce_async(&plan))
+                                .map(drop),
+                            _ => child.produce(&plan).map(drop),
+                        };
+                        assert!(produced.is_err());
                     }
                 })
             })
@@ -645,13 +661,26 @@ fn failing_children_while_the_root_closes(rounds: u64, child_takes_its_locator: 
     assert_no_violations(violations);
 }
 
-#[test]
-fn a_child_failing_while_its_parent_closes_is_gone_before_the_parents_release() {
-    failing_children_while_the_root_closes(150, false);
+#[derive(Clone, Copy)]
+enum FailingChild {
+    Plain,
+    /// A plan that hands out its locator: produced into shared slots.
+    TakingItsLocator,
+    /// Failing in an async step, under `produce_async`.
+    Async,
 }
 
-/// The same for a child whose plan hands out its locator (produced into shared slots).
+#[test]
+fn a_child_failing_while_its_parent_closes_is_gone_before_the_parents_release() {
+    failing_children_while_the_root_closes(150, FailingChild::Plain);
+}
+
 #[test]
 fn a_child_holding_its_locator_failing_while_its_parent_closes_is_gone_before_it_too() {
-    failing_children_while_the_root_closes(150, true);
+    failing_children_while_the_root_closes(150, FailingChild::TakingItsLocator);
+}
+
+#[test]
+fn an_async_child_failing_while_its_parent_closes_is_gone_before_it_too() {
+    failing_children_while_the_root_closes(150, FailingChild::Async);
 }
