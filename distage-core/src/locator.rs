@@ -380,13 +380,7 @@ impl LocatorInner {
         // Nothing to await (no async release, no child, no child being produced): the sync
         // path, without the concurrent one's bookkeeping — a request scope's usual close.
         if self.gate.shut_if_idle() && self.releases_sync_only() {
-            // A production cut short: its lease ends after this handle (the last, and with it
-            // the instances `shutdown` keeps when the closing parent still lists it).
-            let lease = self.take_lease();
-            let failures = self.shutdown();
-            drop(self);
-            drop(lease);
-            return crate::release::RunToEnd::ran(failures);
+            return crate::release::RunToEnd::ran(crate::release::release_and_drop(self));
         }
         // Off its parent's list, as in `shutdown`, so that the slots can be taken and each
         // instance dropped right after its release; the lease ends with the release (a parent

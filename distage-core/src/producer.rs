@@ -15,6 +15,7 @@ use crate::inject::{LocatorRef, SlotRef};
 use crate::locator::{Lease, Locator, LocatorInner, Lookup, Slots};
 use crate::logger::Logger;
 use crate::plan::{Action, ArgSource, ParentSlot, Plan, PlanData, Step};
+use crate::release::release_and_drop;
 use crate::small::Small;
 
 /// Values given to a production: a subcontext's locals, by position.
@@ -67,14 +68,11 @@ pub(crate) fn produce(
     }
     drop(args);
     let slots = Slots::Filled(cells.into_slots(plan.data.steps.len()));
-    let mut inner = LocatorInner::made(plan.data.clone(), parent, slots, acquired.list);
+    let inner = LocatorInner::made(plan.data.clone(), parent, slots, acquired.list);
     let outcome = match failed {
         None => Ok(Locator { inner }),
         Some((step, cause)) => {
-            let release_failures = inner.shutdown();
-            // Its instances too (kept by `shutdown` when the parent, closing, still lists it)
-            // go before the parent may release what they use.
-            drop(inner);
+            let release_failures = release_and_drop(inner);
             Err(produce_error(step, cause, Vec::new(), release_failures))
         }
     };
@@ -125,13 +123,7 @@ fn produce_shared(
             Err(cause) => {
                 drop(args);
                 *inner.acquired.lock().unwrap_or_else(|e| e.into_inner()) = acquired.list;
-                // The lease ends after the instances are dropped, not with the releases
-                // (a sync plan has no async release to wait for).
-                let lease = inner.take_lease();
-                let mut inner = inner;
-                let release_failures = inner.shutdown();
-                drop(inner);
-                drop(lease);
+                let release_failures = release_and_drop(inner);
                 return Err(produce_error(step, cause, Vec::new(), release_failures));
             }
         }

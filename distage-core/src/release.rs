@@ -77,6 +77,18 @@ pub(crate) fn release_in_order(
     failures
 }
 
+/// Releases a locator whose production was cut short (every release step sync) and drops this
+/// handle — the last: the instances `shutdown` keeps when the closing parent still lists the
+/// locator go with it — before its lease on the parent ends, so that the parent releases
+/// nothing they use while they exist.
+pub(crate) fn release_and_drop(mut inner: Arc<LocatorInner>) -> Vec<ReleaseFailure> {
+    let lease = inner.take_lease();
+    let failures = inner.shutdown();
+    drop(inner);
+    drop(lease);
+    failures
+}
+
 /// A panicking `Drop` must not stop the other releases.
 pub(crate) fn drop_instance(instance: Option<Instance>) {
     let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
