@@ -678,3 +678,66 @@ fn a_constructor_of_forty_parameters_takes_them_in_order_across_tuples() {
         (1, 1, 1, 1, 2)
     );
 }
+
+macro_rules! very_wide {
+    ($name:ident [$($before:ident)*] [$($after:ident)*]) => {
+        #[derive(Injectable)]
+        #[allow(dead_code)]
+        struct $name {
+            #[di(id = "first")]
+            first: Arc<u32>,
+            $($before: Arc<u32>,)*
+            #[di(id = "256")]
+            at256: Arc<u32>,
+            #[di(id = "257")]
+            at257: Arc<u32>,
+            $($after: Arc<u32>,)*
+            #[di(id = "last")]
+            last: Value<u32>,
+        }
+    };
+}
+
+// 300 parameters: more than 16 tuples of 16, so the tuples are grouped twice over; the named
+// ones sit at both ends and either side of the first 256.
+very_wide!(ThreeHundred
+    [b1 b2 b3 b4 b5 b6 b7 b8 b9 b10 b11 b12 b13 b14 b15 b16 b17 b18 b19 b20 b21 b22 b23 b24 b25 b26 b27 b28 b29 b30 b31 b32 b33 b34 b35 b36 b37 b38 b39 b40 b41 b42 b43 b44 b45 b46 b47 b48 b49 b50 b51 b52 b53 b54 b55 b56 b57 b58 b59 b60 b61 b62 b63 b64 b65 b66 b67 b68 b69 b70 b71 b72 b73 b74 b75 b76 b77 b78 b79 b80 b81 b82 b83 b84 b85 b86 b87 b88 b89 b90 b91 b92 b93 b94 b95 b96 b97 b98 b99 b100 b101 b102 b103 b104 b105 b106 b107 b108 b109 b110 b111 b112 b113 b114 b115 b116 b117 b118 b119 b120 b121 b122 b123 b124 b125 b126 b127 b128 b129 b130 b131 b132 b133 b134 b135 b136 b137 b138 b139 b140 b141 b142 b143 b144 b145 b146 b147 b148 b149 b150 b151 b152 b153 b154 b155 b156 b157 b158 b159 b160 b161 b162 b163 b164 b165 b166 b167 b168 b169 b170 b171 b172 b173 b174 b175 b176 b177 b178 b179 b180 b181 b182 b183 b184 b185 b186 b187 b188 b189 b190 b191 b192 b193 b194 b195 b196 b197 b198 b199 b200 b201 b202 b203 b204 b205 b206 b207 b208 b209 b210 b211 b212 b213 b214 b215 b216 b217 b218 b219 b220 b221 b222 b223 b224 b225 b226 b227 b228 b229 b230 b231 b232 b233 b234 b235 b236 b237 b238 b239 b240 b241 b242 b243 b244 b245 b246 b247 b248 b249 b250 b251 b252 b253 b254]
+    [a257 a258 a259 a260 a261 a262 a263 a264 a265 a266 a267 a268 a269 a270 a271 a272 a273 a274 a275 a276 a277 a278 a279 a280 a281 a282 a283 a284 a285 a286 a287 a288 a289 a290 a291 a292 a293 a294 a295 a296 a297 a298]);
+
+#[test]
+fn a_constructor_of_three_hundred_parameters_takes_each_from_its_own_key() {
+    let module = Module::build(|m| {
+        m.make::<u32>().from_value(0);
+        for (id, value) in [("first", 1), ("256", 256), ("257", 257), ("last", 300)] {
+            m.make::<u32>().named(id).from_value(value);
+        }
+        m.make::<ThreeHundred>().from::<ThreeHundred>();
+    });
+    let plan = Injector::new()
+        .plan(&PlannerInput::new(module).roots::<ThreeHundred>())
+        .unwrap();
+    let deps = plan
+        .step(&DIKey::of::<ThreeHundred>())
+        .unwrap()
+        .dependencies();
+    assert_eq!(deps.len(), 300);
+    assert_eq!(deps[255].key(), Some(&DIKey::named::<u32>("256")));
+    let wide = Injector::new()
+        .produce(&plan)
+        .unwrap()
+        .get::<ThreeHundred>()
+        .unwrap();
+    assert_eq!(
+        (
+            *wide.first,
+            *wide.b1,
+            *wide.b254,
+            *wide.at256,
+            *wide.at257,
+            *wide.a257,
+            *wide.a298,
+            wide.last.0
+        ),
+        (1, 0, 0, 256, 257, 0, 0, 300)
+    );
+}

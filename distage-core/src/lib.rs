@@ -68,7 +68,9 @@ pub mod __private {
     pub use crate::binding::{Produced, Provider};
     pub use crate::check::*;
     pub use crate::factory::{FromParts, PartsFn};
-    pub use crate::inject::{Arg, Args, DepShape, DependencyList, InjectAll, RunContext, SlotRef};
+    pub use crate::inject::{
+        Arg, Args, Chunks, DepShape, DependencyList, InjectAll, RunContext, SlotRef, TakeChunks,
+    };
     pub use crate::module::{
         construct_injectable, factory_provider, fn_async_provider, fn_provider,
         injectable_provider, ref_provider, resource_async_provider, resource_provider,

@@ -248,6 +248,11 @@ pub trait InjectAll: Sized {
     const SHAPES: &'static [DepShape];
     /// The arguments, in order.
     fn take_all(args: &mut Args<'_>) -> Result<Self, BoxError>;
+    /// [`take_all`](Self::take_all), out of line: one leaf of a [`TakeChunks`] tree.
+    #[inline(never)]
+    fn take_chunk(args: &mut Args<'_>) -> Result<Self, BoxError> {
+        Self::take_all(args)
+    }
 }
 
 // From arity 0: a constructor without injected parameters takes nothing.
@@ -274,6 +279,56 @@ macro_rules! inject_all {
 }
 
 crate::arity::for_arities!(functions, inject_all);
+
+/// The parameters of a derived constructor of more than 16, taken by one call: a tree whose
+/// leaves are [`InjectAll`] tuples of 16, grouped 16 to a tuple, and those (for more than 256)
+/// into [`Chunks`] of 16. The constructor takes the tree and binds every parameter with one
+/// pattern, with nothing taken before it to drop on an early return and no tuple partly moved
+/// out of. (It took the leaves one after another into nested `match`es, moving each parameter
+/// out of its leaf's tuple: with a drop flag per parameter, optimizing a root of 1,249
+/// parameters took 30 s.) Each node is taken out of line, so no one function holds them all.
+#[doc(hidden)]
+pub trait TakeChunks: Sized {
+    /// The arguments, in order.
+    fn take_chunks(args: &mut Args<'_>) -> Result<Self, BoxError>;
+}
+
+/// A node of a [`TakeChunks`] tree above the tuples of leaves.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Chunks<T>(pub T);
+
+macro_rules! take_chunks {
+    ($($t:ident)*) => {
+        impl<$($t: InjectAll),*> TakeChunks for ($($t,)*) {
+            #[allow(unused_variables)]
+            #[inline(never)]
+            fn take_chunks(args: &mut Args<'_>) -> Result<Self, BoxError> {
+                Ok(($(
+                    match $t::take_chunk(args) {
+                        Ok(chunk) => chunk,
+                        Err(e) => return Err(e),
+                    },
+                )*))
+            }
+        }
+
+        impl<$($t: TakeChunks),*> TakeChunks for Chunks<($($t,)*)> {
+            #[allow(unused_variables)]
+            #[inline(never)]
+            fn take_chunks(args: &mut Args<'_>) -> Result<Self, BoxError> {
+                Ok(Chunks(($(
+                    match $t::take_chunks(args) {
+                        Ok(chunk) => chunk,
+                        Err(e) => return Err(e),
+                    },
+                )*)))
+            }
+        }
+    };
+}
+
+crate::arity::for_arities!(functions, take_chunks);
 
 /// A type a constructor or function can ask for as a parameter.
 ///

@@ -146,66 +146,55 @@ fn injectable_impl(
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     let self_ty = &c.self_ty;
     let args = format_ident!("__distage_args");
-    // More parameters than one tuple takes: tuples of `MAX_TAKE_ALL`, taken one after another.
-    let chunks: Vec<TokenStream> = if tuple.is_none() {
-        let types: Vec<TokenStream> = c
-            .injected()
-            .map(|(_, param, kind)| {
-                let inject = inject_type(&param.ty, kind);
-                respan(quote!(<#inject as #p::Inject>::Checked), param.ty.span())
-            })
-            .collect();
-        types
-            .chunks(MAX_TAKE_ALL)
-            .map(|chunk| quote!((#(#chunk,)*)))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut taken = 0;
-    let values: Vec<TokenStream> = c
-        .params
-        .iter()
-        .map(|param| match param.role {
-            Role::Injected(kind) => {
-                let unwrap = (kind == Kind::Value).then(|| quote!(.0));
-                if tuple.is_some() {
+    let values: Vec<TokenStream> = {
+        let mut taken = 0;
+        c.params
+            .iter()
+            .map(|param| match param.role {
+                Role::Injected(kind) => {
+                    let unwrap = (kind == Kind::Value).then(|| quote!(.0));
                     let var = format_ident!("__distage_a{taken}");
                     taken += 1;
-                    return quote!(#var #unwrap);
+                    quote!(#var #unwrap)
                 }
-                let chunk = format_ident!("__distage_t{}", taken / MAX_TAKE_ALL);
-                let index = syn::Index::from(taken % MAX_TAKE_ALL);
-                taken += 1;
-                quote!(#chunk.#index #unwrap)
-            }
-            Role::Default => quote_spanned!(param.ty.span()=> ::core::default::Default::default()),
-            Role::Assisted(_) => unreachable!("assisted components get a factory impl"),
+                Role::Default => {
+                    quote_spanned!(param.ty.span()=> ::core::default::Default::default())
+                }
+                Role::Assisted(_) => unreachable!("assisted components get a factory impl"),
+            })
+            .collect()
+    };
+    let build = construct(c, &values);
+    // Every parameter taken by one call and bound by one pattern: one tuple when they fit (here
+    // only for a fallible `new`: the others have `FromParts`), else a tree of tuples (see
+    // `TakeChunks`).
+    let types: Vec<TokenStream> = c
+        .injected()
+        .map(|(_, param, kind)| {
+            let inject = inject_type(&param.ty, kind);
+            respan(quote!(<#inject as #p::Inject>::Checked), param.ty.span())
         })
         .collect();
-    let mut build = construct(c, &values);
-    // Innermost first: each chunk's tuple is one local, so an error in chunk k drops k tuples,
-    // not every argument taken before it (which made checking a constructor with hundreds of
-    // parameters quadratic in their number).
-    for (i, chunk) in chunks.iter().enumerate().rev() {
-        let var = format_ident!("__distage_t{i}");
-        build = quote! {
-            match <#chunk as #p::InjectAll>::take_all(#args) {
-                ::core::result::Result::Ok(#var) => #build,
+    let taken = match tuple {
+        Some(tuple) => {
+            let vars = (0..types.len()).map(|i| format_ident!("__distage_a{i}"));
+            Some((
+                quote!(<#tuple as #p::InjectAll>::take_all),
+                quote!((#(#vars,)*)),
+            ))
+        }
+        None => chunk_tree(types)
+            .map(|(tree, pattern)| (quote!(<#tree as #p::TakeChunks>::take_chunks), pattern)),
+    };
+    let build = match taken {
+        Some((take, pattern)) => quote! {
+            match #take(#args) {
+                ::core::result::Result::Ok(#pattern) => #build,
                 ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
             }
-        };
-    }
-    // Here with a tuple only for a fallible `new` (others have `FromParts`).
-    if let Some(tuple) = tuple {
-        let vars = (0..taken).map(|i| format_ident!("__distage_a{i}"));
-        build = quote! {
-            match <#tuple as #p::InjectAll>::take_all(#args) {
-                ::core::result::Result::Ok((#(#vars,)*)) => #build,
-                ::core::result::Result::Err(__distage_e) => ::core::result::Result::Err(__distage_e),
-            }
-        };
-    }
+        },
+        None => build,
+    };
     quote! {
         #[automatically_derived]
         impl #impl_generics #p::Injectable for #self_ty #where_clause {
@@ -219,6 +208,40 @@ fn injectable_impl(
             }
         }
     }
+}
+
+/// The `TakeChunks` tree of more than `MAX_TAKE_ALL` parameter types, and the pattern binding
+/// each parameter to `__distage_a{i}`: tuples of `MAX_TAKE_ALL` (`InjectAll`), grouped
+/// `MAX_TAKE_ALL` to a tuple, and those into `Chunks` of `MAX_TAKE_ALL` until one is left;
+/// `None` without parameters.
+fn chunk_tree(types: Vec<TokenStream>) -> Option<(TokenStream, TokenStream)> {
+    let p = private();
+    let group = |items: Vec<(TokenStream, TokenStream)>, wrap: Option<&TokenStream>| {
+        items
+            .chunks(MAX_TAKE_ALL)
+            .map(|chunk| {
+                let (tys, pats): (Vec<_>, Vec<_>) = chunk.iter().cloned().unzip();
+                match wrap {
+                    Some(chunks) => (quote!(#chunks<(#(#tys,)*)>), quote!(#chunks((#(#pats,)*)))),
+                    None => (quote!((#(#tys,)*)), quote!((#(#pats,)*))),
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let leaves = types
+        .into_iter()
+        .enumerate()
+        .map(|(i, ty)| {
+            let var = format_ident!("__distage_a{i}");
+            (ty, quote!(#var))
+        })
+        .collect();
+    let mut nodes = group(group(leaves, None), None);
+    let chunks = quote!(#p::Chunks);
+    while nodes.len() > 1 {
+        nodes = group(nodes, Some(&chunks));
+    }
+    nodes.pop()
 }
 
 /// `FromParts` (and through it `Injectable`, and a `Factory` with `create(())`) for a component
