@@ -231,6 +231,24 @@ fn provide_impl(group: &[(usize, &Binding)], g: usize, builder: &Ident) -> Token
     let first = group[0].1;
     let key = &first.key;
     let n = id_type(first.id.as_ref());
+    if let [(_, b)] = group
+        && !is_chosen(group)
+        && let Some(derived) = derived_cell(b, &field)
+    {
+        return quote! {
+            impl #p::Provide<#key, #n> for #builder {
+                #[inline]
+                fn cell(&self) -> &::core::cell::OnceCell<::std::sync::Arc<#key>> {
+                    &self.#field
+                }
+                #[inline(never)]
+                fn build_cell(&self) -> ::core::result::Result<&::std::sync::Arc<#key>, #p::Failed> {
+                    use #p::{ViaArgs as _, ViaParts as _};
+                    #derived
+                }
+            }
+        };
+    }
     let steps: Vec<TokenStream> = group.iter().map(|&(i, b)| step(b, i)).collect();
     let body = if is_chosen(group) {
         let choice = format_ident!("__distage_choice{g}");
@@ -372,6 +390,33 @@ fn build_expr(b: &Binding, target: &TokenStream) -> TokenStream {
             ))
         }
     }
+}
+
+/// The body of `build_cell` for a key's one binding when it is a derived component (`make<T>;`,
+/// `.from<I>()`): one generic call (see `TypedBuild::build_into`); `None` for other bindings.
+fn derived_cell(b: &Binding, field: &Ident) -> Option<TokenStream> {
+    let p = private();
+    let key = &b.key;
+    let (ty, coerce) = match &b.implementation {
+        Implementation::SelfType => (key, quote!(#p::typed_same::<#key>)),
+        Implementation::Type(i) => (i, identity()),
+        _ => return None,
+    };
+    let key_value = key_value(b);
+    let origin = origin(b);
+    let path = quote_spanned! {ty.span()=>
+        (&&#p::TypedVia::<#ty>::new()).typed_path(self)
+    };
+    Some(quote! {
+        #p::TypedBuild::build_into(
+            #path,
+            self,
+            &self.__distage_releases,
+            &self.#field,
+            || (#key_value, #origin),
+            #coerce,
+        )
+    })
 }
 
 /// A derived component (`make<T>;`, `.from<T>()`), at `T`'s span: errors about its parameters
