@@ -40,12 +40,17 @@ use crate::plan::Plan;
 /// and what it needs on first use.
 #[diagnostic::on_unimplemented(
     message = "the typed graph does not bind `{T}`",
-    label = "needed here",
-    note = "a typed graph builds its own module's bindings: bind it in this module"
+    label = "`{T}` is not bound in this module",
+    note = "a typed graph builds, and `get` reads, its own module's unnamed keys (`get_named` reads named ones): bind `{T}` in this module"
 )]
 pub trait Provide<T: ?Sized, N = ()> {
+    /// The typed graph the builder makes.
+    type Graph;
     /// The key's cell in the builder.
     fn cell(&self) -> &OnceCell<Arc<T>>;
+    /// The key's field in the graph (built). Here rather than in an impl of its own on the
+    /// graph: a thousand more impls of one trait for one type cost `cargo check` 0.2 s.
+    fn field(graph: &Self::Graph) -> &Arc<T>;
     /// Builds the key's instance, what it needs first, into its cell (called when the cell is
     /// empty). Out of line: it runs once per build.
     fn build_cell(&self) -> Result<&Arc<T>, Failed>;
@@ -691,14 +696,4 @@ fn release_all(acquired: Vec<Release>) -> Vec<ReleaseFailure> {
         });
     }
     failures
-}
-
-/// A typed graph holds the instance of `T` (unnamed): `graph.get::<T>()` reads its field.
-#[diagnostic::on_unimplemented(
-    message = "this typed graph does not bind `{T}`",
-    label = "`{T}` is not bound in this module",
-    note = "`get` reads the graph's unnamed keys; bind `{T}` in the module"
-)]
-pub trait TypedGet<T: ?Sized> {
-    fn field(&self) -> &Arc<T>;
 }

@@ -22,7 +22,6 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
     let mut graph_fields = Vec::new();
     let mut inits = Vec::new();
     let mut provides = Vec::new();
-    let mut gets = Vec::new();
     let mut named_gets = Vec::new();
     let mut takes = Vec::new();
     let mut moves = Vec::new();
@@ -53,7 +52,7 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
                 let #choice = #p::typed_choice(&__distage_plan, #key_value, &[#(#statements),*])?;
             });
         }
-        provides.push(provide_impl(group, g, &builder));
+        provides.push(provide_impl(group, g, &builder, &graph));
         if let Some(id) = &first.id {
             named_gets.push(quote! {
                 if __distage_id == #id {
@@ -62,16 +61,6 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
                         __distage_field.downcast_ref::<::std::sync::Arc<T>>()
                     {
                         return ::core::option::Option::Some(::std::sync::Arc::clone(__distage_v));
-                    }
-                }
-            });
-        } else {
-            gets.push(quote! {
-                #[diagnostic::do_not_recommend]
-                impl #p::TypedGet<#key> for #graph {
-                    #[inline]
-                    fn field(&self) -> &::std::sync::Arc<#key> {
-                        #p::typed_built(&self.#field)
                     }
                 }
             });
@@ -86,6 +75,22 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
     // drops its instances in. (A component holding an `Arc` of another keeps it alive anyway.)
     graph_fields.reverse();
     builder_fields.reverse();
+    // In functions of `BINDINGS_PER_PART` bindings: checking one function of them all costs
+    // more than checking its parts.
+    let take_parts: Vec<Ident> = (0..takes.len().div_ceil(BINDINGS_PER_PART))
+        .map(|i| format_ident!("__distage_take{i}"))
+        .collect();
+    let take_fns = takes
+        .chunks(BINDINGS_PER_PART)
+        .zip(&take_parts)
+        .map(|(chunk, part)| {
+            quote! {
+                fn #part(__distage_b: &#builder) -> ::core::result::Result<(), #p::Failed> {
+                    #(#chunk)*
+                    ::core::result::Result::Ok(())
+                }
+            }
+        });
     let module_fn = names.item("module");
     let plan = (!choices.is_empty())
         .then(|| quote!(let __distage_plan = #p::typed_plan(#module_fn(), __distage_activation)?;));
@@ -111,7 +116,6 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
         }
 
         #(#provides)*
-        #(#gets)*
 
         #[allow(private_interfaces, private_bounds, dead_code)]
         impl #graph {
@@ -128,6 +132,7 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
             pub fn build_with(
                 __distage_activation: &#p::Activation,
             ) -> ::core::result::Result<Self, #p::Error> {
+                #(#take_fns)*
                 #plan
                 #(#choices)*
                 let __distage_b = #builder {
@@ -137,8 +142,7 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
                 // Every binding, in declaration order (each builds what it needs first); no value
                 // is held across these calls, so an early return drops nothing.
                 let __distage_built = #p::typed_catch(&__distage_b.__distage_releases, || {
-                    let __distage_b = &__distage_b;
-                    #(#takes)*
+                    #(#take_parts(&__distage_b)?;)*
                     ::core::result::Result::Ok(())
                 });
                 match __distage_built {
@@ -156,9 +160,9 @@ pub(super) fn typed(module: &ModuleDef, names: &Names) -> syn::Result<TokenStrea
             #[inline]
             pub fn get<T: ?Sized>(&self) -> ::std::sync::Arc<T>
             where
-                Self: #p::TypedGet<T>,
+                #builder: #p::Provide<T, Graph = Self>,
             {
-                ::std::sync::Arc::clone(#p::TypedGet::<T>::field(self))
+                ::std::sync::Arc::clone(<#builder as #p::Provide<T>>::field(self))
             }
 
             /// The instance of `T` bound with `.named(id)`, or `None` when the module binds no
@@ -225,7 +229,12 @@ fn origin(b: &Binding) -> TokenStream {
 
 /// `impl Provide<K, N> for Builder`: the field if built, else build it (dependencies first):
 /// the key's one binding, or the one the activation chose.
-fn provide_impl(group: &[(usize, &Binding)], g: usize, builder: &Ident) -> TokenStream {
+fn provide_impl(
+    group: &[(usize, &Binding)],
+    g: usize,
+    builder: &Ident,
+    graph: &Ident,
+) -> TokenStream {
     let p = private();
     let field = format_ident!("__distage_f{g}");
     let first = group[0].1;
@@ -237,9 +246,14 @@ fn provide_impl(group: &[(usize, &Binding)], g: usize, builder: &Ident) -> Token
     {
         return quote! {
             impl #p::Provide<#key, #n> for #builder {
+                type Graph = #graph;
                 #[inline]
                 fn cell(&self) -> &::core::cell::OnceCell<::std::sync::Arc<#key>> {
                     &self.#field
+                }
+                #[inline]
+                fn field(__distage_g: &#graph) -> &::std::sync::Arc<#key> {
+                    #p::typed_built(&__distage_g.#field)
                 }
                 #[inline(never)]
                 fn build_cell(&self) -> ::core::result::Result<&::std::sync::Arc<#key>, #p::Failed> {
@@ -271,9 +285,14 @@ fn provide_impl(group: &[(usize, &Binding)], g: usize, builder: &Ident) -> Token
     };
     quote! {
         impl #p::Provide<#key, #n> for #builder {
+            type Graph = #graph;
             #[inline]
             fn cell(&self) -> &::core::cell::OnceCell<::std::sync::Arc<#key>> {
                 &self.#field
+            }
+            #[inline]
+            fn field(__distage_g: &#graph) -> &::std::sync::Arc<#key> {
+                #p::typed_built(&__distage_g.#field)
             }
             #[inline(never)]
             #[allow(unused_imports)]
